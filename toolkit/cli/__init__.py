@@ -1,0 +1,1 @@
+"""The ``toolkit`` command line: one module per command, each a thin skin over the library."""

@@ -1,0 +1,52 @@
+"""What every command shares: consoles bound to the right stream, and error handling.
+
+Data goes to stdout, progress and messages to stderr. Library errors
+(:class:`toolkit.errors.ToolkitError`) become one clear line on stderr and an exit
+code: 2 for usage errors, 1 for data and run errors, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from toolkit.errors import ToolkitError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def stdout_console() -> Console:
+    """A console on the current stdout (looked up at call time, so tests can capture it)."""
+    return Console(file=sys.stdout, soft_wrap=True)
+
+
+def stderr_console() -> Console:
+    """A console on the current stderr, for messages and progress."""
+    return Console(file=sys.stderr, soft_wrap=True, highlight=False)
+
+
+def report_error(err: ToolkitError) -> None:
+    """Print one line for ``err`` on stderr."""
+    print(f"error: {err}", file=sys.stderr)
+
+
+def handle_errors(func: F) -> F:
+    """Turn ToolkitError into a message and an exit code; Ctrl-C into exit 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ToolkitError as err:
+            report_error(err)
+            raise typer.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]

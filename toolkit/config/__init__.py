@@ -1,0 +1,1 @@
+"""OpenCompass-style config files: render them (gen-config), hash them, and load them into specs."""

@@ -1,0 +1,140 @@
+"""The engine's own typed specs, read from OpenCompass-style config files.
+
+A config file says *what* to evaluate with OpenCompass's vocabulary (dicts with a
+``type``); these frozen dataclasses are what our engine actually runs. The loader
+(:mod:`toolkit.config.loader`) converts one into the other and rejects anything we
+do not implement, naming the file and the type.
+
+Prompt templates are kept as plain data (str / dict / list), exactly the structure
+OpenCompass's ``PromptTemplate`` receives, because prompt rendering must be
+byte-identical to OpenCompass's; :mod:`toolkit.engine.prompt` interprets them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RetrieverKind = Literal["zero", "fixk"]
+InferencerKind = Literal["gen", "ppl", "choice"]
+HfType = Literal["base", "chat"]
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    """Which columns feed the prompt, which holds the answer, and which splits to use."""
+
+    input_columns: tuple[str, ...]
+    output_column: str | None
+    train_split: str = "dev"
+    test_split: str = "val"
+
+
+@dataclass(frozen=True)
+class PromptTemplateSpec:
+    """An OpenCompass ``PromptTemplate``.
+
+    ``template`` is one of: a string; a meta dict ``{"begin": ..., "round": [{"role":
+    "HUMAN", "prompt": ...}, ...], "end": ...}``; or a dict keyed by label (PPL) whose
+    values are strings or meta dicts. Treat it as read-only.
+    """
+
+    template: Any
+    ice_token: str | None = None
+    sep_token: str | None = None
+
+    @property
+    def is_label_keyed(self) -> bool:
+        """True for PPL-style templates keyed by answer label."""
+        return isinstance(self.template, Mapping) and not set(self.template) <= {"begin", "round", "end"}
+
+
+@dataclass(frozen=True)
+class RetrieverSpec:
+    """Which dev rows become in-context examples."""
+
+    kind: RetrieverKind = "zero"
+    fix_id_list: tuple[int, ...] = ()
+    ice_separator: str = "\n"
+    ice_eos_token: str = "\n"
+
+
+@dataclass(frozen=True)
+class InferencerSpec:
+    """How the model is asked: ``gen`` (generate text), ``ppl`` (lowest loss label), ``choice``."""
+
+    kind: InferencerKind
+    max_out_len: int | None = None
+    max_seq_len: int | None = None
+    batch_size: int | None = None
+    stopping_criteria: tuple[str, ...] = ()
+    labels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class InferSpec:
+    """``infer_cfg``: templates, retriever and inferencer."""
+
+    retriever: RetrieverSpec
+    inferencer: InferencerSpec
+    ice_template: PromptTemplateSpec | None = None
+    prompt_template: PromptTemplateSpec | None = None
+
+
+@dataclass(frozen=True)
+class EvalCfgSpec:
+    """``eval_cfg``: the evaluator and the prediction post-processor (by name)."""
+
+    evaluator: Literal["acc"] = "acc"
+    pred_postprocessor: str | None = None
+    """``first_capital_postprocess``, ``first_option_postprocess``, ``strict_option_postprocess`` or None."""
+    postprocessor_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    pred_role: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset entry of a ``*_datasets`` list: one subject and split."""
+
+    abbr: str
+    loader: str
+    """Our loader for the config's dataset ``type``: ``"ceval"`` for ``CEvalDataset``."""
+    path: str
+    name: str
+    reader: ReaderSpec
+    infer: InferSpec
+    evaluation: EvalCfgSpec
+    version: str
+    """OpenCompass's 6-hex prompt hash of this dataset's ``infer_cfg`` (summary "version")."""
+    source: str | None = None
+    """The config file it came from, for messages."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A Hugging Face model to evaluate, as OpenCompass's model configs describe one."""
+
+    abbr: str
+    path: str
+    hf_type: HfType = "base"
+    tokenizer_path: str | None = None
+    tokenizer_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    generation_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    max_seq_len: int | None = None
+    max_out_len: int = 256
+    batch_size: int = 8
+    num_gpus: int = 1
+    stop_words: tuple[str, ...] = ()
+    pad_token_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """What a config file holds: datasets, models (for ``toolkit eval CONFIG.py``), and its name."""
+
+    datasets: tuple[DatasetSpec, ...]
+    models: tuple[ModelSpec, ...] = ()
+    source: str | None = None
+    summary_groups: tuple[Mapping[str, Any], ...] = ()
