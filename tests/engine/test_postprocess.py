@@ -218,3 +218,11 @@ def test_resolve_rejects_unknown_names_and_arguments() -> None:
     assert "strict_option_postprocess" in str(err.value)
     with pytest.raises(ConfigError, match="takes no argument 'options'"):
         resolve_postprocessor("first_capital_postprocess", {"options": "AB"})
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import toolkit.engine.postprocess as module
+
+    assert doctest.testmod(module).failed == 0
