@@ -1,0 +1,184 @@
+"""Every question's prompt(s) for one dataset, truncated to ``max_seq_len`` as OpenCompass does.
+
+:func:`build_question_prompts` is the one entry point the inferencers use: it
+retrieves the in-context examples, renders the prompt for the mode, and drops
+examples from the end until the prompt fits (OpenCompass's rule:
+``count_tokens(prompt) <= max_seq_len``, no room kept for the answer unless
+``reserve`` asks for it). A question that does not fit even without examples is
+kept whole and flagged ``over_length``; the question itself is never cut.
+
+Modes:
+
+* ``gen`` — ``prompt`` is what the model continues (OpenCompass's ``GenInferencer``).
+* ``ppl`` — ``label_prompts`` holds one full prompt per label, scored by loss
+  (``PPLInferencer``). Labels are processed in order and *share* the shrinking
+  example list: once label A's prompt forced an example out, label B starts
+  without it, while A's prompt keeps it. ``label_ice_ids`` records each one's.
+* ``choice`` — ``label_prompts`` holds the gen prompt completed by each option
+  letter; truncation is decided on the gen prompt, so all candidates share
+  ``ice_ids`` and one context pass can score them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from toolkit.config.spec import DatasetSpec
+from toolkit.engine.data import as_dataset_rows
+from toolkit.engine.prompt_list import Prompt
+from toolkit.engine.retriever import (
+    labels_for,
+    option_labels,
+    render_choice_prompt,
+    render_gen_prompt,
+    render_ice,
+    render_label_prompt,
+    retrieve,
+)
+from toolkit.engine.template import check_template
+from toolkit.errors import UsageError
+
+Mode = Literal["gen", "ppl", "choice"]
+CountTokens = Callable[[Prompt], int]
+
+
+@dataclass(frozen=True)
+class QuestionPrompt:
+    """One test row's prompt(s), after truncation. Prompts are read-only."""
+
+    index: int
+    """Row index in the test split (the key of OpenCompass's predictions file)."""
+    ice_ids: tuple[int, ...]
+    """Train-split rows used as examples (for ppl: those left after the last label)."""
+    dropped: int
+    """How many retrieved examples were dropped to fit ``max_seq_len``."""
+    prompt: Prompt
+    """The generation prompt with ``ice_ids`` (in ppl mode informational: the shared context)."""
+    gold: str | None
+    """The output column's value, or None when the split has no such column."""
+    over_length: bool = False
+    """True when the prompt exceeds the budget even with no examples left."""
+    label_prompts: Mapping[str, Prompt] = field(default_factory=dict)
+    """ppl/choice: label -> the prompt to score, in scoring order; empty for gen."""
+    label_ice_ids: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    """ppl/choice: label -> the examples its prompt holds."""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The candidate labels in scoring order (empty in gen mode)."""
+        return tuple(self.label_prompts)
+
+
+def ice_key(question: QuestionPrompt) -> tuple[tuple[int, ...], ...]:
+    """Questions of one dataset with equal keys begin with the same few-shot prefix.
+
+    The backend can compute that prefix's KV cache once per key. In ppl mode the key
+    holds each label's example list, since the shared-truncation rule may give
+    labels different examples.
+    """
+    if question.label_ice_ids:
+        return tuple(question.label_ice_ids.values())
+    return (question.ice_ids,)
+
+
+def build_question_prompts(
+    spec: DatasetSpec,
+    train_rows: Sequence[Mapping[str, Any]],
+    test_rows: Sequence[Mapping[str, Any]],
+    *,
+    mode: Mode,
+    count_tokens: CountTokens | None = None,
+    max_seq_len: int | None = None,
+    reserve: int = 0,
+) -> list[QuestionPrompt]:
+    """Render every test row's prompt for ``mode``, dropping examples that do not fit.
+
+    ``count_tokens`` receives a structured prompt (a gen prompt in gen/choice mode,
+    a label prompt in ppl mode) and returns its length in tokens as the model will
+    see it: e.g. ``len(tok(to_base_text(p)).input_ids)`` for a base model (special
+    tokens included, as OpenCompass counts). It is needed only with ``max_seq_len``.
+    The budget is ``max_seq_len - reserve``; ``reserve`` (default 0, OpenCompass's
+    rule) keeps room for the answer, e.g. ``max_out_len``.
+
+    Example:
+        >>> prompts = build_question_prompts(spec, splits["dev"], splits["val"], mode="gen")  # doctest: +SKIP
+        >>> to_base_text(prompts[0].prompt).endswith("答案: ")  # doctest: +SKIP
+        True
+    """
+    if max_seq_len is not None and count_tokens is None:
+        raise ValueError("max_seq_len needs count_tokens")
+    budget = None if max_seq_len is None else max_seq_len - reserve
+    if budget is not None and budget <= 0:
+        raise UsageError(
+            f"max_seq_len {max_seq_len} leaves no room for a prompt after reserving {reserve} tokens",
+            hint="raise --max-seq-len or lower --max-out-len",
+        )
+    infer, output = spec.infer, spec.reader.output_column
+    for template in (infer.ice_template, infer.prompt_template):
+        if template is not None:
+            check_template(template)
+    # what OpenCompass's Hugging Face tables hold: a short later row reads 'None'
+    train, test = as_dataset_rows(train_rows), as_dataset_rows(test_rows)
+    retrieved = retrieve(infer.retriever, len(train), len(test), train_name=spec.reader.train_split)
+    ice_cache: dict[tuple[int, ...], Prompt] = {}
+
+    def ice_for(ids: tuple[int, ...]) -> Prompt:
+        if ids not in ice_cache:
+            ice_cache[ids] = render_ice(ids, train, infer, output)
+        return ice_cache[ids]
+
+    def fit(ids: tuple[int, ...], render: Callable[[Prompt], Prompt]) -> tuple[tuple[int, ...], Prompt, bool]:
+        """Drop examples from the end until ``render(ice)`` fits the budget."""
+        prompt = render(ice_for(ids))
+        if budget is None:
+            return ids, prompt, False
+        assert count_tokens is not None
+        length = count_tokens(prompt)
+        while ids and length > budget:
+            ids = ids[:-1]
+            prompt = render(ice_for(ids))
+            length = count_tokens(prompt)
+        return ids, prompt, length > budget
+
+    labels: tuple[str, ...] = ()
+    if mode == "ppl":
+        labels = labels_for(infer, test, output)
+    elif mode == "choice":
+        labels = option_labels(infer, spec.reader)
+
+    questions = []
+    for index, (row, full_ids) in enumerate(zip(test, retrieved)):
+        label_prompts: dict[str, Prompt] = {}
+        label_ids: dict[str, tuple[int, ...]] = {}
+        if mode == "ppl":
+            ids, over = full_ids, False
+            for label in labels:
+                ids, label_prompts[label], label_over = fit(ids, lambda ice, lb=label: render_label_prompt(infer, row, ice, lb))
+                label_ids[label] = ids
+                over = over or label_over
+            prompt = render_gen_prompt(infer, row, ice_for(ids), output)
+        else:
+            ids, prompt, over = fit(full_ids, lambda ice: render_gen_prompt(infer, row, ice, output))
+            for label in labels:
+                label_prompts[label] = render_choice_prompt(infer, row, ice_for(ids), label, output)
+                label_ids[label] = ids
+        questions.append(
+            QuestionPrompt(
+                index=index,
+                ice_ids=ids,
+                dropped=len(full_ids) - len(ids),
+                prompt=prompt,
+                gold=None if output is None else _gold(row, output),
+                over_length=over,
+                label_prompts=label_prompts,
+                label_ice_ids=label_ids,
+            )
+        )
+    return questions
+
+
+def _gold(row: Mapping[str, Any], output: str) -> str | None:
+    value = row.get(output)
+    return None if value is None else str(value)
