@@ -1,0 +1,282 @@
+"""Turn one OpenCompass dataset or model dict (plain data) into our engine's typed spec.
+
+Strict by design: a key or a ``type`` we do not implement is a :class:`ConfigError`
+naming the file, the dataset (or model), the key and what is supported. A silently
+ignored key would mean our engine runs something other than what the config says.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from toolkit.config.hashing import dataset_version
+from toolkit.config.spec import (
+    DatasetSpec,
+    EvalCfgSpec,
+    InferencerSpec,
+    InferSpec,
+    ModelSpec,
+    PromptTemplateSpec,
+    ReaderSpec,
+    RetrieverSpec,
+)
+from toolkit.config.typemap import (
+    DATASET_TYPES,
+    EVALUATOR_TYPES,
+    INFERENCER_TYPES,
+    MODEL_TYPES,
+    POSTPROCESSOR_KWARGS,
+    POSTPROCESSOR_TYPES,
+    RETRIEVER_TYPES,
+    TEMPLATE_TYPES,
+    lookup_type,
+)
+from toolkit.errors import ConfigError
+
+DATASET_KEYS = ("type", "path", "name", "abbr", "reader_cfg", "infer_cfg", "eval_cfg")
+"""The keys of a dataset dict, exactly as OpenCompass's C-Eval configs have them."""
+
+_READER_KEYS = ("input_columns", "output_column", "train_split", "test_split")
+_INFER_KEYS = ("ice_template", "prompt_template", "retriever", "inferencer")
+_TEMPLATE_KEYS = ("type", "template", "ice_token", "sep_token")
+_RETRIEVER_KEYS = {"fixk": ("type", "fix_id_list", "ice_separator", "ice_eos_token", "ice_num"), "zero": ("type", "ice_eos_token")}
+_INFERENCER_KEYS = {
+    "gen": ("type", "max_out_len", "max_seq_len", "batch_size", "stopping_criteria"),
+    "ppl": ("type", "max_seq_len", "batch_size", "labels"),
+}
+_EVAL_KEYS = ("evaluator", "pred_postprocessor", "pred_role")
+
+MODEL_KEYS = (
+    "type", "abbr", "path", "tokenizer_path", "tokenizer_kwargs", "model_kwargs", "generation_kwargs",
+    "max_seq_len", "max_out_len", "batch_size", "run_cfg", "stop_words", "pad_token_id",
+)  # fmt: skip
+# Keys OpenCompass writes with an empty or default value (its CLI sets peft_path=None…):
+# accepted with exactly that value, rejected otherwise. batch_padding is accepted with
+# any value because our engine always pads a batch.
+_MODEL_NEUTRAL: Mapping[str, tuple[Any, ...]] = {
+    "peft_path": (None, ""),
+    "peft_kwargs": (None, {}),
+    "meta_template": (None,),
+    "fastchat_template": (None,),
+    "end_str": (None,),
+    "min_out_len": (None,),
+    "mode": ("none",),
+    "tokenizer_only": (False,),
+    "drop_middle": (False,),
+}
+
+
+class _Where:
+    """The file and the entry a message is about."""
+
+    def __init__(self, file: str | Path | None, entry: str) -> None:
+        self.file, self.entry = file, entry
+
+    def error(self, message: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(f"{self.entry}: {message}", file=self.file, hint=hint)
+
+    def mapping(self, value: Any, what: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.error(f"{what} must be a dict, not {type(value).__name__}")
+        return value
+
+    def keys(self, value: Mapping[str, Any], allowed: Iterable[str], what: str) -> None:
+        allowed = tuple(allowed)
+        unknown = [k for k in value if k not in allowed]
+        if unknown:
+            raise self.error(
+                f"unsupported key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in {what}",
+                hint=f"toolkit supports {', '.join(allowed)}",
+            )
+
+    def required(self, value: Mapping[str, Any], key: str, what: str) -> Any:
+        if value.get(key) is None:
+            raise self.error(f"{what} lacks {key!r}")
+        return value[key]
+
+    def count(self, value: Any, key: str, minimum: int = 1) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.error(f"{key} must be an integer >= {minimum}, not {value!r}")
+        return value
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise self.error(f"{key} must be a list of strings, not {value!r}")
+        return tuple(value)
+
+
+def _template(where: _Where, value: Any, what: str) -> PromptTemplateSpec | None:
+    if value is None:
+        return None
+    cfg = where.mapping(value, what)
+    where.keys(cfg, _TEMPLATE_KEYS, what)
+    lookup_type(cfg.get("type"), TEMPLATE_TYPES, f"{what}", file=where.file, where=where.entry)
+    template = where.required(cfg, "template", what)
+    if not isinstance(template, (str, Mapping)):
+        raise where.error(f"{what}.template must be a string or a dict, not {type(template).__name__}")
+    return PromptTemplateSpec(template=template, ice_token=cfg.get("ice_token"), sep_token=cfg.get("sep_token"))
+
+
+def _retriever(where: _Where, value: Any) -> RetrieverSpec:
+    cfg = where.mapping(value, "retriever")
+    kind = lookup_type(cfg.get("type"), RETRIEVER_TYPES, "retriever", file=where.file, where=where.entry).kind
+    where.keys(cfg, _RETRIEVER_KEYS[kind], f"retriever ({cfg['type']})")
+    if kind == "zero":  # ZeroRetriever joins nothing and ends with "" unless told otherwise
+        return RetrieverSpec("zero", (), "", cfg.get("ice_eos_token", ""))
+    ids = where.required(cfg, "fix_id_list", "FixKRetriever")
+    if not isinstance(ids, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids):
+        raise where.error(f"fix_id_list must be a list of row numbers (0, 1, …), not {ids!r}")
+    # ice_num is accepted and, as in OpenCompass's FixKRetriever, has no effect.
+    return RetrieverSpec("fixk", tuple(ids), cfg.get("ice_separator", "\n"), cfg.get("ice_eos_token", "\n"))
+
+
+def _inferencer(where: _Where, value: Any) -> InferencerSpec:
+    cfg = where.mapping(value, "inferencer")
+    if "fix_id_list" in cfg:
+        raise where.error("fix_id_list belongs to the retriever, not the inferencer", hint="move it into FixKRetriever")
+    kind = lookup_type(cfg.get("type"), INFERENCER_TYPES, "inferencer", file=where.file, where=where.entry).kind
+    where.keys(cfg, _INFERENCER_KEYS[kind], f"inferencer ({cfg['type']})")
+    labels = cfg.get("labels")
+    return InferencerSpec(
+        kind=kind,  # type: ignore[arg-type]
+        max_out_len=where.count(cfg.get("max_out_len"), "max_out_len"),
+        max_seq_len=where.count(cfg.get("max_seq_len"), "max_seq_len"),
+        batch_size=where.count(cfg.get("batch_size"), "batch_size"),
+        stopping_criteria=where.strings(cfg.get("stopping_criteria", ()), "stopping_criteria"),
+        labels=None if labels is None else tuple(str(label) for label in where.strings(labels, "labels")),
+    )
+
+
+def _infer(where: _Where, value: Any) -> InferSpec:
+    cfg = where.mapping(value, "infer_cfg")
+    where.keys(cfg, _INFER_KEYS, "infer_cfg")
+    ice = _template(where, cfg.get("ice_template"), "ice_template")
+    prompt = _template(where, cfg.get("prompt_template"), "prompt_template")
+    if ice is None and prompt is None:
+        raise where.error("infer_cfg has neither ice_template nor prompt_template")
+    return InferSpec(
+        retriever=_retriever(where, where.required(cfg, "retriever", "infer_cfg")),
+        inferencer=_inferencer(where, where.required(cfg, "inferencer", "infer_cfg")),
+        ice_template=ice,
+        prompt_template=prompt,
+    )
+
+
+def _evaluation(where: _Where, value: Any) -> EvalCfgSpec:
+    cfg = where.mapping(value, "eval_cfg")
+    where.keys(cfg, _EVAL_KEYS, "eval_cfg")
+    evaluator = where.mapping(where.required(cfg, "evaluator", "eval_cfg"), "evaluator")
+    where.keys(evaluator, ("type",), "evaluator")
+    lookup_type(evaluator.get("type"), EVALUATOR_TYPES, "evaluator", file=where.file, where=where.entry)
+    post = cfg.get("pred_postprocessor")
+    if post is None:
+        return EvalCfgSpec(pred_role=cfg.get("pred_role"))
+    post = where.mapping(post, "pred_postprocessor")
+    name = lookup_type(post.get("type"), POSTPROCESSOR_TYPES, "pred_postprocessor", file=where.file, where=where.entry).kind
+    kwargs = {k: v for k, v in post.items() if k != "type"}
+    where.keys(kwargs, POSTPROCESSOR_KWARGS[name], f"pred_postprocessor ({name})")
+    return EvalCfgSpec(pred_postprocessor=name, postprocessor_kwargs=kwargs, pred_role=cfg.get("pred_role"))
+
+
+def _reader(where: _Where, value: Any) -> ReaderSpec:
+    cfg = where.mapping(value, "reader_cfg")
+    where.keys(cfg, _READER_KEYS, "reader_cfg")
+    output = cfg.get("output_column")
+    if output is not None and not isinstance(output, str):
+        raise where.error(f"output_column must be a column name, not {output!r}")
+    return ReaderSpec(
+        input_columns=where.strings(where.required(cfg, "input_columns", "reader_cfg"), "input_columns"),
+        output_column=output,
+        train_split=str(cfg.get("train_split", "dev")),
+        test_split=str(cfg.get("test_split", "val")),
+    )
+
+
+def dataset_abbr(cfg: Mapping[str, Any]) -> str:
+    """``abbr``, or OpenCompass's fallback ``<path>_<name>`` with ``/`` made ``_``."""
+    if cfg.get("abbr"):
+        return str(cfg["abbr"])
+    abbr = str(cfg.get("path", ""))
+    if "name" in cfg:
+        abbr += f"_{cfg['name']}"
+    return abbr.replace("/", "_")
+
+
+def dataset_spec(cfg: Any, *, file: str | Path | None = None) -> DatasetSpec:
+    """The :class:`DatasetSpec` for one entry of a ``*_datasets`` list (types as import-path strings).
+
+    ``version`` is OpenCompass's 6-hex prompt hash of the entry, as its summary shows it.
+    """
+    where = _Where(file, "dataset")
+    cfg = where.mapping(cfg, "a *_datasets entry")
+    where = _Where(file, f"dataset {dataset_abbr(cfg)!r}")
+    where.keys(cfg, DATASET_KEYS, "the dataset dict")
+    loader = lookup_type(cfg.get("type"), DATASET_TYPES, "dataset", file=file, where=where.entry).kind
+    path, name = where.required(cfg, "path", "the dataset dict"), where.required(cfg, "name", "the dataset dict")
+    if not isinstance(path, str) or not isinstance(name, str):
+        raise where.error("path and name must be strings")
+    return DatasetSpec(
+        abbr=dataset_abbr(cfg),
+        loader=loader,
+        path=path,
+        name=name,
+        reader=_reader(where, where.required(cfg, "reader_cfg", "the dataset dict")),
+        infer=_infer(where, where.required(cfg, "infer_cfg", "the dataset dict")),
+        evaluation=_evaluation(where, where.required(cfg, "eval_cfg", "the dataset dict")),
+        version=dataset_version(cfg),
+        source=None if file is None else str(file),
+    )
+
+
+def model_abbr(cfg: Mapping[str, Any]) -> str:
+    """``abbr``, or OpenCompass's fallback: the type and the last two parts of the real path."""
+    if cfg.get("abbr"):
+        return str(cfg["abbr"])
+    tail = "_".join(os.path.realpath(str(cfg["path"])).split("/")[-2:])
+    return f"{cfg['type']}_{tail}".replace("/", "_")
+
+
+def _options(where: _Where, cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
+    return dict(where.mapping(cfg.get(key) or {}, key))
+
+
+def model_spec(cfg: Any, *, file: str | Path | None = None) -> ModelSpec:
+    """The :class:`ModelSpec` for one entry of a ``models`` list (OpenCompass's HF model keys)."""
+    where = _Where(file, "model")
+    cfg = where.mapping(cfg, "a models entry")
+    where = _Where(file, f"model {cfg.get('abbr') or cfg.get('path') or '?'!r}")
+    hf_type = lookup_type(cfg.get("type"), MODEL_TYPES, "model", file=file, where=where.entry).kind
+    for key, value in cfg.items():
+        if key in _MODEL_NEUTRAL and key != "batch_padding" and value not in _MODEL_NEUTRAL[key]:
+            raise where.error(f"{key}={value!r} is not supported", hint=f"remove {key} (toolkit implements none of it)")
+    where.keys(cfg, (*MODEL_KEYS, *_MODEL_NEUTRAL, "batch_padding"), "the model dict")
+    path = where.required(cfg, "path", "the model dict")
+    run_cfg = _options(where, cfg, "run_cfg")
+    where.keys(run_cfg, ("num_gpus", "num_procs"), "run_cfg")
+    if run_cfg.get("num_procs", 1) != 1:
+        raise where.error("run_cfg.num_procs other than 1 is not supported", hint="remove num_procs")
+    pad = cfg.get("pad_token_id")
+    if pad is not None and (isinstance(pad, bool) or not isinstance(pad, int)):
+        raise where.error(f"pad_token_id must be an integer, not {pad!r}")
+    return ModelSpec(
+        abbr=model_abbr(cfg),
+        path=str(path),
+        hf_type=hf_type,  # type: ignore[arg-type]
+        tokenizer_path=None if cfg.get("tokenizer_path") is None else str(cfg["tokenizer_path"]),
+        tokenizer_kwargs=_options(where, cfg, "tokenizer_kwargs"),
+        model_kwargs=_options(where, cfg, "model_kwargs"),
+        generation_kwargs=_options(where, cfg, "generation_kwargs"),
+        max_seq_len=where.count(cfg.get("max_seq_len"), "max_seq_len"),
+        max_out_len=where.count(cfg.get("max_out_len"), "max_out_len") or ModelSpec.max_out_len,
+        batch_size=where.count(cfg.get("batch_size"), "batch_size") or ModelSpec.batch_size,
+        num_gpus=where.count(run_cfg.get("num_gpus"), "run_cfg.num_gpus", minimum=0) if "num_gpus" in run_cfg else 1,
+        stop_words=where.strings(cfg.get("stop_words") or (), "stop_words"),
+        pad_token_id=pad,
+    )

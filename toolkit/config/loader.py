@@ -1,0 +1,109 @@
+"""Load OpenCompass-style config files into the engine's specs (:mod:`toolkit.config.spec`).
+
+Which variables count follows OpenCompass:
+
+* ``opencompass CONFIG.py`` reads the variables ``datasets`` and ``models``;
+  ``opencompass --datasets NAME`` reads every variable whose name ends in ``_datasets``.
+  :func:`load_config` does the first when the file has a ``datasets`` variable and the
+  second otherwise (a dataset config such as ``ceval_gen.py`` has only ``ceval_datasets``);
+  :func:`load_datasets` always does the second.
+* summary groups come from ``summarizer['summary_groups']``, else ``summary_groups``,
+  else every ``*_summary_groups`` list, in file order.
+
+Neither OpenCompass nor mmengine is imported (see :mod:`toolkit.config.pyconfig`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from toolkit.config.convert import dataset_spec, model_spec
+from toolkit.config.pyconfig import read_config
+from toolkit.config.resolve import resolve_dataset_configs
+from toolkit.config.spec import DatasetSpec, LoadedConfig
+from toolkit.errors import ConfigError
+
+
+def _list_of_dicts(value: Any, name: str, file: Path) -> list[Mapping[str, Any]]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, Mapping) for item in value):
+        raise ConfigError(f"{name} must be a list of dicts", file=file)
+    return list(value)
+
+
+def suffixed(values: Mapping[str, Any], suffix: str) -> list[str]:
+    """The variable names ending in ``suffix``, in the order the config defines them."""
+    return [name for name in values if name.endswith(suffix)]
+
+
+def dataset_dicts(values: Mapping[str, Any], file: Path, *, prefer_datasets: bool = True) -> list[Mapping[str, Any]]:
+    """The dataset dicts of a read config: ``datasets`` if present (and preferred), else all ``*_datasets``."""
+    if prefer_datasets and "datasets" in values:
+        return _list_of_dicts(values["datasets"], "datasets", file)
+    out: list[Mapping[str, Any]] = []
+    for name in suffixed(values, "_datasets"):
+        out += _list_of_dicts(values[name], name, file)
+    return out
+
+
+def _summary_groups(values: Mapping[str, Any], file: Path) -> tuple[Mapping[str, Any], ...]:
+    summarizer = values.get("summarizer")
+    if isinstance(summarizer, Mapping) and "summary_groups" in summarizer:
+        groups = _list_of_dicts(summarizer["summary_groups"], "summarizer['summary_groups']", file)
+    elif "summary_groups" in values:
+        groups = _list_of_dicts(values["summary_groups"], "summary_groups", file)
+    else:
+        groups = [g for name in suffixed(values, "_summary_groups") for g in _list_of_dicts(values[name], name, file)]
+    for group in groups:
+        if not isinstance(group.get("name"), str) or not isinstance(group.get("subsets"), (list, tuple)):
+            raise ConfigError(f"summary group {group!r} needs a 'name' and a list of 'subsets'", file=file)
+    return tuple(groups)
+
+
+def _unique(datasets: Sequence[DatasetSpec]) -> tuple[DatasetSpec, ...]:
+    seen: dict[str, DatasetSpec] = {}
+    for spec in datasets:
+        if spec.abbr in seen:
+            first = seen[spec.abbr]
+            raise ConfigError(
+                f"two datasets share the abbreviation {spec.abbr!r} ({first.source} and {spec.source}); "
+                "their results would overwrite each other",
+                hint="give each dataset its own abbr, or list each config once",
+            )
+        seen[spec.abbr] = spec
+    return tuple(datasets)
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read an OpenCompass-style config file (dataset config, aggregator, or full run config).
+
+    Example:
+        >>> cfg = load_config("configs/datasets/my_bank/my_bank_gen.py")  # doctest: +SKIP
+        >>> [d.abbr for d in cfg.datasets], cfg.datasets[0].version  # doctest: +SKIP
+        (['my_bank-my_subject'], '3f2a1c')
+    """
+    file = Path(path)
+    values = read_config(file)
+    datasets = [dataset_spec(d, file=file) for d in dataset_dicts(values, file)]
+    models = [model_spec(m, file=file) for m in _list_of_dicts(values.get("models") or [], "models", file)]
+    return LoadedConfig(
+        datasets=_unique(datasets),
+        models=tuple(models),
+        source=str(file),
+        summary_groups=_summary_groups(values, file),
+    )
+
+
+def load_datasets(names: Iterable[str], config_dir: str | Path | None = None) -> tuple[DatasetSpec, ...]:
+    """The datasets of ``--datasets NAME…``: each name resolved like OpenCompass, every ``*_datasets`` read.
+
+    Example:
+        >>> [d.abbr for d in load_datasets(["ceval_gen"])][:2]
+        ['ceval-computer_network', 'ceval-operating_system']
+    """
+    specs: list[DatasetSpec] = []
+    for file in resolve_dataset_configs(names, config_dir):
+        values = read_config(file)
+        specs += [dataset_spec(d, file=file) for d in dataset_dicts(values, file, prefer_datasets=False)]
+    return _unique(specs)

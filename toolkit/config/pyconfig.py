@@ -1,0 +1,332 @@
+"""Read an OpenCompass-style Python config into plain data, without OpenCompass or mmengine.
+
+OpenCompass configs are Python: loops, f-strings and comprehensions build the
+dataset dicts, and ``with read_base(): from .other import x`` pulls in other
+config files. We execute them as mmengine's ``Config.fromfile(path).to_dict()``
+does, and give back the same plain data:
+
+1. the source is parsed with :mod:`ast`, and its imports are rewritten:
+   ``from opencompass.x import Y`` (any non-standard-library import) binds ``Y``
+   to an :class:`ImportedName` that stands for ``"opencompass.x.Y"``; imports inside
+   ``with read_base():`` (and every relative import) read the named config file
+   and bind its variables; ``opencompass.configs.*`` resolves to the configs shipped
+   with toolkit (``toolkit/configs/``);
+2. the module body runs in a fresh namespace;
+3. the config's variables (not dunder names, modules, functions, classes or
+   imported names, as mmengine decides) come back with every :class:`ImportedName` replaced by its import path.
+
+Like mmengine and OpenCompass, this runs the config's code: read configs you trust.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import sys
+import traceback
+import types
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ConfigError
+
+SHIPPED_CONFIGS_DIR = Path(__file__).resolve().parent.parent / "configs"
+"""OpenCompass's own configs that ship with toolkit; ``opencompass.configs.X`` resolves here."""
+
+_OPENCOMPASS_CONFIGS = "opencompass.configs"
+_STDLIB = frozenset(sys.stdlib_module_names)
+_BASE_IMPORT = "__toolkit_base_import__"
+_BASE_STAR = "__toolkit_base_star__"
+_MARKER = "__toolkit_imported_name__"
+_IMPORTED = "__toolkit_imported__"
+
+
+@dataclass(frozen=True)
+class ImportedName:
+    """A name a config imported from a package we do not import (OpenCompass, mmengine, torch…).
+
+    It stands for its dotted import path; attribute access extends the path
+    (``torch.bfloat16`` → ``"torch.bfloat16"``), which is all configs do with them.
+    """
+
+    path: str
+
+    def __getattr__(self, attr: str) -> ImportedName:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return ImportedName(f"{self.path}.{attr}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConfigError(
+            f"the config calls {self.path}(...), which toolkit cannot run without OpenCompass",
+            hint=f"write dict(type={self.path.rsplit('.', 1)[-1]}, ...) instead of calling it",
+        )
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class ConfigDict(dict):
+    """What a base import binds a dict to: like mmengine's ``ConfigDict``, keys read as attributes too."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def deepcopy(self) -> ConfigDict:
+        """A deep copy (configs call ``dataset.deepcopy()`` on imported dataset dicts)."""
+        return copy.deepcopy(self)
+
+
+def _imported_copy(value: Any) -> Any:
+    """A base config's value as an importer gets it: its own copy, dicts as :class:`ConfigDict`."""
+    if isinstance(value, dict):
+        return ConfigDict({key: _imported_copy(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return [_imported_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_imported_copy(item) for item in value)
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # open files, locks…: share the object, as a plain import would
+        return value
+
+
+def to_plain(value: Any) -> Any:
+    """``value`` with containers rebuilt and every :class:`ImportedName` replaced by its import path."""
+    if isinstance(value, ImportedName):
+        return value.path
+    if isinstance(value, dict):
+        return {key: to_plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(to_plain(item) for item in value)
+    return value
+
+
+def _is_read_base(node: ast.With) -> bool:
+    if len(node.items) != 1 or not isinstance(node.items[0].context_expr, ast.Call):
+        return False
+    func = node.items[0].context_expr.func
+    return (isinstance(func, ast.Name) and func.id == "read_base") or (
+        isinstance(func, ast.Attribute) and func.attr == "read_base"
+    )
+
+
+def _call(helper: str, *args: Any) -> ast.Call:
+    return ast.Call(func=ast.Name(helper, ast.Load()), args=[ast.Constant(a) for a in args], keywords=[])
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[ast.Name(name, ast.Store())], value=value)
+
+
+class _ImportRewriter(ast.NodeTransformer):
+    """Turns import statements into calls of the helpers :func:`_exec_config` puts in the namespace.
+
+    ``imported`` collects the names that real (standard-library) imports bind, which,
+    as in mmengine, are not config variables.
+    """
+
+    def __init__(self) -> None:
+        self.imported: set[str] = set()
+
+    def visit_With(self, node: ast.With) -> Any:
+        if not _is_read_base(node):
+            return self.generic_visit(node)
+        body: list[ast.stmt] = []
+        for stmt in node.body:
+            if isinstance(stmt, ast.ImportFrom):
+                body.extend(self._base_import(stmt))
+            elif not isinstance(stmt, ast.Pass):
+                raise SyntaxError("only `from ... import ...` may appear inside `with read_base():`", ("", stmt.lineno, 0, ""))
+        return [ast.copy_location(stmt, node) for stmt in body] or ast.copy_location(ast.Pass(), node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
+        module = node.module or ""
+        if node.level or module.startswith(_OPENCOMPASS_CONFIGS):
+            return [ast.copy_location(stmt, node) for stmt in self._base_import(node)]
+        if module.split(".")[0] in _STDLIB:
+            self.imported.update(alias.asname or alias.name for alias in node.names)
+            return node
+        stmts: list[ast.stmt] = []
+        for alias in node.names:
+            if alias.name == "read_base" and module.startswith("mmengine"):
+                continue  # the namespace already holds a do-nothing read_base
+            if alias.name == "*":
+                raise SyntaxError(f"`from {module} import *` cannot be read without importing {module}", ("", node.lineno, 0, ""))
+            stmts.append(_assign(alias.asname or alias.name, _call(_MARKER, f"{module}.{alias.name}")))
+        return [ast.copy_location(stmt, node) for stmt in stmts]
+
+    def visit_Import(self, node: ast.Import) -> Any:
+        stmts: list[ast.stmt] = []
+        for alias in node.names:
+            if alias.name.split(".")[0] in _STDLIB:
+                self.imported.add(alias.asname or alias.name.split(".")[0])
+                stmts.append(ast.Import(names=[alias]))
+            elif alias.asname:
+                stmts.append(_assign(alias.asname, _call(_MARKER, alias.name)))
+            else:  # `import a.b` binds `a`
+                top = alias.name.split(".")[0]
+                stmts.append(_assign(top, _call(_MARKER, top)))
+        return [ast.copy_location(stmt, node) for stmt in stmts]
+
+    @staticmethod
+    def _base_import(node: ast.ImportFrom) -> list[ast.stmt]:
+        module, level = node.module or "", node.level
+        if not module:
+            raise SyntaxError("`from . import name` is not supported; import names from a config file", ("", node.lineno, 0, ""))
+        stmts: list[ast.stmt] = []
+        for alias in node.names:
+            if alias.name == "*":
+                stmts.append(ast.Expr(_call(_BASE_STAR, module, level)))
+            else:
+                stmts.append(_assign(alias.asname or alias.name, _call(_BASE_IMPORT, module, level, alias.name)))
+        return stmts
+
+
+def resolve_base_module(module: str, level: int, importer: Path) -> Path:
+    """The config file that ``from <level dots><module> import …`` in ``importer`` names.
+
+    Example: ``from .ceval_gen_5f30c7 import ceval_datasets`` in ``a/ceval_gen.py``
+    names ``a/ceval_gen_5f30c7.py``; ``opencompass.configs.datasets.ceval.ceval_gen``
+    names toolkit's shipped ``configs/datasets/ceval/ceval_gen.py``.
+    """
+    parts = module.split(".")
+    if level:
+        base = importer.parent
+        for _ in range(level - 1):
+            base = base.parent
+    elif module.startswith(_OPENCOMPASS_CONFIGS + ".") or module == _OPENCOMPASS_CONFIGS:
+        base, parts = SHIPPED_CONFIGS_DIR, parts[2:]
+    else:
+        raise ConfigError(
+            f"cannot resolve base config {module!r}",
+            file=importer,
+            hint="import configs relatively (from .my_config import x) or from opencompass.configs",
+        )
+    target = base.joinpath(*parts).with_suffix(".py")
+    if not target.is_file():
+        shipped = " (toolkit ships only the C-Eval configs of opencompass.configs)" if not level else ""
+        raise ConfigError(
+            f"base config {'.' * level}{module} not found: no file {target}{shipped}",
+            file=importer,
+            hint="copy the config next to yours and import it relatively",
+        )
+    return target.resolve()
+
+
+class _Session:
+    """One top-level read: base files run once, cycles are caught."""
+
+    def __init__(self) -> None:
+        self.done: dict[Path, dict[str, Any]] = {}
+        self.running: list[Path] = []
+
+    def run(self, path: Path, source: str | None = None) -> dict[str, Any]:
+        path = path.resolve() if source is None else path
+        if path in self.done:
+            return self.done[path]
+        if path in self.running:
+            chain = " -> ".join(p.name for p in [*self.running, path])
+            raise ConfigError(f"config files import each other in a cycle: {chain}", file=path)
+        self.running.append(path)
+        try:
+            namespace = _exec_config(path, _read_source(path) if source is None else source, self)
+        finally:
+            self.running.pop()
+        self.done[path] = namespace
+        return namespace
+
+
+def _read_source(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=path, hint="check the path") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 ({err.reason})", file=path, hint="save the config as UTF-8") from None
+
+
+def _helpers(path: Path, namespace: dict[str, Any], session: _Session) -> dict[str, Callable[..., Any]]:
+    def base_namespace(module: str, level: int) -> dict[str, Any]:
+        return session.run(resolve_base_module(module, level, path))
+
+    def base_import(module: str, level: int, name: str) -> Any:
+        values = base_namespace(module, level)
+        if name not in values:
+            raise ConfigError(f"{'.' * level}{module} defines no variable {name!r}", file=path)
+        return _imported_copy(values[name])
+
+    def base_star(module: str, level: int) -> None:
+        for name, value in base_namespace(module, level).items():
+            namespace[name] = _imported_copy(value)
+
+    return {_BASE_IMPORT: base_import, _BASE_STAR: base_star, _MARKER: ImportedName, "read_base": nullcontext}
+
+
+def _error_line(err: BaseException, path: Path) -> int | None:
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == str(path)]
+    return frames[-1].lineno if frames else None
+
+
+def _exec_config(path: Path, source: str, session: _Session) -> dict[str, Any]:
+    rewriter = _ImportRewriter()
+    try:
+        tree = rewriter.visit(ast.parse(source, filename=str(path)))
+    except SyntaxError as err:
+        raise ConfigError(f"cannot read config: {err.msg}", file=path, line=err.lineno) from None
+    code = compile(ast.fix_missing_locations(tree), str(path), "exec")
+    namespace: dict[str, Any] = {"__name__": "__toolkit_config__", "__file__": str(path)}
+    namespace.update(_helpers(path, namespace, session))
+    try:
+        exec(code, namespace)  # noqa: S102 - configs are Python by design, as in OpenCompass
+    except ConfigError as err:
+        if err.location.file is not None:
+            raise
+        raise ConfigError(err.message, hint=err.hint, file=path, line=_error_line(err, path)) from None
+    except Exception as err:  # the config's own bug: report it where it happened
+        raise ConfigError(
+            f"the config raised {type(err).__name__}: {err}", file=path, line=_error_line(err, path)
+        ) from None
+    return {name: value for name, value in namespace.items() if not name.startswith("__")} | {
+        _IMPORTED: rewriter.imported
+    }
+
+
+def _public(namespace: dict[str, Any]) -> dict[str, Any]:
+    # mmengine's rule: drop dunder names, modules, functions, classes and imported names;
+    # keep loop leftovers such as ``_name`` (mmengine does).
+    skipped = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, ImportedName)
+    imported = namespace.get(_IMPORTED, set())
+    return {
+        name: value
+        for name, value in namespace.items()
+        if not name.startswith("__") and name not in imported and not isinstance(value, skipped)
+    }
+
+
+def read_config(path: str | Path, source: str | None = None) -> dict[str, Any]:
+    """The public variables of the config file ``path``, as plain data (like mmengine's ``to_dict()``).
+
+    ``source`` reads that text instead of the file (the file's folder still anchors
+    relative imports). Raises :class:`ConfigError` naming the file and line.
+
+    Example:
+        >>> cfg = read_config("configs/datasets/my_bank/my_bank_gen.py")  # doctest: +SKIP
+        >>> cfg["my_bank_datasets"][0]["infer_cfg"]["inferencer"]["type"]  # doctest: +SKIP
+        'opencompass.openicl.icl_inferencer.GenInferencer'
+    """
+    p = Path(path)
+    if source is None and not p.is_file():
+        raise ConfigError("config file not found", file=p, hint="check the path")
+    return {name: to_plain(value) for name, value in _public(_Session().run(p, source)).items()}
