@@ -1,0 +1,104 @@
+"""``toolkit validate``: check a question bank (and with ``--fix`` repair what is safe).
+
+Thin: parse the options, call :func:`toolkit.validate.validate_path` or
+:func:`toolkit.validate.fix.fix_and_validate`, print. The library is imported
+inside the command so that ``toolkit --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toolkit.cli._common import handle_errors, stderr_console, stdout_console
+from toolkit.cli.main import app
+from toolkit.errors import UsageError
+
+
+class SplitName(str, Enum):
+    """The split of a single CSV file."""
+
+    dev = "dev"
+    val = "val"
+    test = "test"
+
+
+EPILOG = """\
+Examples:
+
+  toolkit validate data/my_bank
+
+  toolkit validate data/my_bank --subject law --shots 5 --strict
+
+  toolkit validate questions.csv --split val --json
+
+  toolkit validate data/my_bank --fix            (backups beside each changed file)
+
+  toolkit validate data/my_bank --fix --output data/my_bank_fixed
+
+Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage errors.
+"""
+
+
+@app.command("validate", epilog=EPILOG)
+@handle_errors
+def validate(
+    path: Annotated[Path, typer.Argument(help="A CSV file, a dataset folder, or a subject as <dataset>/<subject>.")],
+    subject: Annotated[Optional[str], typer.Option(help="Check only this subject of the dataset folder.")] = None,
+    split: Annotated[
+        Optional[SplitName], typer.Option(help="Split of a single CSV file whose name does not say it (default val).")
+    ] = None,
+    shots: Annotated[int, typer.Option(min=0, help="Few-shot examples the prompts take: dev needs this many rows.")] = 5,
+    schema: Annotated[
+        Optional[Path], typer.Option(help="A pandera YAML schema to use instead of the stock one for every split file.")
+    ] = None,
+    near_duplicates: Annotated[
+        bool, typer.Option(help="Also report questions equal up to whitespace and punctuation.")
+    ] = True,
+    strict: Annotated[bool, typer.Option(help="Fail (exit 1) on warnings too.")] = False,
+    fix: Annotated[bool, typer.Option(help="Apply the safe repairs, then validate the result.")] = False,
+    output: Annotated[
+        Optional[Path], typer.Option(help="With --fix: write a fixed copy into this new folder instead of in place.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the findings as JSON on stdout.")] = False,
+) -> None:
+    """Check a question bank: every defect at once, each with its line and how to fix it."""
+    from toolkit.validate import ValidateOptions, validate_path
+    from toolkit.validate.fix import fix_and_validate
+    from toolkit.validate.report import render_changes, render_report, report_json
+
+    if output is not None and not fix:
+        raise UsageError("--output goes with --fix", hint="add --fix, or drop --output")
+    options = ValidateOptions(
+        shots=shots,
+        near_duplicates=near_duplicates,
+        schema=schema,
+        subject=subject,
+        split=split.value if split is not None else None,
+    )
+    err = stderr_console()
+
+    def progress(done: int, total: int, file: str) -> None:
+        if done == 0 and total > 1:
+            err.print(f"checking {total} files …")
+
+    if fix:
+        report = fix_and_validate(path, options, output)
+    else:
+        report = validate_path(path, options, progress)
+    for note in report.notes:
+        err.print(f"note: {note}")
+    if json_output:
+        sys.stdout.write(report_json(report))
+    else:
+        out = stdout_console()
+        if fix:
+            render_changes(report.changes, out)
+            out.print()
+        render_report(report, out, strict)
+    if not report.passed(strict):
+        raise typer.Exit(1)

@@ -1,0 +1,146 @@
+"""``--fix``: the safe repairs, and only those.
+
+Safe means no content is lost or guessed: strip whitespace around cells (header
+names included), normalise answers that are plainly a letter (`` D``, ``d``,
+``Ｄ``, ``D.``), convert GBK and UTF-8-with-BOM to plain UTF-8, and write ``\\n``
+line endings. Rows are never dropped, merged or reordered — a ragged row is
+written back with its cells as they were (only stripped). Each changed file is
+written atomically after a backup copy (or, with ``output``, a fixed copy of the
+input is written there and the input is left alone). Running it twice changes
+nothing the second time.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from toolkit.dataset.layout import MAPPING_FILE, META_FILE
+from toolkit.dataset.textio import decode_bytes, format_csv, parse_csv
+from toolkit.errors import DataError, UsageError
+from toolkit.fileio import atomic_write_text, make_backup
+from toolkit.validate.file_checks import letters_from_header
+from toolkit.validate.findings import Change, ValidateOptions, ValidationReport
+from toolkit.validate.row_checks import cell_line, normalise_answer
+from toolkit.validate.targets import Target, resolve_target
+from toolkit.validate.validator import validate_path
+
+_QUOTED = re.compile(r'"[^"]*"')
+_NEWLINE_NAMES = {"\r\n": "CRLF", "\r": "CR", "mixed": "mixed"}
+
+
+def _file_changes(file: str, data: bytes, path: Path) -> tuple[str, list[Change]] | None:
+    """The decoded text with \\n line endings, and the file-level changes; None if undecodable."""
+    try:
+        decoded = decode_bytes(data, path)
+    except DataError:
+        return None
+    changes: list[Change] = []
+    if decoded.encoding == "gb18030":
+        changes.append(Change(file, None, None, "encoding GBK/GB18030", "UTF-8"))
+    elif decoded.has_bom:
+        changes.append(Change(file, None, None, "UTF-8 with BOM", "UTF-8"))
+    text = decoded.text
+    if "\r" in text:
+        changes.append(Change(file, None, None, f"{_NEWLINE_NAMES.get(decoded.newline or '', 'CR')} line endings",
+                              "\\n line endings"))
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blank = sum(1 for line in _QUOTED.sub('""', text).split("\n")[:-1] if line == "")
+    if blank:
+        changes.append(Change(file, None, None, f"{blank} blank line{'s' * (blank > 1)}", "removed"))
+    return text, changes
+
+
+def fix_file(path: str | Path, letters: tuple[str, ...] | None = None, *, backup: bool = True) -> list[Change]:
+    """Repair one CSV file in place (after a backup when ``backup``); return what changed.
+
+    A file that cannot be decoded or parsed is left untouched (validation reports it).
+    """
+    p = Path(path)
+    file = str(p)
+    prepared = _file_changes(file, p.read_bytes(), p)
+    if prepared is None:
+        return []
+    text, changes = prepared
+    try:
+        table = parse_csv(text, source=p)
+    except DataError:
+        return []
+    header = [name.strip() for name in table.header]
+    changes += [Change(file, table.header_line, after, before, after)
+                for before, after in zip(table.header, header) if before != after]
+    letters = letters or letters_from_header(header)
+    answer = header.index("answer") if "answer" in header else None
+    rows: list[list[str]] = []
+    for row, start in zip(table.rows, table.lines):
+        fixed = [cell.strip() for cell in row]
+        if answer is not None and len(row) == len(header):  # a ragged row's cells may be shifted
+            fixed[answer] = normalise_answer(fixed[answer], letters) or fixed[answer]
+        for pos, (before, after) in enumerate(zip(row, fixed)):
+            if before != after:
+                column = header[pos] if pos < len(header) else f"cell {pos + 1}"
+                changes.append(Change(file, cell_line(row, start, pos), column, before, after))
+        rows.append(fixed)
+    if not changes:
+        return []
+    saved = str(make_backup(p)) if backup else None
+    atomic_write_text(p, format_csv(header, rows))
+    return [replace(c, backup=saved) for c in changes]
+
+
+def _copy_target(target: Target, source: Path, output: Path) -> tuple[Path, ValidateOptions]:
+    """Copy what ``target`` covers into ``output``; return the path and options that name the copy."""
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise UsageError("the output folder exists and is not empty", file=output, hint="name a new folder")
+    root = target.root
+    if root is not None and target.kind != "file" and output.resolve().is_relative_to(root.resolve()):
+        raise UsageError("the output folder is inside the dataset", file=output, hint="name a folder outside it")
+    output.mkdir(parents=True, exist_ok=True)
+    if target.kind == "file" or root is None:
+        path, split, _ = target.files[0]
+        shutil.copy2(path, output / path.name)
+        return output / path.name, ValidateOptions(split=split)
+    if target.kind == "dataset":
+        shutil.copytree(root, output, dirs_exist_ok=True)
+        return output, ValidateOptions()
+    for name in (MAPPING_FILE, META_FILE):
+        if (root / name).is_file():
+            shutil.copy2(root / name, output / name)
+    for path, _, _ in target.files:
+        (output / path.parent.name).mkdir(exist_ok=True)
+        shutil.copy2(path, output / path.parent.name / path.name)
+    return output, ValidateOptions(subject=target.subject)
+
+
+def _fix(path: str | Path, options: ValidateOptions, output: str | Path | None) -> tuple[list[Change], Path, ValidateOptions]:
+    target = resolve_target(path, options)
+    where, how = Path(path), options
+    if output is not None:
+        where, copied = _copy_target(target, Path(path), Path(output))
+        how = replace(options, split=copied.split, subject=copied.subject)
+        target = resolve_target(where, how)
+    elif target.kind == "file":
+        how = replace(options, split=target.files[0][1])
+    letters = target.meta.letters if target.meta is not None else None
+    changes = [c for p, _, _ in target.files for c in fix_file(p, letters, backup=output is None)]
+    return changes, where, how
+
+
+def fix_path(path: str | Path, options: ValidateOptions = ValidateOptions(), output: str | Path | None = None) -> list[Change]:
+    """Apply the safe repairs to every CSV file ``path`` covers; return each change made.
+
+    Without ``output`` files are rewritten in place, each after a backup
+    (``<name>.bak-<timestamp>``); with ``output`` a fixed copy is written to that
+    new folder. Idempotent: a second call returns ``[]`` and writes nothing.
+    """
+    return _fix(path, options, output)[0]
+
+
+def fix_and_validate(
+    path: str | Path, options: ValidateOptions = ValidateOptions(), output: str | Path | None = None
+) -> ValidationReport:
+    """:func:`fix_path`, then validate the result; the report lists the changes and what remains."""
+    changes, where, how = _fix(path, options, output)
+    return replace(validate_path(where, how), changes=tuple(changes))
