@@ -1,0 +1,187 @@
+"""Inference for one dataset: prompts → model requests → prediction records.
+
+Three modes:
+
+* ``gen`` — greedy generation (OpenCompass's GenInferencer). Generation stops at
+  EOS, at stop strings, and — unless disabled — as soon as the dataset's
+  post-processor can no longer change its answer; a base model also stops where it
+  starts writing the next example (its header line, derived from the prompt).
+* ``ppl`` — each label's full prompt is scored; the prediction is the label with
+  the lowest average token loss over the whole sequence (OpenCompass's PPLInferencer).
+* ``choice`` — the gen prompt completed by each option letter; the prediction is
+  the letter whose own tokens are most likely (lm-evaluation-harness's
+  log-likelihood multiple choice). One forward pass per question.
+
+Records carry ``index`` (test row), ``origin_prompt``, ``prediction``, ``gold``
+and diagnostics (examples used, tokens, scores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.config.spec import DatasetSpec
+from toolkit.engine.postprocess import resolve_postprocessor
+from toolkit.engine.prompt import QuestionPrompt, build_question_prompts, ice_key
+from toolkit.engine.prompt_list import Prompt
+from toolkit.engine.render import to_base_text, to_chat_messages
+from toolkit.errors import UsageError
+from toolkit.models.base import GenRequest, LanguageModel, ScoreRequest
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InferParams:
+    """Everything besides model and data that shapes predictions (part of the reuse key)."""
+
+    mode: str | None = None
+    """``gen``, ``ppl``, ``choice``, or None for what the config says."""
+    max_out_len: int = 256
+    min_out_len: int = 1
+    max_seq_len: int | None = None
+    reserve_output: bool = False
+    """Truncate prompts to ``max_seq_len - max_out_len`` (OpenCompass reserves nothing)."""
+    stop_words: tuple[str, ...] = ()
+    early_stop: bool = True
+    """Stop generating once the answer is decided, and at the next example's header."""
+
+
+def resolve_mode(dataset: DatasetSpec, params: InferParams) -> str:
+    """The inference mode for ``dataset``: the override, else its inferencer's kind."""
+    mode = params.mode or dataset.infer.inferencer.kind
+    if mode not in ("gen", "ppl", "choice"):
+        raise UsageError(f"unknown inference mode {mode!r}", hint="use gen, ppl or choice")
+    return mode
+
+
+def render_for(model: LanguageModel, prompt: Prompt, *, generation: bool) -> Any:
+    """Base models see OpenCompass's joined text; chat models a message list."""
+    if model.hf_type == "chat":
+        return to_chat_messages(prompt, "gen" if generation else "ppl")
+    return to_base_text(prompt)
+
+
+def header_stop(text: str) -> str | None:
+    """Where a base model starts writing the next example: newline + the prompt's first line.
+
+    Example:
+        >>> header_stop("以下是中国关于计算机网络考试的单项选择题，请选出其中的正确答案。\\n题目")
+        '\\n以下是中国关于计算机网络'
+    """
+    first = text.split("\n", 1)[0].strip()
+    return "\n" + first[:12] if len(first) >= 4 else None
+
+
+class DatasetInference:
+    """Prompts and requests for one dataset and one model."""
+
+    def __init__(self, model: LanguageModel, dataset: DatasetSpec, splits: Mapping[str, Sequence[Mapping[str, str]]],
+                 params: InferParams, indices: Sequence[int] | None = None) -> None:
+        self.model = model
+        self.dataset = dataset
+        self.params = params
+        self.mode = resolve_mode(dataset, params)
+        reader = dataset.reader
+        train = splits.get(reader.train_split, [])
+        test = list(splits.get(reader.test_split, []))
+        wanted = range(len(test)) if indices is None else sorted(indices)
+        self._index = list(wanted)
+        generation = self.mode != "ppl"
+        reserve = params.max_out_len if params.reserve_output and self.mode == "gen" else 0
+        max_seq_len = params.max_seq_len or dataset.infer.inferencer.max_seq_len
+
+        def count(prompt: Prompt) -> int:
+            return model.count_tokens(render_for(model, prompt, generation=generation), generation=generation)
+
+        built = build_question_prompts(dataset, train, [test[i] for i in self._index], mode=self.mode,  # type: ignore[arg-type]
+                                       count_tokens=count if max_seq_len else None, max_seq_len=max_seq_len,
+                                       reserve=reserve)
+        self.questions: list[QuestionPrompt] = built
+        self.postprocessor = resolve_postprocessor(dataset.evaluation.pred_postprocessor,
+                                                   dataset.evaluation.postprocessor_kwargs)
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def over_length(self) -> list[int]:
+        """Test rows whose prompt is too long even without examples (kept whole)."""
+        return [self._index[q.index] for q in self.questions if q.over_length]
+
+    def run(self, progress: Callable[[int], None] | None = None) -> Iterator[list[Record]]:
+        """Yield prediction records batch by batch."""
+        if self.mode == "gen":
+            yield from self._run_gen(progress)
+        else:
+            yield from self._run_scores(progress)
+
+    # -- gen --------------------------------------------------------------------------
+    def _run_gen(self, progress: Callable[[int], None] | None) -> Iterator[list[Record]]:
+        p = self.params
+        inferencer_stops = tuple(self.dataset.infer.inferencer.stopping_criteria)
+        requests, origin = [], {}
+        decided = self.postprocessor.is_decided if p.early_stop and self.postprocessor.name else None
+        for k, q in enumerate(self.questions):
+            rendered = render_for(self.model, q.prompt, generation=True)
+            stops = tuple(dict.fromkeys(inferencer_stops + p.stop_words))
+            if p.early_stop and isinstance(rendered, str) and q.ice_ids:
+                extra = header_stop(rendered)
+                stops = stops + ((extra,) if extra and extra not in stops else ())
+            tokens = self.model.encode(rendered, generation=True)
+            origin[k] = (rendered, len(tokens))
+            requests.append(GenRequest(k, tokens, p.max_out_len, p.min_out_len, stops, decided,
+                                       group=(self.dataset.abbr, ice_key(q))))
+        for batch in self.model.generate(requests, progress):
+            out = []
+            for res in batch:
+                q = self.questions[res.key]
+                rec = self._base_record(q, origin[res.key][0], origin[res.key][1])
+                rec.update(prediction=res.text, stop_reason=res.stop_reason, new_tokens=res.new_tokens)
+                out.append(rec)
+            yield out
+
+    # -- ppl / choice -----------------------------------------------------------------
+    def _run_scores(self, progress: Callable[[int], None] | None) -> Iterator[list[Record]]:
+        generation = self.mode == "choice"
+        requests, origin = [], {}
+        for k, q in enumerate(self.questions):
+            if not q.label_prompts:
+                raise UsageError(f"{self.dataset.abbr}: no labels to score in {self.mode} mode",
+                                 hint="the template needs option columns (A, B, …) or label-keyed prompts")
+            rendered = [render_for(self.model, lp, generation=False) for lp in q.label_prompts.values()]
+            cands = tuple(self.model.encode(r, generation=False) for r in rendered)
+            shown = render_for(self.model, q.prompt, generation=generation) if generation else rendered[0]
+            origin[k] = (shown, len(cands[0]))
+            requests.append(ScoreRequest(k, cands, group=(self.dataset.abbr, ice_key(q))))
+        need_total = self.mode == "ppl"
+        for batch in self.model.score(requests, progress, need_total=need_total):  # type: ignore[call-arg]
+            out = []
+            for res in batch:
+                q = self.questions[res.key]
+                labels = q.labels
+                if need_total:
+                    values = [s.avg_nll for s in res.scores]
+                else:
+                    values = [s.tail_nll for s in res.scores]
+                best = values.index(min(values))  # ties: the first label, as OpenCompass's index(min)
+                rec = self._base_record(q, origin[res.key][0], origin[res.key][1])
+                rec.update(prediction=labels[best], scores=dict(zip(labels, (round(v, 6) for v in values))))
+                out.append(rec)
+            yield out
+
+    def _base_record(self, q: QuestionPrompt, origin_prompt: Any, n_tokens: int) -> Record:
+        rec: Record = {
+            "index": self._index[q.index],
+            "origin_prompt": origin_prompt,
+            "prediction": "",
+            "gold": q.gold,
+            "in_context_examples": list(q.ice_ids),
+            "prompt_tokens": n_tokens,
+        }
+        if q.dropped:
+            rec["dropped_examples"] = q.dropped
+        if q.over_length:
+            rec["over_length"] = True
+        return rec

@@ -1,0 +1,95 @@
+"""``manifest.json``: everything needed to know what a run was.
+
+The model and its parameters (and what the backend reported when it loaded),
+every data file's sha256, every dataset's config hash, the inference parameters,
+toolkit / torch / transformers versions, timings and the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from toolkit import __version__
+from toolkit.engine.fingerprint import file_sha256, stable_hash
+from toolkit.engine.partition import PlannedDataset
+from toolkit.engine.results import ResultRecord
+from toolkit.engine.serialize import to_plain
+from toolkit.engine.task import data_files
+from toolkit.engine.workdir import RunDirs
+from toolkit.fileio import atomic_write_text
+
+if TYPE_CHECKING:
+    from toolkit.engine.run import EvalRunSpec
+
+MANIFEST_FORMAT_VERSION = 1
+
+
+def machine_facts() -> dict[str, Any]:
+    """Platform, CPU count, memory, library versions and GPUs (if torch sees any)."""
+    facts: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpu_count": os.cpu_count(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            facts["memory_gib"] = round(int(fh.readline().split()[1]) / 1024**2, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import torch
+        import transformers
+
+        facts["torch"] = torch.__version__
+        facts["transformers"] = transformers.__version__
+        if torch.cuda.is_available():
+            facts["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except ImportError:
+        pass
+    return facts
+
+
+def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
+                   timings: Mapping[str, float], *, reused: bool, loaded: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest as a dict (pure apart from hashing the data files)."""
+    datasets = []
+    for d in planned:
+        files = data_files(d.dataset, d.data_dir)
+        datasets.append({
+            "abbr": d.dataset.abbr, "version": d.dataset.version, "config": d.dataset.source,
+            "infer_cfg_sha256": stable_hash(d.dataset.infer), "data_dir": d.data_dir, "rows": d.rows,
+            "files": {split: {"path": str(p), "sha256": file_sha256(p)} for split, p in files.items()},
+        })
+    return {
+        "format_version": MANIFEST_FORMAT_VERSION,
+        "toolkit": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": spec.command,
+        "reused_run": reused,
+        "mode": spec.mode,
+        "models": [{**to_plain(m), "loaded": dict((loaded or {}).get(m.abbr, {}))} for m in spec.models],
+        "inference": to_plain(spec.params),
+        "datasets": datasets,
+        "results": [{"model": r.model, "abbr": r.abbr, "status": r.status, "value": r.value} for r in records],
+        "timings": dict(timings),
+        "machine": machine_facts(),
+    }
+
+
+def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
+                   timings: Mapping[str, float], *, reused: bool, models: Mapping[str, Any] | None = None,
+                   loaded: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``manifest.json`` atomically and return it."""
+    facts = dict(loaded or {})
+    for abbr, model in (models or {}).items():
+        facts.setdefault(abbr, model.describe())
+    data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts)
+    atomic_write_text(dirs.manifest, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    return data

@@ -1,0 +1,128 @@
+"""Predictions on disk: appended batch by batch, resumable, and finally in OpenCompass's format.
+
+While a task runs, each finished batch is appended to
+``predictions/<model>/.partial/<abbr>.<slice>.jsonl`` in ONE write followed by
+fsync; the file's first line holds the reuse key. A run killed mid-way leaves at
+most a torn last line, which is ignored; ``-r`` then resumes at the first sample
+without a record. When every sample of a dataset is done the records are merged
+into ``predictions/<model>/<abbr>.json`` — a JSON object keyed by the row index
+(as a string) with ``origin_prompt``, ``prediction`` and ``gold``, as OpenCompass
+writes it — atomically; its reuse key goes beside it to ``.keys/<abbr>.key``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from toolkit.fileio import atomic_write_text
+
+
+def partial_dir(pred_dir: Path) -> Path:
+    """Where in-progress records live."""
+    return pred_dir / ".partial"
+
+
+def _read_partial(path: Path, key: str) -> dict[int, dict[str, Any]] | None:
+    """Records of one partial file, or None when its key differs (stale)."""
+    records: dict[int, dict[str, Any]] = {}
+    with open(path, encoding="utf-8") as fh:
+        header = fh.readline()
+        try:
+            if json.loads(header).get("key") != key:
+                return None
+        except json.JSONDecodeError:
+            return None
+        for line in fh:
+            if not line.endswith("\n"):
+                break  # torn last write of a killed run
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            records[int(rec["index"])] = rec
+    return records
+
+
+def load_done(pred_dir: Path, abbr: str, key: str) -> dict[int, dict[str, Any]]:
+    """Every finished record of ``abbr`` whose key matches, from the final file or partial files.
+
+    Partial files with another key are renamed ``*.stale`` so they are never read again.
+    """
+    final = pred_dir / f"{abbr}.json"
+    key_file = _key_file(pred_dir, abbr)
+    if final.is_file() and key_file.is_file() and key_file.read_text(encoding="utf-8").strip() == key:
+        return read_predictions(final)
+    done: dict[int, dict[str, Any]] = {}
+    folder = partial_dir(pred_dir)
+    for path in sorted(folder.glob(f"{abbr}.*.jsonl")) if folder.is_dir() else []:
+        got = _read_partial(path, key)
+        if got is None:
+            path.rename(path.with_suffix(".stale"))
+            continue
+        done.update(got)
+    return done
+
+
+class PartialWriter:
+    """Appends records of one task slice; each :meth:`append` is one write + fsync."""
+
+    def __init__(self, pred_dir: Path, abbr: str, slice_name: str, key: str) -> None:
+        folder = partial_dir(pred_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{abbr}.{slice_name}.jsonl"
+        fresh = not self.path.is_file() or _read_partial(self.path, key) is None
+        if fresh:
+            if self.path.is_file():
+                self.path.rename(self.path.with_suffix(".stale"))
+            atomic_write_text(self.path, json.dumps({"key": key}) + "\n")
+        else:
+            self._truncate_torn_tail()
+
+    def _truncate_torn_tail(self) -> None:
+        data = self.path.read_bytes()
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            with open(self.path, "r+b") as fh:
+                fh.truncate(end)
+
+    def append(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Append records (each must carry ``index``) in a single write."""
+        text = "".join(json.dumps(dict(r), ensure_ascii=False) + "\n" for r in records)
+        if not text:
+            return
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, text.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _key_file(pred_dir: Path, abbr: str) -> Path:
+    return pred_dir / ".keys" / f"{abbr}.key"
+
+
+def finalize(pred_dir: Path, abbr: str, key: str, records: Mapping[int, Mapping[str, Any]]) -> Path:
+    """Write ``<abbr>.json`` (OpenCompass's shape) and its key file; drop the partial files."""
+    body: dict[str, Any] = {}
+    for index in sorted(records):
+        rec = dict(records[index])
+        rec.pop("index", None)
+        body[str(index)] = rec
+    final = pred_dir / f"{abbr}.json"
+    atomic_write_text(final, json.dumps(body, ensure_ascii=False, indent=4) + "\n")
+    atomic_write_text(_key_file(pred_dir, abbr), key + "\n")
+    folder = partial_dir(pred_dir)
+    for path in folder.glob(f"{abbr}.*.jsonl") if folder.is_dir() else []:
+        path.unlink()
+    return final
+
+
+def read_predictions(path: Path) -> dict[int, dict[str, Any]]:
+    """Load a final predictions file (ours or OpenCompass's) as index → record."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {int(k): v for k, v in data.items()}

@@ -1,0 +1,166 @@
+"""Runners: where infer tasks execute.
+
+* :class:`InProcessRunner` — in this process, one task after another, models kept
+  loaded across tasks (``--debug`` uses it; full tracebacks propagate).
+* :class:`LocalRunner` — N worker processes at once, each with its own
+  ``--num-gpus`` GPUs through ``CUDA_VISIBLE_DEVICES`` (none on a CPU machine),
+  each loading its model once for all the datasets of its task.
+
+Both feed task events to a :class:`toolkit.engine.progress.Display`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any
+
+from toolkit.engine.progress import Display
+from toolkit.engine.task import TaskSpec, run_task, write_task
+from toolkit.engine.worker import MARKER
+from toolkit.engine.workdir import RunDirs
+
+
+class InProcessRunner:
+    """Run tasks here, sequentially; a model is loaded once for all tasks that use it."""
+
+    def __init__(self, display: Display, *, debug: bool = False, models: dict[str, Any] | None = None) -> None:
+        self.display = display
+        self.debug = debug
+        self.models: dict[str, Any] = dict(models or {})
+
+    def run(self, tasks: Sequence[TaskSpec], dirs: RunDirs) -> dict[str, int]:
+        """Returns task id → exit code (0 ok, 1 a dataset failed)."""
+        codes: dict[str, int] = {}
+        for task in tasks:
+            model = self.models.get(task.model.abbr)
+            if model is None:
+                from toolkit.models import load_model
+
+                self.display.handle(task.model.abbr, {"event": "loading"})
+                model = load_model(task.model, task.backend, device=task.device,
+                                   warn=lambda msg, m=task.model.abbr: self.display.handle(m, {"event": "warning", "message": msg}))
+                self.models[task.model.abbr] = model
+                self.display.handle(task.model.abbr, {"event": "loaded", "describe": model.describe()})
+            ok = run_task(task, lambda e, m=task.model.abbr: self.display.handle(m, e), model=model, debug=self.debug)
+            codes[task.task_id] = 0 if ok else 1
+        return codes
+
+
+def visible_gpus() -> list[str]:
+    """GPU ids this process may use (``CUDA_VISIBLE_DEVICES`` or all CUDA devices)."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [g for g in env.split(",") if g.strip()]
+    try:
+        import torch
+
+        return [str(i) for i in range(torch.cuda.device_count())]
+    except Exception:  # noqa: BLE001 - no torch/CUDA means no GPUs
+        return []
+
+
+class LocalRunner:
+    """Up to ``max_workers`` worker processes at once, ``gpus_per_worker`` GPUs each."""
+
+    def __init__(self, display: Display, *, max_workers: int = 1, gpus_per_worker: int = 1) -> None:
+        self.display = display
+        self.max_workers = max(1, max_workers)
+        self.gpus_per_worker = max(0, gpus_per_worker)
+
+    def _slots(self) -> list[str]:
+        gpus = visible_gpus() if self.gpus_per_worker else []
+        if not gpus:
+            return [""] * self.max_workers
+        n = max(1, min(self.max_workers, len(gpus) // self.gpus_per_worker))
+        return [",".join(gpus[k * self.gpus_per_worker:(k + 1) * self.gpus_per_worker]) for k in range(n)]
+
+    def run(self, tasks: Sequence[TaskSpec], dirs: RunDirs) -> dict[str, int]:
+        """Returns task id → exit code; Ctrl-C stops every worker (their saved batches stay)."""
+        free = self._slots()
+        threads_each = max(1, (os.cpu_count() or 1) // len(free)) if not free[0] else None
+        pending = list(tasks)
+        running: dict[str, tuple[subprocess.Popen, str, Any]] = {}
+        events: Queue = Queue()
+        codes: dict[str, int] = {}
+        try:
+            while pending or running:
+                while pending and free:
+                    task = pending.pop(0)
+                    slot = free.pop(0)
+                    running[task.task_id] = (*self._start(task, dirs, slot, threads_each, events), task)  # type: ignore[assignment]
+                try:
+                    model, event = events.get(timeout=0.2)
+                    self.display.handle(model, event)
+                except Empty:
+                    pass
+                for tid, (proc, slot, task) in list(running.items()):
+                    if proc.poll() is not None:
+                        time.sleep(0.05)
+                        self._drain(events)
+                        codes[tid] = proc.returncode
+                        if proc.returncode not in (0, 1):
+                            self._record_crash(task, dirs, proc.returncode)
+                        free.append(slot)
+                        del running[tid]
+            self._drain(events)
+        except KeyboardInterrupt:
+            for proc, _slot, _task in running.values():
+                proc.terminate()
+            for proc, _slot, _task in running.values():
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            raise
+        return codes
+
+    def _drain(self, events: Queue) -> None:
+        while True:
+            try:
+                model, event = events.get_nowait()
+            except Empty:
+                return
+            self.display.handle(model, event)
+
+    def _start(self, task: TaskSpec, dirs: RunDirs, slot: str, threads: int | None,
+               events: Queue) -> tuple[subprocess.Popen, str]:
+        path = dirs.tasks / f"{task.task_id}.json"
+        write_task(path, task)
+        log = dirs.infer_log(task.model.abbr, task.task_id)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, CUDA_VISIBLE_DEVICES=slot, PYTHONUNBUFFERED="1")
+        if threads:
+            env.setdefault("OMP_NUM_THREADS", str(threads))
+        log_fh = open(log, "a", encoding="utf-8")  # noqa: SIM115 - closed by the reader thread
+        proc = subprocess.Popen([sys.executable, "-m", "toolkit.engine.worker", str(path)], stdout=subprocess.PIPE,
+                                stderr=log_fh, env=env, text=True, encoding="utf-8")
+
+        def read() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.startswith(MARKER):
+                    try:
+                        events.put((task.model.abbr, json.loads(line[len(MARKER):])))
+                        continue
+                    except json.JSONDecodeError:
+                        pass
+                log_fh.write(line)
+            log_fh.close()
+
+        threading.Thread(target=read, daemon=True).start()
+        return proc, slot
+
+    def _record_crash(self, task: TaskSpec, dirs: RunDirs, code: int) -> None:
+        log = dirs.infer_log(task.model.abbr, task.task_id)
+        message = f"worker exited with code {code}; see {log}"
+        for item in task.items:
+            if dirs.read_error(task.model.abbr, item.dataset.abbr) is None:
+                dirs.write_error(task.model.abbr, item.dataset.abbr, RuntimeError(message), message)
