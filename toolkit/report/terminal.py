@@ -1,0 +1,46 @@
+"""The summary on a terminal: a rich table, coloured by status, with the notes below."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from toolkit.engine.summarise import HEADER_PREFIX, Cell, Summary
+
+_STYLES = {"ok": "", "n/a": "dim", "failed": "bold red", "missing": "dim", "incomplete": "yellow"}
+
+
+def _cell_text(cell: Cell) -> Text:
+    return Text(cell.text, style=_STYLES[cell.status])
+
+
+def summary_table(summary: Summary, title: str | None = "Summary") -> Table:
+    """A rich Table of the summary: subjects, a rule, then the group averages in bold."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name in HEADER_PREFIX:
+        table.add_column(name, no_wrap=name != "dataset")
+    for model in summary.models:
+        table.add_column(model, justify="right")
+    in_groups = False
+    for row in summary.rows:
+        if row.kind == "group" and not in_groups:
+            table.add_section()
+            in_groups = True
+        style = "bold" if row.kind == "group" else None
+        fixed = [Text(v, style=style or "") for v in (row.dataset, row.version, row.metric, row.mode)]
+        table.add_row(*fixed, *(_cell_text(c) for c in row.cells))
+    return table
+
+
+def render_summary(summary: Summary) -> RenderableType:
+    """The table followed by its notes, ready for ``console.print``."""
+    parts: list[RenderableType] = [summary_table(summary)]
+    if summary.notes:
+        parts.append(Text("\n".join(f"• {note}" for note in summary.notes), style="dim"))
+    return Group(*parts)
+
+
+def print_summary(summary: Summary, console: Console) -> None:
+    """Print the summary on ``console`` (the CLI passes its stdout console)."""
+    console.print(render_summary(summary))
