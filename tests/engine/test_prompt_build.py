@@ -205,3 +205,14 @@ def test_prompt_layer_imports_no_torch() -> None:
         "heavy = {'torch', 'transformers'} & set(sys.modules); assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_indices_render_a_subset_with_real_row_numbers() -> None:
+    everything = gen_prompts()
+    subset = build_question_prompts(gen_spec(SUBJECT), DEV, VAL, mode="gen", indices=[1])
+    assert [q.index for q in subset] == [1] and subset[0] == everything[1]
+    # the table's columns still come from the split's first row
+    rows = [{"question": "q0", "A": "1", "B": "2", "C": "3", "answer": "A"}, {**VAL[0]}]
+    spec = gen_spec(SUBJECT, retriever=RetrieverSpec("zero"))
+    only_second = build_question_prompts(spec, [], rows, mode="gen", indices=[1])[0]
+    assert to_base_text(only_second.prompt).endswith("D. {D}\n答案: ")

@@ -92,6 +92,7 @@ def build_question_prompts(
     count_tokens: CountTokens | None = None,
     max_seq_len: int | None = None,
     reserve: int = 0,
+    indices: Sequence[int] | None = None,
 ) -> list[QuestionPrompt]:
     """Render every test row's prompt for ``mode``, dropping examples that do not fit.
 
@@ -101,6 +102,10 @@ def build_question_prompts(
     tokens included, as OpenCompass counts). It is needed only with ``max_seq_len``.
     The budget is ``max_seq_len - reserve``; ``reserve`` (default 0, OpenCompass's
     rule) keeps room for the answer, e.g. ``max_out_len``.
+
+    ``indices`` renders only those test rows (e.g. the rest of a resumed run); pass
+    the whole split all the same, because OpenCompass's table takes its columns from
+    the split's first row and PPL labels may come from all its answers.
 
     Example:
         >>> prompts = build_question_prompts(spec, splits["dev"], splits["val"], mode="gen")  # doctest: +SKIP
@@ -149,7 +154,8 @@ def build_question_prompts(
         labels = option_labels(infer, spec.reader)
 
     questions = []
-    for index, (row, full_ids) in enumerate(zip(test, retrieved)):
+    for index in range(len(test)) if indices is None else indices:
+        row, full_ids = test[index], retrieved[index]
         label_prompts: dict[str, Prompt] = {}
         label_ids: dict[str, tuple[int, ...]] = {}
         if mode == "ppl":
