@@ -53,6 +53,7 @@ def dataset_spec(
     prompt_template: PromptTemplateSpec | None = None,
     labels: tuple[str, ...] | None = None,
     name: str = "seed",
+    sep_token: str | None = None,
 ) -> DatasetSpec:
     """A val-split dataset spec with ``template`` as its ice_template (``ice_token='</E>'``)."""
     return DatasetSpec(
@@ -64,7 +65,7 @@ def dataset_spec(
         infer=InferSpec(
             retriever=retriever,
             inferencer=InferencerSpec(kind, labels=labels),
-            ice_template=PromptTemplateSpec(template, ice_token="</E>"),
+            ice_template=PromptTemplateSpec(template, ice_token="</E>", sep_token=sep_token),
             prompt_template=prompt_template,
         ),
         evaluation=EvalCfgSpec(pred_postprocessor="first_capital_postprocess"),

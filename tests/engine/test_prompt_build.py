@@ -32,8 +32,11 @@ def gen_prompts(**kwargs: object) -> list[QuestionPrompt]:
 
 def example_length() -> int:
     """Characters one in-context example adds to a base prompt (the "\\n" joins included)."""
-    full, one_less = (chars(build_question_prompts(gen_spec(SUBJECT, retriever=RetrieverSpec("fixk", ids)), DEV, VAL[:1], mode="gen")[0].prompt) for ids in ((0, 1), (0,)))
-    return full - one_less
+    two, one = (
+        chars(build_question_prompts(gen_spec(SUBJECT, retriever=RetrieverSpec("fixk", ids)), DEV, VAL[:1], mode="gen")[0].prompt)
+        for ids in ((0, 1), (0,))
+    )
+    return two - one
 
 
 def test_gen_prompt_without_truncation() -> None:
@@ -126,9 +129,7 @@ def test_prompt_and_ice_templates_together() -> None:
 
 
 def test_sep_token_is_removed_from_gen_prompt() -> None:
-    template = "</E>{question}<SEP>? {answer}"
-    spec = dataset_spec(template, retriever=RetrieverSpec("fixk", (0, 1)))
-    spec = spec.__class__(**{**spec.__dict__, "infer": spec.infer.__class__(**{**spec.infer.__dict__, "ice_template": PromptTemplateSpec(template, "</E>", "<SEP>")})})
+    spec = dataset_spec("</E>{question}<SEP>? {answer}", retriever=RetrieverSpec("fixk", (0, 1)), sep_token="<SEP>")
     q = build_question_prompts(spec, DEV, VAL[:1], mode="gen")[0]
     # examples keep the sep token (OpenCompass drops its own removal there); the final replace removes all
     assert q.prompt == "dev0? A\ndev1? B\nshort? "
