@@ -1,0 +1,192 @@
+"""gen-config's options, and the plain data each config template is rendered from.
+
+Everything here is pure: dataset facts and options in, dicts of strings and lists out.
+The import paths come from :mod:`toolkit.config.typemap`, the one table of the
+OpenCompass classes we write and read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.config.facts import DatasetFacts
+from toolkit.config.typemap import (
+    DATASET_TYPES,
+    EVALUATOR_TYPES,
+    INFERENCER_TYPES,
+    POSTPROCESSOR_TYPES,
+    RETRIEVER_TYPES,
+    TEMPLATE_TYPES,
+    KnownType,
+)
+from toolkit.dataset.meta import LANGUAGES
+from toolkit.errors import DataError, UsageError
+
+SPLIT_CHOICES = {"val": ("val",), "test": ("test",), "both": ("val", "test")}
+MODE_CHOICES = {"gen": ("gen",), "ppl": ("ppl",), "both": ("gen", "ppl")}
+DEFAULT_SHOTS = 5
+
+
+@dataclass(frozen=True)
+class GenConfigOptions:
+    """How to write the configs; the defaults reproduce OpenCompass's C-Eval configs."""
+
+    language: str | None = None
+    """``zh`` or ``en``; None: the dataset's (``dataset.json``), else ``zh``."""
+    shots: int = DEFAULT_SHOTS
+    """In-context examples: dev rows ``0..shots-1`` (FixKRetriever); 0 → ZeroRetriever."""
+    hint: str | None = None
+    """The instruction line; None: the language's default (see :mod:`toolkit.config.prompts`)."""
+    prompt_template: Path | None = None
+    """A jinja2 file rendering each subject's question prompt; None: toolkit's own."""
+    split: str = "val"
+    """``val``, ``test`` or ``both``: which split(s) the datasets evaluate."""
+    mode: str = "both"
+    """``gen``, ``ppl`` or ``both``: which config files to write."""
+    abs_path: bool = False
+    """Write the dataset folder's absolute path instead of a path relative to the CWD."""
+    data_path: str | None = None
+    """Write this data path instead (the folder on the machine that runs OpenCompass)."""
+    name: str | None = None
+    """The dataset name in file and variable names; None: ``dataset.json``'s, else the folder's."""
+
+    def __post_init__(self) -> None:
+        if self.language is not None and self.language not in LANGUAGES:
+            raise UsageError(f"--language must be one of {', '.join(LANGUAGES)}, not {self.language!r}")
+        if self.split not in SPLIT_CHOICES:
+            raise UsageError(f"--split must be one of {', '.join(SPLIT_CHOICES)}, not {self.split!r}")
+        if self.mode not in MODE_CHOICES:
+            raise UsageError(f"--mode must be one of {', '.join(MODE_CHOICES)}, not {self.mode!r}")
+        if self.shots < 0:
+            raise UsageError(f"--shots must be 0 or more, not {self.shots}")
+        if self.abs_path and self.data_path is not None:
+            raise UsageError("--abs-path and --data-path exclude each other", hint="pass one of them")
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits evaluated, in the order the datasets list has them."""
+        return SPLIT_CHOICES[self.split]
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes whose files are written."""
+        return MODE_CHOICES[self.mode]
+
+
+def check_shots(facts: DatasetFacts, shots: int) -> None:
+    """DataError if a subject's dev split has fewer rows than ``shots`` (OpenCompass fails late on it)."""
+    short = [f"{key} ({n})" for key, n in facts.dev_rows.items() if n < shots]
+    if short:
+        raise DataError(
+            f"--shots {shots} needs {shots} dev rows per subject; these have fewer: {', '.join(short)}",
+            file=facts.root / "dev",
+            hint=f"add dev rows, or pass --shots {min(facts.dev_rows.values())}",
+        )
+
+
+def abbr(name: str, subject: str, split: str) -> str:
+    """OpenCompass's dataset abbreviation: ``ceval-law`` (val) or ``ceval-test-law``."""
+    return f"{name}-{subject}" if split == "val" else f"{name}-test-{subject}"
+
+
+def _imports(types: list[KnownType]) -> list[tuple[str, list[str]]]:
+    grouped: dict[str, list[str]] = {}
+    for t in types:
+        grouped.setdefault(t.module, []).append(t.name)
+    return list(grouped.items())
+
+
+def dataset_file_context(
+    facts: DatasetFacts,
+    options: GenConfigOptions,
+    mode: str,
+    prompts: Mapping[str, str],
+    data_path: str,
+) -> dict[str, Any]:
+    """What ``dataset_<mode>.py.j2`` renders: one list entry per subject and split."""
+    language = options.language or facts.language
+    retriever = RETRIEVER_TYPES["FixKRetriever" if options.shots else "ZeroRetriever"]
+    inferencer = INFERENCER_TYPES["GenInferencer" if mode == "gen" else "PPLInferencer"]
+    evaluator = EVALUATOR_TYPES["AccEvaluator"]
+    postprocessor: dict[str, Any] | None = None
+    used = [TEMPLATE_TYPES["PromptTemplate"], retriever, inferencer, evaluator, DATASET_TYPES["CEvalDataset"]]
+    if mode == "gen":
+        # C-Eval's choice for zh (OpenCompass parity); MMLU's sturdier one for en.
+        post = POSTPROCESSOR_TYPES["first_capital_postprocess" if language == "zh" else "first_option_postprocess"]
+        kwargs = {} if language == "zh" else {"options": "".join(facts.letters)}
+        postprocessor = {"name": post.name, "kwargs": kwargs}
+        used.append(post)
+    return {
+        "name": facts.name,
+        "mode": mode,
+        "header": header_lines(facts, options, "dataset", mode),
+        "imports": _imports(used),
+        "mapping": [(s.key, s.as_list()) for s in facts.subjects],
+        "prompts": [(s.key, prompts[s.key]) for s in facts.subjects],
+        "splits": list(options.splits),
+        "data_path": data_path,
+        "input_columns": ["question", *facts.letters],
+        "labels": list(facts.letters),
+        "retriever": {"name": retriever.name, "fix_id_list": list(range(options.shots))},
+        "inferencer": inferencer.name,
+        "evaluator": evaluator.name,
+        "postprocessor": postprocessor,
+        "dataset_type": DATASET_TYPES["CEvalDataset"].name,
+    }
+
+
+GENERATED_MARK = "# Generated by `toolkit gen-config`"
+"""How every generated file starts; gen-config overwrites only files that start so."""
+
+
+def header_lines(facts: DatasetFacts, options: GenConfigOptions, kind: str, mode: str | None = None) -> list[str]:
+    """The comment at the top of a generated file (no paths or dates: output is reproducible).
+
+    ``kind`` is ``dataset`` (a hashed file), ``aggregator`` or ``summary``.
+    """
+    n = len(facts.subjects)
+    what = f"{n} subject{'s' if n != 1 else ''}, split {options.split}"
+    if mode is not None:
+        what += f", {mode} mode, {options.shots}-shot"
+    first = f"{GENERATED_MARK.removeprefix('# ')} for dataset {facts.name} ({what})."
+    if kind == "dataset":
+        return [
+            first,
+            "Regenerate it from the dataset rather than editing it. The name's suffix is OpenCompass's",
+            "hash of the prompts; after an edit, check it with `toolkit gen-config --check FILE`.",
+        ]
+    if kind == "aggregator":
+        return [first, f"Run it with `opencompass --datasets {facts.name}_{mode}` or `toolkit eval --datasets {facts.name}_{mode}`."]
+    return [
+        first,
+        f"Import {facts.name}_summary_groups into a run config (inside `with read_base():`) and",
+        f"pass it on: summarizer = dict(summary_groups={facts.name}_summary_groups).",
+    ]
+
+
+def category_slug(category: str) -> str:
+    """``Social Science`` → ``social-science``, as OpenCompass names its C-Eval groups."""
+    return "-".join(category.lower().split())
+
+
+def summary_groups(facts: DatasetFacts, splits: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One group per category that has subjects (declared order), then one for all, per split.
+
+    Example: for ``ceval`` and split val: ``ceval-stem``, ``ceval-social-science``,
+    ``ceval-humanities``, ``ceval-other``, ``ceval`` (its subsets in category order, as
+    OpenCompass's hand-written ``ceval_summary_groups`` has them).
+    """
+    groups: list[dict[str, Any]] = []
+    for split in splits:
+        prefix = facts.name if split == "val" else f"{facts.name}-test"
+        every: list[str] = []
+        for category in facts.categories:  # the mapping uses declared categories only
+            subsets = [abbr(facts.name, s.key, split) for s in facts.subjects if s.category == category]
+            if subsets:
+                groups.append({"name": f"{prefix}-{category_slug(category)}", "subsets": subsets})
+                every += subsets
+        groups.append({"name": prefix, "subsets": every})
+    return groups
