@@ -26,6 +26,8 @@ from toolkit.engine.render import to_base_text
 
 SEED_SUBJECT = "社会主义核心价值观"
 FIVE_SHOT = RetrieverSpec("fixk", (0, 1, 2, 3, 4))
+ZERO_SHOT = RetrieverSpec("zero", (), "", "")
+"""``dict(type=ZeroRetriever)`` as the config loader reads it."""
 
 
 def human_turn(chinese_name: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from prompt_specs import dataset_spec, gen_spec, meta_round, ppl_spec
+from prompt_specs import ZERO_SHOT, dataset_spec, gen_spec, meta_round, ppl_spec
 
 from toolkit.config.spec import PromptTemplateSpec, RetrieverSpec
 from toolkit.engine.prompt import QuestionPrompt, build_question_prompts, ice_key
@@ -95,7 +95,7 @@ def test_question_longer_than_budget_is_kept_whole_and_flagged() -> None:
 
 def test_short_rows_leave_placeholders_as_opencompass_tables_do() -> None:
     first_short = [{"question": "q0", "A": "1", "B": "2", "C": "3", "answer": "A"}, {**VAL[0]}]
-    spec = gen_spec(SUBJECT, retriever=RetrieverSpec("zero"))
+    spec = gen_spec(SUBJECT, retriever=ZERO_SHOT)
     first, second = (to_base_text(q.prompt) for q in build_question_prompts(spec, [], first_short, mode="gen"))
     # the table's columns are the first row's: {D} stays literal in every prompt
     assert first.endswith("C. 3\nD. {D}\n答案: ") and second.endswith("C. 3\nD. {D}\n答案: ")
@@ -105,7 +105,7 @@ def test_short_rows_leave_placeholders_as_opencompass_tables_do() -> None:
 
 
 def test_no_output_column() -> None:
-    spec = dataset_spec(meta_round(SUBJECT), retriever=RetrieverSpec("zero"), output_column=None)
+    spec = dataset_spec(meta_round(SUBJECT), retriever=ZERO_SHOT, output_column=None)
     q = build_question_prompts(spec, [], VAL[:1], mode="gen")[0]
     assert q.gold is None
     # OpenCompass blanks only a named output column: the row's own answer fills {answer}
@@ -214,6 +214,6 @@ def test_indices_render_a_subset_with_real_row_numbers() -> None:
     assert [q.index for q in subset] == [1] and subset[0] == everything[1]
     # the table's columns still come from the split's first row
     rows = [{"question": "q0", "A": "1", "B": "2", "C": "3", "answer": "A"}, {**VAL[0]}]
-    spec = gen_spec(SUBJECT, retriever=RetrieverSpec("zero"))
+    spec = gen_spec(SUBJECT, retriever=ZERO_SHOT)
     only_second = build_question_prompts(spec, [], rows, mode="gen", indices=[1])[0]
     assert to_base_text(only_second.prompt).endswith("D. {D}\n答案: ")

@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from prompt_specs import chars_as_tokens, gen_spec, ppl_spec, seed_layout
+from prompt_specs import ZERO_SHOT, chars_as_tokens, gen_spec, ppl_spec, seed_layout
 
-from toolkit.config.spec import RetrieverSpec
 from toolkit.engine.data import load_ceval_splits
 from toolkit.engine.prompt import build_question_prompts
 from toolkit.engine.render import to_base_text, to_chat_messages
@@ -84,7 +83,7 @@ def test_seed_gen_5shot_chat_messages(seed_splits: dict) -> None:
 
 def test_seed_gen_zero_shot_base_prompts_start_with_newline(seed_splits: dict) -> None:
     golden = _json(GOLDEN / "seed-gen-0shot-base-prompts.json")
-    spec = gen_spec(retriever=RetrieverSpec("zero"))
+    spec = gen_spec(retriever=ZERO_SHOT)
     for q in build_question_prompts(spec, seed_splits["dev"], seed_splits["val"], mode="gen"):
         text = to_base_text(q.prompt)
         assert text == golden[str(q.index)]

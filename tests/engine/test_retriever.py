@@ -43,15 +43,16 @@ def test_fixk_out_of_range_is_a_data_error(bad: int) -> None:
 def test_separators() -> None:
     assert ice_separators(RetrieverSpec("fixk", (0,))) == ("\n", "\n")
     assert ice_separators(RetrieverSpec("fixk", (0,), "##", "@@")) == ("##", "@@")
-    # ZeroRetriever takes no separator and ends with "" unless told otherwise
-    assert ice_separators(RetrieverSpec("zero")) == ("", "")
+    # ZeroRetriever takes no separator (the loader gives it OpenCompass's default end token "")
+    assert ice_separators(RetrieverSpec("zero", ice_separator="##", ice_eos_token="")) == ("", "")
     assert ice_separators(RetrieverSpec("zero", ice_eos_token="</s>")) == ("", "</s>")
 
 
 def test_string_template_examples_joined_with_separator_and_end_token() -> None:
     ice = render_ice((0, 1), ROWS, infer_with(STRING_TEMPLATE, RetrieverSpec("fixk", (0, 1), "##", "@@")), "answer")
     assert ice == "q0? A##q1? B@@"
-    assert render_ice((), ROWS, infer_with(STRING_TEMPLATE, RetrieverSpec("zero")), "answer") == ""
+    assert render_ice((), ROWS, infer_with(STRING_TEMPLATE, RetrieverSpec("zero", ice_eos_token="")), "answer") == ""
+    assert render_ice((), ROWS, infer_with(STRING_TEMPLATE, RetrieverSpec("zero", ice_eos_token="\n")), "answer") == "\n"
 
 
 def test_meta_template_examples_have_no_separators() -> None:

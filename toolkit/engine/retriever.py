@@ -44,13 +44,11 @@ def retrieve(retriever: RetrieverSpec, n_train: int, n_test: int, *, train_name:
 def ice_separators(retriever: RetrieverSpec) -> tuple[str, str]:
     """``(ice_separator, ice_eos_token)`` as the retriever class applies them.
 
-    ``ZeroRetriever`` takes no separator and ends with ``""`` by default; the spec
-    cannot tell a default ``"\\n"`` from an explicit one, so for it ``"\\n"`` counts
-    as the default (with zero examples only the end token can reach the prompt).
+    ``ZeroRetriever`` takes no separator; its end token is the spec's (the config
+    loader fills in OpenCompass's default, ``""``, when the config gives none).
     """
     if retriever.kind == "zero":
-        eos = retriever.ice_eos_token
-        return "", ("" if eos == RetrieverSpec.ice_eos_token else eos)
+        return "", retriever.ice_eos_token
     return retriever.ice_separator, retriever.ice_eos_token
 
 
