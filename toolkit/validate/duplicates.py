@@ -3,13 +3,16 @@
 A question is its stem *and* its options: C-Eval has many stems such as
 "下列说法正确的是____" whose options differ, and those are different questions.
 
-- exact: the question and the options, in order, are the same strings;
+- exact: the question and the options, in order, are the same text (surrounding
+  whitespace aside);
 - near: the same after normalising (NFKC, case-folded, whitespace and punctuation
   removed) with the options in any order.
 
 Each row's keys go into a dict, so the cost is one pass over the rows — no
-pairwise comparison. A val or test row that matches one of its own subject's dev
-examples is an answer leak (E307, an error): the few-shot prompt shows it solved.
+pairwise comparison. A val or test row that exactly matches one of its own
+subject's dev examples is an answer leak (E307, an error): the few-shot prompt
+shows it solved. A near match is W313, a warning: the same question with shuffled
+options is a leak, but "x-1" and "x1" also normalise alike, so a person decides.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def _rows(f: SplitFile) -> Iterator[tuple[int, str, list[str]]]:
 
 
 def _keys(question: str, options: Sequence[str], near: bool) -> tuple[str, str | None]:
-    exact = _SEP.join([question, *options])
+    exact = _SEP.join([question.strip(), *(o.strip() for o in options)])
     if not near:
         return exact, None
     return exact, normalise_text(question) + "\x1e" + _SEP.join(sorted(normalise_text(o) for o in options))
@@ -68,7 +71,7 @@ Seen = tuple[SplitFile, int]
 
 
 def duplicate_findings(files: Iterable[SplitFile], near: bool = True) -> list[Finding]:
-    """W308/W309 for questions seen before (dev, then val, then test), E307 for answer leaks.
+    """W308/W309 for questions seen before (dev, then val, then test), E307/W313 for answer leaks.
 
     Every copy after the first is reported, pointing at the first.
     """
@@ -87,7 +90,7 @@ def duplicate_findings(files: Iterable[SplitFile], near: bool = True) -> list[Fi
                 leak = next(((dev_keys[(f.subject, k)], is_near) for k, is_near in keys if (f.subject, k) in dev_keys),
                             None)
                 if leak is not None:
-                    out.append(_report("E307", f, i, question, leak[0], leak[1]))
+                    out.append(_report("W313" if leak[1] else "E307", f, i, question, leak[0], leak[1]))
                     continue
             earlier = next(((first[k], is_near) for k, is_near in keys if k in first), None)
             if earlier is not None:
@@ -101,7 +104,7 @@ def _report(code: str, f: SplitFile, i: int, question: str, seen: Seen, near: bo
     other, j = seen
     where = "line" if other.path == f.path else f"{other.file} line"
     how = " (up to whitespace and punctuation)" if near else ""
-    if code == "E307":
+    if code in ("E307", "W313"):
         message = f"also dev example at {where} {other.line(j)}{how}: the prompt shows the model this answer"
     else:
         message = f"same question as {where} {other.line(j)}{how}"

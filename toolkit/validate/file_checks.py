@@ -29,6 +29,11 @@ def row_terminators(text: str) -> set[str]:
     return set(_NEWLINES.findall(outside))
 
 
+def newline_styles(decoded: DecodedText) -> set[str]:
+    """The line endings between the file's records (``{"\\r\\n"}`` for an Excel CSV)."""
+    return {decoded.newline} if decoded.newline in _NEWLINE_NAMES else row_terminators(decoded.text)
+
+
 def encoding_findings(decoded: DecodedText, file: str) -> list[Finding]:
     """Encoding (GBK is an error, a BOM is tolerated) and line endings (CRLF is tolerated)."""
     out: list[Finding] = []
@@ -36,7 +41,7 @@ def encoding_findings(decoded: DecodedText, file: str) -> list[Finding]:
         out.append(make_finding("E102", file, "the file is GBK/GB18030, not UTF-8", value="gb18030"))
     elif decoded.has_bom:
         out.append(make_finding("I103", file, line=1))
-    styles = {decoded.newline} if decoded.newline in _NEWLINE_NAMES else row_terminators(decoded.text)
+    styles = newline_styles(decoded)
     if len(styles) > 1:
         names = " and ".join(sorted(_NEWLINE_NAMES[s] for s in styles))
         out.append(make_finding("W105", file, f"the rows end with {names}"))
@@ -94,7 +99,7 @@ def duplicate_columns(header: Sequence[str], file: str, line: int) -> tuple[list
 
 def _similar(name: str, candidates: Sequence[str]) -> str | None:
     key = name.strip().casefold()
-    return next((c for c in candidates if c.casefold() == key), None)
+    return next((c for c in candidates if c.strip().casefold() == key), None)
 
 
 def header_findings(

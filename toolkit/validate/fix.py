@@ -21,14 +21,14 @@ from toolkit.dataset.layout import MAPPING_FILE, META_FILE
 from toolkit.dataset.textio import decode_bytes, format_csv, parse_csv
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_write_text, make_backup
-from toolkit.validate.file_checks import letters_from_header
+from toolkit.validate.file_checks import letters_from_header, newline_styles
 from toolkit.validate.findings import Change, ValidateOptions, ValidationReport
 from toolkit.validate.row_checks import cell_line, normalise_answer
 from toolkit.validate.targets import Target, resolve_target
 from toolkit.validate.validator import validate_path
 
 _QUOTED = re.compile(r'"[^"]*"')
-_NEWLINE_NAMES = {"\r\n": "CRLF", "\r": "CR", "mixed": "mixed"}
+_NEWLINE_NAMES = {"\r\n": "CRLF", "\r": "CR", "\n": "mixed"}  # "\n" rows with a "\r" inside a cell
 
 
 def _file_changes(file: str, data: bytes, path: Path) -> tuple[str, list[Change]] | None:
@@ -44,8 +44,9 @@ def _file_changes(file: str, data: bytes, path: Path) -> tuple[str, list[Change]
         changes.append(Change(file, None, None, "UTF-8 with BOM", "UTF-8"))
     text = decoded.text
     if "\r" in text:
-        changes.append(Change(file, None, None, f"{_NEWLINE_NAMES.get(decoded.newline or '', 'CR')} line endings",
-                              "\\n line endings"))
+        styles = newline_styles(decoded)
+        before = _NEWLINE_NAMES.get(styles.pop(), "CR") if len(styles) == 1 else "mixed"
+        changes.append(Change(file, None, None, f"{before} line endings", "\\n line endings"))
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     blank = sum(1 for line in _QUOTED.sub('""', text).split("\n")[:-1] if line == "")
     if blank:
