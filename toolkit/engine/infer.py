@@ -26,8 +26,9 @@ from toolkit.config.spec import DatasetSpec
 from toolkit.engine.postprocess import resolve_postprocessor
 from toolkit.engine.prompt import QuestionPrompt, build_question_prompts, ice_key
 from toolkit.engine.prompt_list import Prompt
-from toolkit.engine.render import to_base_text, to_chat_messages
-from toolkit.errors import UsageError
+from toolkit.engine.render import to_base_text, to_chat_messages, to_length_messages
+from toolkit.engine.retriever import option_labels
+from toolkit.errors import ConfigError, UsageError
 from toolkit.models.base import GenRequest, LanguageModel, ScoreRequest
 
 Record = dict[str, Any]
@@ -64,6 +65,16 @@ def render_for(model: LanguageModel, prompt: Prompt, *, generation: bool) -> Any
     return to_base_text(prompt)
 
 
+def dataset_postprocessor(dataset: DatasetSpec) -> Any:
+    """The dataset's pred_postprocessor, its option letters defaulting to the dataset's own."""
+    try:
+        letters: str | None = "".join(option_labels(dataset.infer, dataset.reader))
+    except ConfigError:  # no option columns: the post-processor keeps its own default
+        letters = None
+    return resolve_postprocessor(dataset.evaluation.pred_postprocessor, dataset.evaluation.postprocessor_kwargs,
+                                 options=letters)
+
+
 def header_stop(text: str) -> str | None:
     """Where a base model starts writing the next example: newline + the prompt's first line.
 
@@ -87,28 +98,29 @@ class DatasetInference:
         reader = dataset.reader
         train = splits.get(reader.train_split, [])
         test = list(splits.get(reader.test_split, []))
-        wanted = range(len(test)) if indices is None else sorted(indices)
-        self._index = list(wanted)
         generation = self.mode != "ppl"
         reserve = params.max_out_len if params.reserve_output and self.mode == "gen" else 0
         max_seq_len = params.max_seq_len or dataset.infer.inferencer.max_seq_len
 
         def count(prompt: Prompt) -> int:
-            return model.count_tokens(render_for(model, prompt, generation=generation), generation=generation)
+            if model.hf_type == "chat":  # OpenCompass counts the turns joined into one user message
+                rendered: Any = to_length_messages(prompt, "gen" if generation else "ppl")
+            else:
+                rendered = to_base_text(prompt)
+            return model.count_tokens(rendered, generation=True)
 
-        built = build_question_prompts(dataset, train, [test[i] for i in self._index], mode=self.mode,  # type: ignore[arg-type]
-                                       count_tokens=count if max_seq_len else None, max_seq_len=max_seq_len,
-                                       reserve=reserve)
-        self.questions: list[QuestionPrompt] = built
-        self.postprocessor = resolve_postprocessor(dataset.evaluation.pred_postprocessor,
-                                                   dataset.evaluation.postprocessor_kwargs)
+        self.questions: list[QuestionPrompt] = build_question_prompts(
+            dataset, train, test, mode=self.mode,  # type: ignore[arg-type]
+            count_tokens=count if max_seq_len else None, max_seq_len=max_seq_len, reserve=reserve,
+            indices=None if indices is None else sorted(indices))
+        self.postprocessor = dataset_postprocessor(dataset)
 
     def __len__(self) -> int:
         return len(self.questions)
 
     def over_length(self) -> list[int]:
         """Test rows whose prompt is too long even without examples (kept whole)."""
-        return [self._index[q.index] for q in self.questions if q.over_length]
+        return [q.index for q in self.questions if q.over_length]
 
     def run(self, progress: Callable[[int], None] | None = None) -> Iterator[list[Record]]:
         """Yield prediction records batch by batch."""
@@ -173,7 +185,7 @@ class DatasetInference:
 
     def _base_record(self, q: QuestionPrompt, origin_prompt: Any, n_tokens: int) -> Record:
         rec: Record = {
-            "index": self._index[q.index],
+            "index": q.index,
             "origin_prompt": origin_prompt,
             "prediction": "",
             "gold": q.gold,

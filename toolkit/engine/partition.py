@@ -10,7 +10,7 @@ Pure and deterministic: the same inputs give the same tasks.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
@@ -49,7 +49,7 @@ def _pieces(datasets: Sequence[PlannedDataset], workers: int, min_rows: int) -> 
 
 
 def partition(models: Sequence[ModelSpec], datasets: Sequence[PlannedDataset], *, run_dir: str,
-              params: InferParams, workers: int = 1, backend: str = "hf", min_rows: int = 16,
+              params: InferParams | Mapping[str, InferParams], workers: int = 1, backend: str = "hf", min_rows: int = 16,
               device: str | None = None) -> list[TaskSpec]:
     """Tasks for every model × worker; empty workers get no task.
 
@@ -72,5 +72,6 @@ def partition(models: Sequence[ModelSpec], datasets: Sequence[PlannedDataset], *
         for k, items in enumerate(bins):
             if items:
                 items.sort(key=lambda it: order[id(it)])
-                tasks.append(TaskSpec(f"{model.abbr}-{k}", model, tuple(items), run_dir, params, backend, device))
+                own = params if isinstance(params, InferParams) else params[model.abbr]
+                tasks.append(TaskSpec(f"{model.abbr}-{k}", model, tuple(items), run_dir, own, backend, device))
     return tasks

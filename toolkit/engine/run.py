@@ -16,11 +16,10 @@ from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.engine.evaluate import score_accuracy
-from toolkit.engine.infer import InferParams, resolve_mode
+from toolkit.engine.infer import InferParams, dataset_postprocessor, resolve_mode
 from toolkit.engine.manifest import write_manifest
 from toolkit.engine.partition import PlannedDataset, partition
 from toolkit.engine.plan import plan_datasets
-from toolkit.engine.postprocess import resolve_postprocessor
 from toolkit.engine.predictions import finalize, load_done
 from toolkit.engine.progress import Display, NullDisplay
 from toolkit.engine.results import ResultRecord, failed_record, read_result, record_from_score, result_path, write_result
@@ -44,7 +43,11 @@ class EvalRunSpec:
     reuse: str | None = None
     """None: a new run; ``"latest"`` or a timestamp: continue that run."""
     mode: RunMode = "all"
-    params: InferParams = field(default_factory=InferParams)
+    infer_mode: str | None = None
+    """Override the configs' inferencer: ``gen``, ``ppl`` or ``choice``."""
+    min_out_len: int = 1
+    reserve_output: bool = False
+    early_stop: bool = True
     max_workers: int = 1
     num_gpus: int = 1
     debug: bool = False
@@ -65,13 +68,20 @@ class EvalOutcome:
     tasks: tuple[TaskSpec, ...]
     records: tuple[ResultRecord, ...] = ()
     summary: Summary | None = None
-    summary_files: Mapping[str, Path] = field(default_factory=dict)
+    manifest: Mapping[str, Any] = field(default_factory=dict)
     dry_run: bool = False
 
     @property
     def failed(self) -> list[ResultRecord]:
         """Records of datasets whose task failed."""
         return [r for r in self.records if r.status == "failed"]
+
+
+def infer_params(model: ModelSpec, spec: EvalRunSpec) -> InferParams:
+    """A model's generation settings (from its spec) with the run's overrides."""
+    return InferParams(mode=spec.infer_mode, max_out_len=model.max_out_len, min_out_len=spec.min_out_len,
+                       max_seq_len=model.max_seq_len, reserve_output=spec.reserve_output,
+                       stop_words=tuple(model.stop_words), early_stop=spec.early_stop)
 
 
 class _Recorder:
@@ -97,10 +107,44 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     planned = plan_datasets(spec.datasets, overrides=spec.data_paths, validate=spec.validate and spec.mode in ("all", "infer"))
     run_dir, reused = resolve_run_dir(Path(spec.work_dir), spec.reuse)
     dirs = RunDirs(run_dir)
-    tasks = partition(spec.models, planned, run_dir=str(run_dir), params=spec.params, workers=spec.max_workers,
+    params = {m.abbr: infer_params(m, spec) for m in spec.models}
+    tasks = partition(spec.models, planned, run_dir=str(run_dir), params=params, workers=spec.max_workers,
                       backend=spec.backend, device=spec.device)
     if spec.dry_run:
         return EvalOutcome(run_dir, tuple(tasks), dry_run=True)
+    dirs.make()
+    atomic_write_text(dirs.configs / "run.json", json.dumps(to_plain(spec), ensure_ascii=False, indent=2) + "\n")
+    timings: dict[str, float] = {}
+    if spec.mode in ("all", "infer"):
+        t0 = time.perf_counter()
+        runner = (InProcessRunner(display, debug=spec.debug, models=models)
+                  if spec.debug or spec.max_workers <= 1 or models
+                  else LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=spec.num_gpus))
+        try:
+            runner.run(tasks, dirs)
+        finally:
+            display.close()
+        timings["infer_seconds"] = round(time.perf_counter() - t0, 3)
+    records: list[ResultRecord] = []
+    if spec.mode in ("all", "infer", "eval"):
+        t0 = time.perf_counter()
+        for model in spec.models:
+            for ds in planned:
+                records.append(_evaluate(dirs, model, ds, spec, score=spec.mode != "infer"))
+        timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
+    else:  # viz: the results already on disk
+        for model in spec.models:
+            for ds in planned:
+                path = result_path(dirs.results, model.abbr, ds.dataset.abbr)
+                if path.is_file():
+                    records.append(read_result(path))
+    summary = None
+    if spec.mode != "infer":
+        summary = summarise(records, spec.summary_groups, models=[m.abbr for m in spec.models],
+                            datasets=[d.dataset.abbr for d in planned])
+    timings["total_seconds"] = round(time.time() - started, 3)
+    manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded)
+    return EvalOutcome(run_dir, tuple(tasks), dry_run=True)
     dirs.make()
     atomic_write_text(dirs.configs / "run.json", json.dumps(to_plain(spec), ensure_ascii=False, indent=2) + "\n")
     timings: dict[str, float] = {}
@@ -141,25 +185,13 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
         from toolkit.report.html import write_html_report
 
         files["html"] = write_html_report(dirs.summary / f"summary_{dirs.stamp}.html", summary, _report_facts(manifest))
-    return EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, files or {})
-
-
-def _groups(groups: Sequence[Mapping[str, Any]], planned: Sequence[PlannedDataset]) -> list[dict[str, Any]]:
-    """Keep each group's subsets that this run has (a run restricted to a few subjects still averages them)."""
-    present = {d.dataset.abbr for d in planned}
-    names = {g["name"] for g in groups}
-    out = []
-    for g in groups:
-        subsets = [s for s in g["subsets"] if (s if isinstance(s, str) else s[0]) in present | names]
-        if subsets:
-            out.append({**g, "subsets": subsets})
-    return out
+    return EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
 
 
 def _evaluate(dirs: RunDirs, model: ModelSpec, planned: PlannedDataset, spec: EvalRunSpec, *, score: bool) -> ResultRecord:
     ds = planned.dataset
-    mode = resolve_mode(ds, spec.params)
-    task = TaskSpec("eval", model, (), str(dirs.root), spec.params)
+    mode = resolve_mode(ds, infer_params(model, spec))
+    task = TaskSpec("eval", model, (), str(dirs.root), infer_params(model, spec))
     key = item_key(task, TaskItem(ds, planned.data_dir))
     pred_dir = dirs.predictions / model.abbr
     done = load_done(pred_dir, ds.abbr, key)
@@ -173,7 +205,7 @@ def _evaluate(dirs: RunDirs, model: ModelSpec, planned: PlannedDataset, spec: Ev
     finalize(pred_dir, ds.abbr, key, done)
     if not score:
         return failed_record(model.abbr, ds.abbr, ds.version, mode, "not evaluated (--mode infer)")
-    post = resolve_postprocessor(ds.evaluation.pred_postprocessor, ds.evaluation.postprocessor_kwargs)
+    post = dataset_postprocessor(ds)
     order = sorted(done)
     preds = [post(str(done[i].get("prediction", ""))) if mode == "gen" else str(done[i].get("prediction", ""))
              for i in order]
@@ -185,13 +217,3 @@ def _evaluate(dirs: RunDirs, model: ModelSpec, planned: PlannedDataset, spec: Ev
     write_result(dirs.results, record)
     return record
 
-
-def _report_facts(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of the manifest the HTML report shows."""
-    keep = ("toolkit", "created", "command", "mode", "timings", "machine")
-    facts = {k: manifest[k] for k in keep if k in manifest}
-    facts["models"] = [{k: m.get(k) for k in ("abbr", "path", "hf_type", "max_seq_len", "max_out_len", "batch_size")}
-                       | {"loaded": m.get("loaded", {})} for m in manifest.get("models", [])]
-    facts["datasets"] = [{"abbr": d["abbr"], "version": d["version"], "rows": d["rows"],
-                          "data": {s: f["sha256"][:12] for s, f in d["files"].items()}} for d in manifest.get("datasets", [])]
-    return facts

@@ -1,0 +1,179 @@
+"""``toolkit eval``: run datasets through models and summarise (OpenCompass's flags, our engine).
+
+OpenCompass users type lists after one flag (``--datasets a b``, ``--model-kwargs
+k=v k2=v2``) and ``-r`` with or without a timestamp; :class:`_OpenCompassArgs`
+rewrites those into the repeated-option form Typer parses, so both spellings work.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperCommand
+
+from toolkit.cli._common import handle_errors, stdout_console
+from toolkit.cli.main import app
+
+LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
+                "--hf-path", "--data-path", "--abbr"}
+REUSE = {"-r", "--reuse"}
+
+
+def expand_args(args: list[str]) -> list[str]:
+    """``--datasets a b -r`` → ``--datasets a --datasets b -r latest`` (OpenCompass's nargs style).
+
+    Example:
+        >>> expand_args(["--datasets", "a", "b", "-r", "--debug"])
+        ['--datasets', 'a', '--datasets', 'b', '-r', 'latest', '--debug']
+    """
+    from toolkit.engine.workdir import is_timestamp
+
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in LIST_OPTIONS:
+            j = i + 1
+            values = []
+            while j < len(args) and not args[j].startswith("-"):
+                values.append(args[j])
+                j += 1
+            if not values:
+                out.append(arg)  # let the parser report the missing value
+            for v in values:
+                out += [arg, v]
+            i = j
+            continue
+        if arg in REUSE:
+            nxt = args[i + 1] if i + 1 < len(args) else None
+            if nxt is not None and (is_timestamp(nxt[:15]) or nxt == "latest"):
+                out += [arg, nxt]
+                i += 2
+            else:
+                out += [arg, "latest"]
+                i += 1
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+class _OpenCompassArgs(TyperCommand):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: D102
+        return super().parse_args(ctx, expand_args(list(args)))
+
+
+EPILOG = """\
+Examples:
+
+  toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path ~/.cache/toolkit/models/SmolLM2-135M-Instruct --max-seq-len 1024 --max-out-len 16 --batch-size 2 --num-gpus 0
+
+  toolkit eval --datasets ceval_gen --data-path opencompass/ceval-exam=/data/ceval --abbr 'ceval-computer_*' --hf-path MODEL --infer-mode choice
+
+  toolkit eval my_run.py -r            (resume the latest run of a config with datasets = [...] and models = [...])
+
+Exit status: 0 when every dataset was scored (or is N/A), 1 when a task failed, 2 on usage errors, 130 when interrupted.
+"""
+
+Opt = typer.Option
+
+
+@app.command("eval", cls=_OpenCompassArgs, epilog=EPILOG)
+@handle_errors
+def eval_command(
+    config: Annotated[Path | None, typer.Argument(help="A config file with datasets = [...] and models = [...].")] = None,
+    datasets: Annotated[list[str], Opt("--datasets", help="Dataset config names or .py files (configs/datasets/**/NAME.py, then toolkit's).")] = [],  # noqa: B006
+    config_dir: Annotated[Path | None, Opt("--config-dir", help="Folder holding datasets/**/NAME.py (default ./configs).")] = None,
+    abbr: Annotated[list[str], Opt("--abbr", help="Only datasets whose abbr matches these glob patterns.")] = [],  # noqa: B006
+    hf_path: Annotated[list[str], Opt("--hf-path", help="Model folder or .gguf file (several: one model each).")] = [],  # noqa: B006
+    model_abbr: Annotated[str | None, Opt("--model-abbr", help="Name of the model in results (default: the folder name).")] = None,
+    tokenizer_path: Annotated[str | None, Opt("--tokenizer-path", help="Tokenizer folder (default: --hf-path).")] = None,
+    tokenizer_kwargs: Annotated[list[str], Opt("--tokenizer-kwargs", help="key=value for AutoTokenizer, e.g. padding_side='left'.")] = [],  # noqa: B006
+    model_kwargs: Annotated[list[str], Opt("--model-kwargs", help="key=value for AutoModelForCausalLM, e.g. torch_dtype=torch.float16.")] = [],  # noqa: B006
+    generation_kwargs: Annotated[list[str], Opt("--generation-kwargs", help="key=value kept in the model spec (decoding is greedy).")] = [],  # noqa: B006
+    hf_type: Annotated[str, Opt("--hf-type", help="base: OpenCompass's plain-text prompts; chat: the tokenizer's chat template.")] = "chat",
+    max_seq_len: Annotated[int | None, Opt("--max-seq-len", help="Drop in-context examples until the prompt fits (OpenCompass's rule).")] = None,
+    max_out_len: Annotated[int, Opt("--max-out-len", help="Most tokens to generate (gen mode).")] = 256,
+    min_out_len: Annotated[int, Opt("--min-out-len", help="Fewest tokens to generate before EOS may end (OpenCompass: 1).")] = 1,
+    batch_size: Annotated[int, Opt("--batch-size", help="Most questions per batch; batches are also sized by a token budget.")] = 8,
+    num_gpus: Annotated[int, Opt("--num-gpus", "--hf-num-gpus", help="GPUs per worker (0: CPU).")] = 1,
+    pad_token_id: Annotated[int | None, Opt("--pad-token-id", help="Pad token id for a tokenizer without one.")] = None,
+    stop_words: Annotated[list[str], Opt("--stop-words", help="Extra stop strings for generation.")] = [],  # noqa: B006
+    work_dir: Annotated[str, Opt("-w", "--work-dir", help="Where runs go: <work-dir>/<timestamp>/.")] = "outputs/default",
+    reuse: Annotated[str | None, Opt("-r", "--reuse", help="Resume the latest run (or the given timestamp); stale predictions are never reused.")] = None,
+    mode: Annotated[str, Opt("--mode", help="all | infer | eval | viz.")] = "all",
+    infer_mode: Annotated[str | None, Opt("--infer-mode", help="Override the configs: gen | ppl | choice.")] = None,
+    max_num_workers: Annotated[int, Opt("--max-num-workers", help="Worker processes at once (each loads the model once).")] = 1,
+    data_path: Annotated[list[str], Opt("--data-path", help="ID=DIR: read a config's dataset path ID from DIR.")] = [],  # noqa: B006
+    validate: Annotated[bool, Opt("--validate/--no-validate", help="Refuse to run on data with validation errors.")] = True,
+    reserve_output: Annotated[bool, Opt("--reserve-output", help="Also keep room for --max-out-len when truncating prompts.")] = False,
+    early_stop: Annotated[bool, Opt("--early-stop/--no-early-stop", help="Stop generating once the answer is decided.")] = True,
+    device: Annotated[str | None, Opt("--device", help="cpu or cuda (default: cuda when available and --num-gpus > 0).")] = None,
+    display: Annotated[str, Opt("--display", help="auto | rich | plain | none (progress on stderr).")] = "auto",
+    json_output: Annotated[bool, Opt("--json", help="Print the results as JSON on stdout.")] = False,
+    debug: Annotated[bool, Opt("--debug", help="Run in this process, stop at the first error with its traceback.")] = False,
+    dry_run: Annotated[bool, Opt("--dry-run", help="Show the tasks and stop.")] = False,
+    backend: Annotated[str, Opt("--backend", hidden=True, help="hf (default) or fake (tests).")] = "hf",
+) -> None:
+    """Evaluate models on datasets: partition, infer, score, summarise, report."""
+    from toolkit.engine.progress import make_display
+    from toolkit.engine.run import run_eval
+    from toolkit.engine.setup import EvalOptions, build_run_spec
+
+    opts = EvalOptions(
+        config=config, datasets=tuple(datasets), config_dir=config_dir, abbr=tuple(abbr), hf_paths=tuple(hf_path),
+        model_abbr=model_abbr, tokenizer_path=tokenizer_path, tokenizer_kwargs=tuple(tokenizer_kwargs),
+        model_kwargs=tuple(model_kwargs), generation_kwargs=tuple(generation_kwargs), hf_type=hf_type,
+        max_seq_len=max_seq_len, max_out_len=max_out_len, min_out_len=min_out_len, batch_size=batch_size,
+        num_gpus=num_gpus, pad_token_id=pad_token_id, stop_words=tuple(stop_words), work_dir=work_dir, reuse=reuse,
+        mode=mode, infer_mode=infer_mode, max_num_workers=max_num_workers, debug=debug, dry_run=dry_run,
+        data_paths=tuple(data_path), validate=validate, reserve_output=reserve_output, early_stop=early_stop,
+        device=device, backend=backend, command="toolkit eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+    )
+    if hf_type not in ("base", "chat"):
+        raise typer.BadParameter("use base or chat", param_hint="--hf-type")
+    spec = build_run_spec(opts)
+    try:
+        outcome = run_eval(spec, display=make_display("none" if json_output and display == "auto" else display))
+    except KeyboardInterrupt:
+        typer.echo("interrupted: every finished batch is saved; resume with the same command plus -r", err=True)
+        raise
+    from toolkit.report.run_report import write_run_reports
+
+    _print_outcome(outcome, write_run_reports(outcome), json_output)
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
+def _print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
+    from toolkit.report.tables import format_txt
+    from toolkit.report.terminal import print_summary
+
+    if outcome.dry_run:
+        from toolkit.engine.task import describe_items
+
+        plan = [{"task": t.task_id, "model": t.model.abbr, "items": describe_items(t)} for t in outcome.tasks]
+        if as_json:
+            typer.echo(json.dumps({"run_dir": str(outcome.run_dir), "tasks": plan}, ensure_ascii=False, indent=2))
+        else:
+            for t in plan:
+                typer.echo(f"{t['task']}: " + ", ".join(f"{i['abbr']}[{i['rows']}]" for i in t["items"]))
+        return
+    if as_json:
+        body = {"run_dir": str(outcome.run_dir), "results": [r.to_json() for r in outcome.records],
+                "summary_files": {k: str(v) for k, v in files.items()}}
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    if outcome.summary is not None:
+        if sys.stdout.isatty():
+            print_summary(outcome.summary, stdout_console())
+        else:
+            typer.echo(format_txt(outcome.summary), nl=False)
+    for kind, path in files.items():
+        typer.echo(f"{kind}: {path}", err=True)
+    typer.echo(f"run folder: {outcome.run_dir}", err=True)

@@ -1,0 +1,231 @@
+"""From command-line options to a typed :class:`EvalRunSpec`.
+
+Resolves ``--datasets`` names and ``CONFIG.py`` files into dataset specs and
+summary groups, builds models from ``--hf-path`` (or the config's ``models``),
+and parses OpenCompass-style ``key=value`` options exactly as OpenCompass does
+(mmengine's ``DictAction``: ``padding_side='left' trust_remote_code=True``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.config.spec import DatasetSpec, ModelSpec
+from toolkit.engine.run import EvalRunSpec
+from toolkit.errors import UsageError
+
+
+def _scalar(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return None if text == "None" else text
+
+
+def _split_top(text: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return parts
+
+
+def parse_value(text: str) -> Any:
+    """One value as OpenCompass's ``DictAction`` reads it.
+
+    Example:
+        >>> parse_value("'left'"), parse_value("True"), parse_value("1,2"), parse_value("[a,(1,2)]")
+        ('left', True, [1, 2], ['a', (1, 2)])
+    """
+    text = text.strip("'\"").replace(" ", "")
+    if text.startswith("(") and text.endswith(")"):
+        return tuple(parse_value(p) for p in _split_top(text[1:-1]) if p)
+    if text.startswith("[") and text.endswith("]"):
+        return [parse_value(p) for p in _split_top(text[1:-1]) if p]
+    if "," in text:
+        return [parse_value(p) for p in _split_top(text) if p]
+    return _scalar(text)
+
+
+def parse_kwargs(items: Iterable[str], option: str) -> dict[str, Any]:
+    """``["padding_side='left'", "trust_remote_code=True"]`` → a dict; a bad item is a usage error."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise UsageError(f"{option} expects key=value, got {item!r}", hint=f"write e.g. {option} trust_remote_code=True")
+        key, value = item.split("=", 1)
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """Every option of ``toolkit eval``, typed; the CLI fills it, :func:`build_run_spec` reads it."""
+
+    config: Path | None = None
+    datasets: tuple[str, ...] = ()
+    config_dir: Path | None = None
+    abbr: tuple[str, ...] = ()
+    hf_paths: tuple[str, ...] = ()
+    model_abbr: str | None = None
+    tokenizer_path: str | None = None
+    tokenizer_kwargs: tuple[str, ...] = ()
+    model_kwargs: tuple[str, ...] = ()
+    generation_kwargs: tuple[str, ...] = ()
+    hf_type: str = "chat"
+    max_seq_len: int | None = None
+    max_out_len: int = 256
+    min_out_len: int = 1
+    batch_size: int = 8
+    num_gpus: int = 1
+    pad_token_id: int | None = None
+    stop_words: tuple[str, ...] = ()
+    work_dir: str = "outputs/default"
+    reuse: str | None = None
+    mode: str = "all"
+    infer_mode: str | None = None
+    max_num_workers: int = 1
+    debug: bool = False
+    dry_run: bool = False
+    data_paths: tuple[str, ...] = ()
+    validate: bool = True
+    reserve_output: bool = False
+    early_stop: bool = True
+    device: str | None = None
+    backend: str = "hf"
+    command: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _model_from_path(path: str, opts: EvalOptions, abbr: str | None) -> ModelSpec:
+    name = abbr or Path(path.rstrip("/")).name.removesuffix(".gguf") or "model"
+    return ModelSpec(
+        abbr=name, path=path, hf_type=opts.hf_type,  # type: ignore[arg-type]
+        tokenizer_path=opts.tokenizer_path,
+        tokenizer_kwargs=parse_kwargs(opts.tokenizer_kwargs, "--tokenizer-kwargs"),
+        model_kwargs=parse_kwargs(opts.model_kwargs, "--model-kwargs"),
+        generation_kwargs=parse_kwargs(opts.generation_kwargs, "--generation-kwargs"),
+        max_seq_len=opts.max_seq_len, max_out_len=opts.max_out_len, batch_size=opts.batch_size,
+        num_gpus=opts.num_gpus, stop_words=tuple(opts.stop_words), pad_token_id=opts.pad_token_id,
+    )
+
+
+def mapping_groups(values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Category groups from every ``<name>_subject_mapping`` of a config (OpenCompass hard-codes these)."""
+    from toolkit.engine.summarise import category_groups
+
+    groups: list[dict[str, Any]] = []
+    for var, mapping in values.items():
+        if var.endswith("_subject_mapping") and isinstance(mapping, Mapping):
+            prefix = var[: -len("_subject_mapping")]
+            cats = {k: v[2] for k, v in mapping.items() if isinstance(v, (list, tuple)) and len(v) >= 3}
+            if cats:
+                groups += category_groups(prefix, cats)
+    return groups
+
+
+def _config_groups(files: Sequence[Path]) -> list[dict[str, Any]]:
+    from toolkit.config.loader import load_config
+    from toolkit.config.pyconfig import read_config
+
+    groups: list[dict[str, Any]] = []
+    for file in files:
+        declared = [dict(g) for g in load_config(file).summary_groups]
+        groups += declared or mapping_groups(read_config(file))
+    seen: set[str] = set()
+    return [g for g in groups if not (g["name"] in seen or seen.add(g["name"]))]
+
+
+def _select(datasets: Sequence[DatasetSpec], patterns: Sequence[str]) -> tuple[DatasetSpec, ...]:
+    if not patterns:
+        return tuple(datasets)
+    chosen = tuple(d for d in datasets if any(fnmatch.fnmatchcase(d.abbr, p) for p in patterns))
+    if not chosen:
+        some = ", ".join(d.abbr for d in datasets[:5])
+        raise UsageError(f"--abbr {' '.join(patterns)} matches no dataset", hint=f"abbrs look like: {some}")
+    return chosen
+
+
+def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
+    """Resolve everything the options name; raise UsageError/ConfigError naming what is missing."""
+    from toolkit.config.loader import load_config
+    from toolkit.config.resolve import resolve_dataset_configs
+
+    datasets: list[DatasetSpec] = []
+    models: list[ModelSpec] = []
+    files: list[Path] = []
+    if opts.config is not None:
+        if not opts.config.is_file():
+            raise UsageError("config file not found", file=opts.config, hint="check the path")
+        loaded = load_config(opts.config)
+        datasets += loaded.datasets
+        models += loaded.models
+        files.append(opts.config)
+    if opts.datasets:
+        for file in resolve_dataset_configs(opts.datasets, opts.config_dir):
+            datasets += load_config(file).datasets
+            files.append(file)
+    if not datasets:
+        raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
+    for i, path in enumerate(opts.hf_paths):
+        abbr = opts.model_abbr if len(opts.hf_paths) == 1 else (f"{opts.model_abbr}-{i}" if opts.model_abbr else None)
+        models.append(_model_from_path(path, opts, abbr))
+    if not models:
+        raise UsageError("no model to evaluate", hint="pass --hf-path PATH (see `toolkit demo-model`) or a CONFIG.py with models")
+    abbrs = [m.abbr for m in models]
+    if len(set(abbrs)) != len(abbrs):
+        raise UsageError(f"two models share the abbr {sorted(a for a in abbrs if abbrs.count(a) > 1)[0]!r}",
+                         hint="give each model its own abbr (--model-abbr, or abbr= in the config)")
+    unique: dict[str, DatasetSpec] = {}
+    for d in datasets:
+        unique.setdefault(d.abbr, d)
+    if opts.mode not in ("all", "infer", "eval", "viz"):
+        raise UsageError(f"unknown --mode {opts.mode!r}", hint="use all, infer, eval or viz")
+    return EvalRunSpec(
+        datasets=_select(list(unique.values()), opts.abbr),
+        models=tuple(models),
+        work_dir=opts.work_dir,
+        reuse=opts.reuse,
+        mode=opts.mode,  # type: ignore[arg-type]
+        infer_mode=opts.infer_mode,
+        min_out_len=opts.min_out_len,
+        reserve_output=opts.reserve_output,
+        early_stop=opts.early_stop,
+        max_workers=opts.max_num_workers,
+        num_gpus=opts.num_gpus,
+        debug=opts.debug,
+        dry_run=opts.dry_run,
+        backend=opts.backend,
+        device=opts.device,
+        data_paths=parse_data_paths(opts.data_paths),
+        validate=opts.validate,
+        summary_groups=tuple(_config_groups(files)),
+        command=opts.command,
+    )
+
+
+def parse_data_paths(items: Iterable[str]) -> dict[str, str]:
+    """``["opencompass/ceval-exam=../shared/data/ceval"]`` → {id: folder}."""
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            raise UsageError(f"--data-path expects ID=DIR, got {item!r}", hint="e.g. --data-path opencompass/ceval-exam=/data/ceval")
+        key, value = item.split("=", 1)
+        out[key] = value
+    return out
