@@ -139,7 +139,9 @@ def new_dataset(
         options, language.value if language else None, tuple(declare_category or ()),
         DatasheetFacts(purpose, origin, licence, answers_checked),
     )
-    requests = pair_subjects(subject or [], name_en or [], name_zh or [], category or [])
+    # Without --subject a scaffold gets one subject named after the dataset; names given apply to it.
+    keys = subject or ([name] if not paths and (name_en or name_zh or category) else [])
+    requests = pair_subjects(keys, name_en or [], name_zh or [], category or [])
     report: ImportReport | None = None
     if paths:
         import_options = ImportOptions(
