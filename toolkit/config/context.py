@@ -76,15 +76,32 @@ class GenConfigOptions:
         return MODE_CHOICES[self.mode]
 
 
-def check_shots(facts: DatasetFacts, shots: int) -> None:
-    """DataError if a subject's dev split has fewer rows than ``shots`` (OpenCompass fails late on it)."""
-    short = [f"{key} ({n})" for key, n in facts.dev_rows.items() if n < shots]
+def check_rows(facts: DatasetFacts, options: GenConfigOptions) -> None:
+    """DataError where OpenCompass would fail late: too few dev rows, or an empty evaluated split.
+
+    Its reader indexes dev (the train split) and the evaluated split by name, and
+    ``CEvalDataset`` creates a split only from rows, so an empty one is a KeyError at run
+    time; FixKRetriever stops with an index error when dev has fewer rows than examples.
+    """
+    need = max(options.shots, 1)
+    short = [f"{key} ({n['dev']})" for key, n in facts.rows.items() if n["dev"] < need]
     if short:
+        fewest = min(n["dev"] for n in facts.rows.values())
+        why = f"--shots {options.shots} needs {need} dev rows" if options.shots else "OpenCompass needs a dev row"
         raise DataError(
-            f"--shots {shots} needs {shots} dev rows per subject; these have fewer: {', '.join(short)}",
+            f"{why} per subject; these have fewer: {', '.join(short)}",
             file=facts.root / "dev",
-            hint=f"add dev rows, or pass --shots {min(facts.dev_rows.values())}",
+            hint="add dev rows" + (f", or pass --shots {fewest}" if fewest else ""),
         )
+    for split in options.splits:
+        empty = [key for key, n in facts.rows.items() if n[split] == 0]
+        if empty:
+            other = "val" if split == "test" else "test"
+            raise DataError(
+                f"the {split} split of {', '.join(empty)} has no rows: OpenCompass would stop with KeyError {split!r}",
+                file=facts.root / split,
+                hint=f"add {split} rows, or pass --split {other}",
+            )
 
 
 def abbr(name: str, subject: str, split: str) -> str:

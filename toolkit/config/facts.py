@@ -4,8 +4,8 @@ The facts come from ``subject_mapping.json`` (subjects, in the file's order),
 ``dataset.json`` (name, language, option count, categories; optional) and the split
 files. gen-config refuses a folder OpenCompass could not run: every subject needs all
 three split files (``CEvalDataset`` opens dev, val and test whatever is evaluated),
-the option columns must be in every header (a missing one leaves a literal ``{D}``
-in the prompt), and dev needs as many rows as the prompt has examples.
+and the option columns must be in every header (a missing one leaves a literal ``{D}``
+in the prompt). Row counts are kept for :func:`toolkit.config.context.check_rows`.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ class DatasetFacts:
     categories: tuple[str, ...]
     subjects: tuple[Subject, ...]
     """In the mapping's order, which decides the order of the datasets list (and so the hash)."""
-    dev_rows: Mapping[str, int]
-    """Rows in each subject's dev split: the most in-context examples it can give."""
+    rows: Mapping[str, Mapping[str, int]]
+    """Rows per subject and split: ``rows["law"]["dev"]`` is the most in-context examples law can give."""
 
 
 def _letters_in(header: tuple[str, ...]) -> tuple[str, ...]:
@@ -72,17 +72,18 @@ def _check_files(root: Path, subjects: tuple[Subject, ...]) -> None:
         )
 
 
-def _read_headers(root: Path, subjects: tuple[Subject, ...]) -> tuple[dict[Path, tuple[str, ...]], dict[str, int]]:
+def _read_headers(
+    root: Path, subjects: tuple[Subject, ...]
+) -> tuple[dict[Path, tuple[str, ...]], dict[str, dict[str, int]]]:
     headers: dict[Path, tuple[str, ...]] = {}
-    dev_rows: dict[str, int] = {}
+    rows: dict[str, dict[str, int]] = {}
     for subject in subjects:
         for split in SPLITS:
             path = split_file(root, subject.key, split)
             table, _ = read_csv(path)
             headers[path] = table.header
-            if split == "dev":
-                dev_rows[subject.key] = len(table.rows)
-    return headers, dev_rows
+            rows.setdefault(subject.key, {})[split] = len(table.rows)
+    return headers, rows
 
 
 def _option_letters(headers: dict[Path, tuple[str, ...]], declared: int | None) -> tuple[str, ...]:
@@ -129,7 +130,7 @@ def read_dataset_facts(dataset_dir: str | Path, *, name: str | None = None) -> D
         )
     subjects = tuple(mapping.values())
     _check_files(root, subjects)
-    headers, dev_rows = _read_headers(root, subjects)
+    headers, rows = _read_headers(root, subjects)
     return DatasetFacts(
         root=root,
         name=chosen,
@@ -137,5 +138,5 @@ def read_dataset_facts(dataset_dir: str | Path, *, name: str | None = None) -> D
         letters=_option_letters(headers, meta.options if meta else None),
         categories=tuple(categories),
         subjects=subjects,
-        dev_rows=dev_rows,
+        rows=rows,
     )

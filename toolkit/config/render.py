@@ -17,7 +17,7 @@ import jinja2
 from toolkit.config.check import config_suffix
 from toolkit.config.context import (
     GenConfigOptions,
-    check_shots,
+    check_rows,
     dataset_file_context,
     header_lines,
     summary_groups,
@@ -77,7 +77,7 @@ def render_configs(facts: DatasetFacts, options: GenConfigOptions, *, data_path:
         >>> [f.filename for f in files]  # doctest: +SKIP
         ['my_bank_gen_1a2b3c.py', 'my_bank_gen.py', 'my_bank_ppl_4d5e6f.py', 'my_bank_ppl.py', 'my_bank_summary_groups.py']
     """
-    check_shots(facts, options.shots)
+    check_rows(facts, options)
     path = data_path if data_path is not None else data_path_for(facts, options)
     language = options.language or facts.language
     prompts = render_prompts(
