@@ -33,16 +33,17 @@ def imported(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.parametrize(
-    ("name", "subjects", "formats", "totals"),
+    ("name", "subjects", "formats", "language", "totals"),
     [
-        ("ceval", 52, {"ceval"}, {"dev": 260, "val": 1346, "test": 12342}),
-        ("cmmlu", 67, {"cmmlu"}, {"dev": 335, "val": 0, "test": 11582}),
-        ("mmlu", 57, {"mmlu"}, {"dev": 285, "val": 1542, "test": 14079}),
-        ("openbookqa", 1, {"openbookqa"}, {"dev": 500, "val": 0, "test": 500}),
+        ("ceval", 52, {"ceval"}, "zh", {"dev": 260, "val": 1346, "test": 12342}),
+        ("cmmlu", 67, {"cmmlu"}, "zh", {"dev": 335, "val": 0, "test": 11582}),
+        ("mmlu", 57, {"mmlu"}, "en", {"dev": 285, "val": 1542, "test": 14079}),
+        ("openbookqa", 1, {"openbookqa"}, "en", {"dev": 500, "val": 0, "test": 500}),
     ],
 )
-def test_whole_benchmarks_are_imported_without_losing_a_row(imported, name, subjects, formats, totals) -> None:
+def test_whole_benchmarks_are_imported_without_losing_a_row(imported, name, subjects, formats, language, totals) -> None:
     folder, report = imported[name]
+    assert report.result.meta.language == language  # guessed from the questions
     assert len(report.result.subjects) == subjects
     assert {s.format for s in report.sources} == formats
     assert report.rows_skipped == 0 and report.rows_read == report.rows_written == sum(totals.values())
@@ -119,8 +120,8 @@ def test_openbookqa_packed_choices_are_unpacked(imported, shared_dir: Path) -> N
         source = records(shared_dir / "data/openbookqa/Main" / f"{split}.tsv", delimiter="\t")[1:]
         ours = records(folder / split / f"main_{split}.csv")[1:]
         assert len(ours) == len(source) == 500
-        for theirs, mine in zip(source, ours):
+        for theirs, mine in zip(source, ours, strict=True):
             qid, stem, choices, complete, key = theirs
             assert mine[:2] == [qid, stem] and mine[6] == key
-            assert choices == " ".join(f"({letter}) {text}" for letter, text in zip("ABCD", mine[2:6]))
+            assert choices == " ".join(f"({letter}) {text}" for letter, text in zip("ABCD", mine[2:6], strict=True))
             assert complete == f"{stem} {choices}"

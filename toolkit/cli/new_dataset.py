@@ -75,7 +75,8 @@ def _print_human(result: WriteResult, report: ImportReport | None) -> None:
                 err.print(f"… and {len(source.skipped) - len(shown)} more skipped rows in {source.file} (see --json)")
             if source.encoding == "gb18030":
                 notes.append(f"{source.file}: read as GBK/GB18030, written as UTF-8")
-            notes += [f"{source.file}: columns not imported: {', '.join(source.ignored_columns)}"] if source.ignored_columns else []
+            if source.ignored_columns:
+                notes.append(f"{source.file}: columns not imported: {', '.join(source.ignored_columns)}")
             notes += [f"{source.file}: {n}" for n in source.notes]
         notes += list(report.notes)
     defaulted = [f"{k} ({', '.join(v)})" for k, v in result.defaults.items()]
@@ -93,40 +94,51 @@ def _print_human(result: WriteResult, report: ImportReport | None) -> None:
 @app.command("new-dataset", epilog=EPILOG)
 @handle_errors
 def new_dataset(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Dataset name: its folder under --root and the prefix of its config names.")],
+    name: Annotated[str, typer.Argument(
+        metavar="NAME", help="Dataset name: its folder under --root and the prefix of its config names.")],
     more_sources: Annotated[list[Path] | None, typer.Argument(
-        metavar="FILE", help="More files to import after --from (so that `--from *.csv` works).", show_default=False)] = None,
+        metavar="FILE", show_default=False, help="More files to import after --from (so that `--from *.csv` works).")] = None,
     root: Annotated[Path, typer.Option(metavar="DIR", help="Folder that holds datasets.")] = Path("data"),
     subject: Annotated[list[str] | None, typer.Option(
-        metavar="KEY", help="Subject key (a Python identifier); repeat for several. Default: the dataset name, or from file names.")] = None,
+        metavar="KEY",
+        help="Subject key (a Python identifier); repeat for several. Default: the dataset name, or from file names.")] = None,
     name_en: Annotated[list[str] | None, typer.Option(
-        metavar="TEXT", help="English name, one per --subject in order. Default: from the key (computer_network → Computer Network).")] = None,
+        metavar="TEXT",
+        help="English name, one per --subject in order. Default: from the key (computer_network → Computer Network).")] = None,
     name_zh: Annotated[list[str] | None, typer.Option(
         metavar="TEXT", help="Chinese name, one per --subject in order. Default: the English name.")] = None,
     category: Annotated[list[str] | None, typer.Option(
-        metavar="CATEGORY", help="Category, one per --subject: STEM, Social Science, Humanities, Other (default) or a declared one.")] = None,
+        metavar="CATEGORY",
+        help="Category, one per --subject: STEM, Social Science, Humanities, Other (default) or a declared one.")] = None,
     declare_category: Annotated[list[str] | None, typer.Option(
         metavar="CATEGORY", help="Allow another category (stored in dataset.json); repeatable.")] = None,
     options: Annotated[int | None, typer.Option(
         metavar="N", min=2, max=10, help="Number of option letters, 2–10 (A–J). Default: 4, or what the sources have.")] = None,
-    language: Annotated[Language | None, typer.Option(help="Prompt language. Default: zh.")] = None,
+    language: Annotated[Language | None, typer.Option(
+        help="Prompt language. Default: zh, or guessed from imported questions.")] = None,
     sources: Annotated[list[Path] | None, typer.Option(
-        "--from", metavar="FILE_OR_DIR", help="Import this CSV/TSV/XLSX/JSONL file or folder; repeatable.", show_default=False)] = None,
+        "--from", metavar="FILE_OR_DIR", show_default=False,
+        help="Import this CSV/TSV/XLSX/JSONL file, or every such file in a folder; repeatable.")] = None,
     fmt: Annotated[SourceFormat, typer.Option("--format", help="Source layout; auto recognises it.")] = SourceFormat.AUTO,
     column: Annotated[list[str] | None, typer.Option(
-        metavar="ROLE=HEADER", help="Map a role to a header: ROLE=HEADER, roles id, question, A…J, choices, answer, explanation.")] = None,
+        metavar="ROLE=HEADER",
+        help="Map a role to a header; roles: id, question, A…J, choices (packed options), answer, explanation.")] = None,
     sheet: Annotated[str | None, typer.Option(metavar="NAME", help="XLSX worksheet to read. Default: the first.")] = None,
-    split: Annotated[Split | None, typer.Option(help="Put every imported row in this split.")] = None,
+    split: Annotated[Split | None, typer.Option(
+        help="Put every imported row in this split, whatever the file names say.")] = None,
     dev_size: Annotated[int | None, typer.Option(
         metavar="K", min=0, help="Rows of a file without a split that go to dev; the rest go to val. Default: 5.")] = None,
     dev_sample: Annotated[DevSample, typer.Option(
         help="Which rows go to dev: the first K, or a random sample seeded by --seed.")] = DevSample.first,
     seed: Annotated[int, typer.Option(metavar="N", help="Seed for --dev-sample random.")] = 0,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail (writing nothing) instead of skipping rows that cannot be imported.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Fail (writing nothing) instead of skipping rows that cannot be imported.")] = False,
     purpose: Annotated[str | None, typer.Option(metavar="TEXT", help="DATASHEET.md: what the bank measures.")] = None,
     origin: Annotated[str | None, typer.Option(metavar="TEXT", help="DATASHEET.md: where the questions come from.")] = None,
-    licence: Annotated[str | None, typer.Option("--licence", "--license", metavar="TEXT", help="DATASHEET.md: the licence.")] = None,
-    answers_checked: Annotated[str | None, typer.Option(metavar="TEXT", help="DATASHEET.md: how the answers were checked.")] = None,
+    licence: Annotated[str | None, typer.Option(
+        "--licence", "--license", metavar="TEXT", help="DATASHEET.md: the licence.")] = None,
+    answers_checked: Annotated[str | None, typer.Option(
+        metavar="TEXT", help="DATASHEET.md: how the answers were checked.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace existing subjects or settings; the dataset is backed up to <name>.bak-<time> first.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")] = False,
@@ -148,13 +160,13 @@ def new_dataset(
             fmt, parse_column_options(column or []), sheet, split.value if split else None,
             dev_size, dev_sample.value, seed, strict,
         )
-        report = import_sheets(root, name, paths, subjects=requests, options=import_options, settings=settings, force=force)
+        report = import_sheets(root, name, paths, subjects=requests, options=import_options, settings=settings,
+                               force=force)
         result = report.result
     else:
-        used = [flag for flag, value in (("--format", fmt is not SourceFormat.AUTO), ("--column", column), ("--sheet", sheet),
-                ("--split", split), ("--dev-size", dev_size is not None), ("--dev-sample", dev_sample is not DevSample.first),
-                ("--strict", strict)) if value]
-        if used:
+        given = {"--format": fmt is not SourceFormat.AUTO, "--column": column, "--sheet": sheet, "--split": split,
+                 "--dev-size": dev_size is not None, "--dev-sample": dev_sample is not DevSample.first, "--strict": strict}
+        if used := [flag for flag, value in given.items() if value]:
             raise UsageError(f"{', '.join(used)} only apply when importing", hint="add --from FILE, or leave them out")
         result = scaffold_dataset(root, name, requests, settings, force=force)
     if json_out:

@@ -50,7 +50,9 @@ def _table_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_datasheet(meta: DatasetMeta, subjects: Sequence[SubjectCounts], facts: DatasheetFacts = DatasheetFacts()) -> str:
+def render_datasheet(
+    meta: DatasetMeta, subjects: Sequence[SubjectCounts], facts: DatasheetFacts = DatasheetFacts(),
+) -> str:
     """The full text of ``DATASHEET.md``.
 
     Example:

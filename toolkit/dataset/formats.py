@@ -227,10 +227,12 @@ def detect_layout(
         raise DataError("is empty: no header and no rows", file=sheet.path, hint="check that this is the right file")
     columns = dict(columns or {})
     if columns and fmt not in (SourceFormat.AUTO, SourceFormat.COLUMNS):
-        raise UsageError(f"--column cannot be combined with --format {fmt.value}", hint="use --format columns or leave --format out")
+        raise UsageError(f"--column cannot be combined with --format {fmt.value}",
+                         hint="use --format columns or leave --format out")
     if fmt is SourceFormat.MMLU or (fmt is SourceFormat.AUTO and not columns and _looks_headerless(sheet)):
         if len(sheet.records[0].cells) < 4:
-            raise DataError("has fewer than 4 columns: not the MMLU layout (question, A, B, …, answer)", file=sheet.path)
+            raise DataError("has fewer than 4 columns: not the MMLU layout (question, A, B, …, answer)",
+                            file=sheet.path, hint="check --format, or map the columns with --column")
         return _headerless_layout(sheet)
     header = {_norm(h) for h in sheet.records[0].cells}
     if fmt is SourceFormat.AUTO and not columns and {"question stem", "choices", "answer key"} <= header:

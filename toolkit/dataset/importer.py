@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from toolkit.dataset.datasheet import DatasheetFacts
 from toolkit.dataset.formats import Layout, SkippedRow, SourceFormat, SourceQuestion, detect_layout, extract_questions
+from toolkit.dataset.import_report import ImportReport, SourceReport
 from toolkit.dataset.scaffold import SubjectRequest
 from toolkit.dataset.sheets import Sheet, read_sheet
 from toolkit.dataset.sources import SourceFile, derive_subject_key, expand_sources, source_mapping_entry
-from toolkit.dataset.write import DatasetSettings, SubjectContent, WriteResult, existing_options, write_dataset
+from toolkit.dataset.meta import read_meta
+from toolkit.dataset.write import DatasetSettings, SubjectContent, existing_options, write_dataset
 from toolkit.errors import DataError, UsageError
 
 DEFAULT_DEV_SIZE = 5
@@ -48,58 +48,6 @@ class ImportOptions:
     seed: int = 0
     strict: bool = False
     """Fail (nothing written) instead of skipping rows."""
-
-
-@dataclass(frozen=True)
-class SourceReport:
-    """What happened to one source file."""
-
-    file: Path
-    format: str
-    encoding: str | None
-    subject: str
-    splits: tuple[str, ...]
-    rows_read: int
-    rows_written: int
-    skipped: tuple[SkippedRow, ...] = ()
-    ignored_columns: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What :func:`import_sheets` read, wrote and skipped (with reasons), and the dataset it wrote."""
-
-    result: WriteResult
-    sources: tuple[SourceReport, ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def rows_read(self) -> int:
-        return sum(s.rows_read for s in self.sources)
-
-    @property
-    def rows_written(self) -> int:
-        return sum(s.rows_written for s in self.sources)
-
-    @property
-    def rows_skipped(self) -> int:
-        return sum(len(s.skipped) for s in self.sources)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (``format_version`` 1)."""
-        return {
-            "format_version": 1, **self.result.to_dict(),
-            "rows_read": self.rows_read, "rows_written": self.rows_written, "rows_skipped": self.rows_skipped,
-            "sources": [
-                {"file": str(s.file), "format": s.format, "encoding": s.encoding, "subject": s.subject,
-                 "splits": list(s.splits), "rows_read": s.rows_read, "rows_written": s.rows_written,
-                 "skipped": [{"line": k.line, "reason": k.reason} for k in s.skipped],
-                 "ignored_columns": list(s.ignored_columns), "notes": list(s.notes)}
-                for s in self.sources
-            ],
-            "notes": [*self.result.notes, *self.notes],
-        }
 
 
 @dataclass
@@ -130,7 +78,7 @@ def _subject_keys(files: Sequence[SourceFile], subjects: Sequence[SubjectRequest
 
 def _read(files: list[SourceFile], keys: list[str], opts: ImportOptions, target: int | None) -> tuple[list[_Read], int]:
     reads: list[_Read] = []
-    for f, key in zip(files, keys):
+    for f, key in zip(files, keys, strict=True):
         sheet = read_sheet(f.path, sheet_name=opts.sheet)
         layout = detect_layout(sheet, fmt=opts.format, columns=opts.columns, options=target)
         target = target or len(layout.letters)
@@ -154,7 +102,8 @@ def _check_targets(reads: list[_Read], opts: ImportOptions) -> None:
         for s in (split,) if split else ("dev", "val"):
             other = claimed.setdefault((r.subject, s), r.source.path)
             if other is not r.source.path:
-                raise UsageError(f"subject {r.subject!r} split {s!r} would come from two files: {other} and {r.source.path}",
+                raise UsageError(f"subject {r.subject!r} split {s!r} would come from two files: "
+                                 f"{other} and {r.source.path}",
                                  hint="give the files different --subject keys, or import them one at a time")
         if r.layout.answer is None and (split in (None, "dev", "val")):
             raise DataError("has no answer column, but its rows go to dev/val, which need answers", file=r.source.path,
@@ -178,13 +127,24 @@ def _assign(r: _Read, opts: ImportOptions) -> tuple[dict[str, list[tuple[str, ..
         picked = set(range(min(k, len(qs))))
         if opts.dev_sample == "random":
             picked = set(random.Random(opts.seed).sample(range(len(qs)), min(k, len(qs))))
-        parts = {"dev": [q for i, q in enumerate(qs) if i in picked], "val": [q for i, q in enumerate(qs) if i not in picked]}
+        parts = {"dev": [q for i, q in enumerate(qs) if i in picked],
+                 "val": [q for i, q in enumerate(qs) if i not in picked]}
         if len(qs) <= k:
             notes.append(f"only {len(qs)} rows for --dev-size {k}: all went to dev, val is empty")
     lost = sum(1 for s, part in parts.items() if s != "dev" for q in part if q.explanation)
     if lost:
         notes.append(f"{lost} explanation(s) not written: only dev files have an explanation column")
     return {s: [_row(q, i, s) for i, q in enumerate(part)] for s, part in parts.items()}, notes
+
+
+def _guess_language(reads: Sequence[_Read]) -> str | None:
+    """``zh`` when a fair share of the questions' letters are CJK ideographs, else ``en``; None without questions."""
+    text = "".join(q.question for r in reads for q in r.questions)
+    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    if cjk + latin == 0:
+        return None
+    return "zh" if cjk / (cjk + latin) >= 0.2 else "en"
 
 
 def _describe(argument: str | Path, reports: Sequence[SourceReport]) -> str:
@@ -237,7 +197,7 @@ def import_sheets(
         if entry and r.subject not in fallbacks:
             fallbacks[r.subject] = entry
         reports.append(SourceReport(
-            r.source.path, r.layout.format.value, r.sheet.encoding, r.subject, tuple(parts),
+            r.source.argument, r.source.path, r.layout.format.value, r.sheet.encoding, r.subject, tuple(parts),
             len(r.questions) + len(r.skipped), len(r.questions), tuple(r.skipped), r.layout.ignored,
             (*r.sheet.notes, *source_notes),
         ))
@@ -247,9 +207,11 @@ def import_sheets(
     for key, parts in rows.items():
         subject, defaults = requests.get(key, SubjectRequest(key)).resolve(fallbacks.get(key, ()))
         contents.append(SubjectContent(subject, parts, defaults))
-    imported = tuple(_describe(arg, [rep for f, rep in zip(files, reports) if f.argument == i]) for i, arg in enumerate(sources))
-    facts = settings.facts if settings.facts.imported_from else DatasheetFacts(
-        settings.facts.purpose, settings.facts.origin, settings.facts.licence, settings.facts.answers_checked, imported)
-    settings = DatasetSettings(n_options, settings.language, settings.categories, facts)
+    language = settings.language
+    if language is None and read_meta(Path(root) / name) is None and (language := _guess_language(reads)):
+        notes.append(f"language {language!r} guessed from the questions (set it with --language)")
+    imported = tuple(_describe(arg, [rep for rep in reports if rep.argument == i]) for i, arg in enumerate(sources))
+    facts = settings.facts if settings.facts.imported_from else replace(settings.facts, imported_from=imported)
+    settings = DatasetSettings(n_options, language, settings.categories, facts)
     result = write_dataset(root, name, contents, settings, force=force)
     return ImportReport(result, tuple(reports), tuple(notes))

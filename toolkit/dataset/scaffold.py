@@ -65,7 +65,8 @@ class SubjectRequest:
         for i, value in enumerate(given):
             if value is not None and not value.strip():
                 field_name = ("--name-en", "--name-zh", "--category")[i]
-                raise UsageError(f"{field_name} for subject {self.key!r} is empty", hint="give a name, or leave the option out")
+                raise UsageError(f"{field_name} for subject {self.key!r} is empty",
+                                 hint="give a name, or leave the option out")
             if value is None and i < len(fallback) and str(fallback[i]).strip():
                 given[i] = str(fallback[i]).strip()
         defaults: list[str] = []
@@ -115,14 +116,17 @@ def scaffold_dataset(
     unless ``force`` (which backs the dataset up first).
 
     Example:
-        >>> scaffold_dataset("data", "my_bank", [SubjectRequest("law", "Law", "法学", "Humanities")])  # doctest: +SKIP
+        >>> law = SubjectRequest("law", "Law", "法学", "Humanities")
+        >>> scaffold_dataset("data", "my_bank", [law]).added  # doctest: +SKIP
+        ('law',)
     """
     check_key(name, "dataset name")
     target = Path(root) / name
     if not subjects:
         if target.is_dir() and any(target.iterdir()) and not force:
             raise UsageError("dataset already exists", file=target,
-                             hint="add a subject with --subject KEY, or pass --force to re-create it (a backup is made first)")
+                             hint="add a subject with --subject KEY, or pass --force to re-create it "
+                                  "(a backup is made first)")
         subjects = [SubjectRequest(name)]
     contents = [SubjectContent(subject, {}, defaults) for subject, defaults in (r.resolve() for r in subjects)]
     return write_dataset(root, name, contents, settings, force=force)

@@ -16,7 +16,9 @@ from pathlib import Path
 from toolkit.dataset.textio import parse_csv, read_text
 from toolkit.errors import DataError, UsageError
 
-SHEET_SUFFIXES: dict[str, str] = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl"}
+SHEET_SUFFIXES: dict[str, str] = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
+}
 """File name endings we read, and the kind of sheet each is."""
 
 
@@ -77,7 +79,7 @@ def _read_delimited(path: Path, kind: str, delimiter: str | None) -> Sheet:
     decoded = read_text(path)
     sep = delimiter or ("\t" if kind == "tsv" else _sniff_delimiter(decoded.text))
     table = parse_csv(decoded.text, delimiter=sep, has_header=False, source=path)
-    records = tuple(SheetRow(line, cells) for line, cells in zip(table.lines, table.rows))
+    records = tuple(SheetRow(line, cells) for line, cells in zip(table.lines, table.rows, strict=True))
     return Sheet(path, kind, records, None, decoded.encoding, decoded.newline)
 
 

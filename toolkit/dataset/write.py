@@ -122,7 +122,8 @@ def _read_existing(dataset_dir: Path, declared: Sequence[str], force: bool) -> _
     if meta is None and not files and not mapping_path.is_file():
         if not force:
             raise UsageError("exists and is not a dataset (no subject_mapping.json, dataset.json or split files)",
-                             file=dataset_dir, hint="choose another name or --root, or pass --force (a backup is made first)")
+                             file=dataset_dir,
+                             hint="choose another name or --root, or pass --force (a backup is made first)")
         return _Existing(None, None, {}, {}, None)
     categories = (*(meta.categories if meta else DEFAULT_CATEGORIES), *declared)
     mapping = read_mapping(mapping_path, categories) if mapping_path.is_file() else {}
@@ -187,7 +188,8 @@ def write_dataset(
     for key in keys:
         check_key(key)
     if len(set(keys)) != len(keys):
-        raise UsageError(f"subject {next(k for k in keys if keys.count(k) > 1)!r} is given twice", hint="give each --subject once")
+        twice = next(k for k in keys if keys.count(k) > 1)
+        raise UsageError(f"subject {twice!r} is given twice", hint="give each --subject once")
     dataset_dir = Path(root) / name
     ex = _read_existing(dataset_dir, settings.categories, force)
     problems = _conflicts(dataset_dir, ex, keys, settings) if ex else []
@@ -229,7 +231,9 @@ def write_dataset(
             notes.append(f"{DATASHEET_FILE} has no toolkit:counts markers, so its counts were not updated")
         datasheet = updated if updated is not None else ex.datasheet
     files[DATASHEET_FILE] = datasheet
-    unchanged = {r for r, text in files.items() if (dataset_dir / r).is_file() and (dataset_dir / r).read_bytes() == text.encode()}
+    # Only what changes is written: an untouched file keeps its bytes and its modification time.
+    unchanged = {r for r, text in files.items()
+                 if (dataset_dir / r).is_file() and (dataset_dir / r).read_bytes() == text.encode()}
     backup = make_backup(dataset_dir) if force and ex else None
     commit_files(dataset_dir, {r: t for r, t in files.items() if r not in unchanged})
     return WriteResult(

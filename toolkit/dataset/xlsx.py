@@ -87,7 +87,9 @@ def format_number(value: float, number_format: str) -> str:
 def _format_datetime(value: datetime | date | time, number_format: str) -> str:
     has_time = any(c in (number_format or "").lower() for c in "hs")
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds") if has_time or value.time() != time() else value.date().isoformat()
+        if has_time or value.time() != time():
+            return value.isoformat(sep=" ", timespec="seconds")
+        return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return value.isoformat(timespec="seconds")
