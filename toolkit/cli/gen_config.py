@@ -130,7 +130,8 @@ def gen_config(
         print(f.path)
     err = stderr_console()
     changed = sum(f.status == "written" for f in result.files)
-    err.print(f"{result.dataset}: {result.subjects} subjects, data path {result.data_path}; "
+    subjects = f"{result.subjects} subject{'s' if result.subjects != 1 else ''}"
+    err.print(f"{result.dataset}: {subjects}, data path {result.data_path}; "
               f"wrote {changed} file{'s' if changed != 1 else ''} to {result.out_dir} "
               f"({len(result.files) - changed} unchanged)", markup=False)
     for path in result.removed:
