@@ -56,6 +56,18 @@ def test_stock_gen_spec_fields():
     assert spec.source == str(STOCK / "ceval_gen_5f30c7.py")
 
 
+def test_subject_mappings_are_kept_by_dataset_name():
+    mappings = load_config(STOCK / "ceval_gen_5f30c7.py").subject_mappings
+    assert list(mappings) == ["ceval"] and len(mappings["ceval"]) == 52
+    assert mappings["ceval"]["clinical_medicine"] == ("Clinical Medicine", "临床医学", "Other")
+    assert load_config(STOCK / "ceval_gen.py").subject_mappings == {}  # the aggregator imports only the list
+
+
+def test_bad_subject_mapping(tmp_path):
+    with pytest.raises(ConfigError, match="x_subject_mapping must be a dict"):
+        load_config(write(tmp_path / "m.py", "x_subject_mapping = dict(a='A')\n"))
+
+
 def test_stock_ppl_template_is_label_keyed():
     spec = load_config(STOCK / "ceval_ppl_578f8d.py").datasets[0]
     assert spec.infer.inferencer.kind == "ppl"

@@ -8,7 +8,8 @@ Which variables count follows OpenCompass:
   second otherwise (a dataset config such as ``ceval_gen.py`` has only ``ceval_datasets``);
   :func:`load_datasets` always does the second.
 * summary groups come from ``summarizer['summary_groups']``, else ``summary_groups``,
-  else every ``*_summary_groups`` list, in file order.
+  else every ``*_summary_groups`` list, in file order;
+* every ``<name>_subject_mapping`` dict is kept by ``<name>`` (names and categories for reports).
 
 Neither OpenCompass nor mmengine is imported (see :mod:`toolkit.config.pyconfig`).
 """
@@ -61,6 +62,16 @@ def _summary_groups(values: Mapping[str, Any], file: Path) -> tuple[Mapping[str,
     return tuple(groups)
 
 
+def _subject_mappings(values: Mapping[str, Any], file: Path) -> dict[str, dict[str, tuple[str, ...]]]:
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name in suffixed(values, "_subject_mapping"):
+        mapping = values[name]
+        if not isinstance(mapping, Mapping) or not all(isinstance(v, (list, tuple)) for v in mapping.values()):
+            raise ConfigError(f"{name} must be a dict {{subject: [English name, Chinese name, category]}}", file=file)
+        out[name.removesuffix("_subject_mapping")] = {str(k): tuple(str(x) for x in v) for k, v in mapping.items()}
+    return out
+
+
 def _unique(datasets: Sequence[DatasetSpec]) -> tuple[DatasetSpec, ...]:
     seen: dict[str, DatasetSpec] = {}
     for spec in datasets:
@@ -92,6 +103,7 @@ def load_config(path: str | Path) -> LoadedConfig:
         models=tuple(models),
         source=str(file),
         summary_groups=_summary_groups(values, file),
+        subject_mappings=_subject_mappings(values, file),
     )
 
 

@@ -138,3 +138,5 @@ class LoadedConfig:
     models: tuple[ModelSpec, ...] = ()
     source: str | None = None
     summary_groups: tuple[Mapping[str, Any], ...] = ()
+    subject_mappings: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Each ``<name>_subject_mapping`` by ``<name>``: subject → (English name, Chinese name, category)."""
