@@ -311,3 +311,20 @@ def test_new_dataset_never_imports_torch_or_transformers(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
     assert (tmp_path / "d/val/bank_val.csv").is_file()
+
+
+def test_unreadable_file_is_a_usage_error(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = tmp_path / "locked.csv"
+    locked.write_text("question,A,B,answer\nq,a,b,A\n", encoding="utf-8")
+    real_open = Path.open
+
+    def guarded_open(self: Path, *args, **kwargs):
+        if self.name == "locked.csv":  # as if chmod 000 (tests may run as root, where chmod does not bite)
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+    result = cli("new-dataset", "d", "--root", tmp_path / "out", "--from", locked)
+    assert result.exit_code == 2
+    one_error_line(result, "locked.csv", "cannot read (Permission denied)", "permissions")
+    assert not (tmp_path / "out").exists()

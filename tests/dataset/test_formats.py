@@ -1,4 +1,4 @@
-"""Layout recognition and row extraction: which column is what, and which rows are skipped why."""
+"""Layout recognition (formats) and row extraction (questions): which column is what, which rows are skipped why."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.dataset.formats import (
-    SourceFormat, detect_layout, extract_questions, parse_column_options, split_packed_choices,
-)
+from toolkit.dataset.formats import SourceFormat, detect_layout, parse_column_options, split_packed_choices
+from toolkit.dataset.questions import extract_questions, read_questions
 from toolkit.dataset.sheets import Sheet, SheetRow
 from toolkit.errors import DataError, UsageError
 
@@ -152,3 +151,12 @@ def test_packed_choices_with_the_wrong_count_are_skipped() -> None:
     questions, skipped = extract_questions(s, detect_layout(s))
     assert len(questions) == 1
     assert skipped[0].reason == "the packed choices give 2 options, expected 4 (A–D)"
+
+
+def test_read_questions_from_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "bank.csv"
+    f.write_text("题目,A,B,答案\nq,NA,0,A\n,,,\n", encoding="utf-8")
+    table = read_questions(f, columns={"question": "题目", "answer": "答案"})
+    assert table.layout.format is SourceFormat.COLUMNS
+    assert [(q.line, q.options, q.answer) for q in table.questions] == [(2, ("NA", "0"), "A")]
+    assert [(k.line, k.reason) for k in table.skipped] == [(3, "empty row")]

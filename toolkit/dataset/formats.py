@@ -1,4 +1,4 @@
-"""Recognising a sheet's layout, and turning its rows into questions cell for cell.
+"""Recognising a sheet's layout: which column holds the question, each option, the answer.
 
 Layouts we recognise (``--format auto``, the default, tries them in this order):
 
@@ -74,26 +74,6 @@ class Layout:
         if self.header is None:
             return ()
         return tuple(h for i, h in enumerate(self.header) if i not in self.used and h.strip())
-
-
-@dataclass(frozen=True)
-class SourceQuestion:
-    """One question as the source has it: every cell the exact text."""
-
-    line: int
-    id: str | None
-    question: str
-    options: tuple[str, ...]
-    answer: str
-    explanation: str
-
-
-@dataclass(frozen=True)
-class SkippedRow:
-    """A row that was read but not written, and why."""
-
-    line: int
-    reason: str
 
 
 def parse_column_options(values: Sequence[str]) -> dict[str, str]:
@@ -240,41 +220,3 @@ def detect_layout(
     if columns:
         fmt = SourceFormat.COLUMNS
     return _named_layout(sheet, fmt, columns, options)
-
-
-def _cell(cells: tuple[str, ...], index: int | None) -> str:
-    return cells[index] if index is not None else ""
-
-
-def extract_questions(sheet: Sheet, layout: Layout) -> tuple[list[SourceQuestion], list[SkippedRow]]:
-    """Every data row as a :class:`SourceQuestion`, or a :class:`SkippedRow` saying why not."""
-    rows = sheet.records[1:] if layout.header is not None else sheet.records
-    kept: list[SourceQuestion] = []
-    skipped: list[SkippedRow] = []
-    for record in rows:
-        cells = record.cells
-        reason = None
-        if not any(cells):
-            reason = "empty row"
-        elif len(cells) < layout.width:
-            reason = f"{len(cells)} cells, expected {layout.width} (a missing cell or an unquoted line break?)"
-        elif any(cells[layout.width :]):
-            reason = f"{len(cells)} cells, expected {layout.width} (an unquoted comma inside a cell?)"
-        elif absent := [sheet.records[0].cells[i] for i in record.missing if i in layout.used]:
-            reason = f"no value for {', '.join(map(repr, absent))}"
-        if reason is None and layout.choices is not None:
-            options = split_packed_choices(cells[layout.choices])
-            if len(options) != len(layout.letters):
-                reason = (f"the packed choices give {len(options)} options, expected {len(layout.letters)} "
-                          f"({layout.letters[0]}–{layout.letters[-1]})")
-        else:
-            options = tuple(cells[i] for i in layout.options) if reason is None else ()
-        if reason is not None:
-            skipped.append(SkippedRow(record.line, reason))
-            continue
-        kept.append(SourceQuestion(
-            line=record.line, id=cells[layout.id] if layout.id is not None else None,
-            question=cells[layout.question], options=options,
-            answer=_cell(cells, layout.answer), explanation=_cell(cells, layout.explanation),
-        ))
-    return kept, skipped

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.dataset.formats import SkippedRow
+from toolkit.dataset.questions import SkippedRow
 from toolkit.dataset.write import WriteResult
 
 

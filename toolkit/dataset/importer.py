@@ -19,10 +19,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from toolkit.dataset.formats import Layout, SkippedRow, SourceFormat, SourceQuestion, detect_layout, extract_questions
+from toolkit.dataset.formats import Layout, SourceFormat
+from toolkit.dataset.questions import SkippedRow, SourceQuestion, read_questions
 from toolkit.dataset.import_report import ImportReport, SourceReport
 from toolkit.dataset.scaffold import SubjectRequest
-from toolkit.dataset.sheets import Sheet, read_sheet
+from toolkit.dataset.sheets import Sheet
 from toolkit.dataset.sources import SourceFile, derive_subject_key, expand_sources, source_mapping_entry
 from toolkit.dataset.meta import read_meta
 from toolkit.dataset.write import DatasetSettings, SubjectContent, existing_options, write_dataset
@@ -79,14 +80,14 @@ def _subject_keys(files: Sequence[SourceFile], subjects: Sequence[SubjectRequest
 def _read(files: list[SourceFile], keys: list[str], opts: ImportOptions, target: int | None) -> tuple[list[_Read], int]:
     reads: list[_Read] = []
     for f, key in zip(files, keys, strict=True):
-        sheet = read_sheet(f.path, sheet_name=opts.sheet)
-        layout = detect_layout(sheet, fmt=opts.format, columns=opts.columns, options=target)
+        table = read_questions(f.path, fmt=opts.format, columns=opts.columns, options=target, sheet_name=opts.sheet)
+        layout = table.layout
         target = target or len(layout.letters)
         if len(layout.letters) != target:
             raise DataError(f"has {len(layout.letters)} options ({layout.letters[0]}–{layout.letters[-1]}) but the "
                             f"dataset has {target}", file=f.path,
                             hint=f"pass --options {len(layout.letters)} for a new dataset, or import into another one")
-        reads.append(_Read(f, key, sheet, layout, *extract_questions(sheet, layout)))
+        reads.append(_Read(f, key, table.sheet, layout, list(table.questions), list(table.skipped)))
     return reads, target or 4
 
 

@@ -141,6 +141,11 @@ def read_sheet(path: str | Path, *, delimiter: str | None = None, sheet_name: st
         raise UsageError("file not found", file=p, hint="check the path")
     if p.is_dir():
         raise UsageError("is a folder, not a file", file=p)
+    try:
+        with p.open("rb"):
+            pass
+    except OSError as err:
+        raise UsageError(f"cannot read ({err.strerror})", file=p, hint="check the file's permissions") from None
     if kind == "xlsx":
         from toolkit.dataset.xlsx import read_xlsx
 
