@@ -76,7 +76,7 @@ def test_default_root_is_data_in_the_current_folder(cli, tmp_path: Path, monkeyp
     result = cli("new-dataset", "bank")
     assert result.exit_code == 0
     assert (tmp_path / "data/bank/val/bank_val.csv").is_file()
-    assert "default names used" in result.stderr and "bank (name_en, name_zh, category)" in result.stderr
+    assert "default names used" in result.stderr and "name_en/name_zh/category for bank" in result.stderr
 
 
 def test_several_subjects_options_language_categories_and_facts(cli, tmp_path: Path) -> None:
@@ -292,6 +292,17 @@ def test_import_folder(cli, shared_dir: Path, tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert summary["rows_written"] == 1000 and summary["subjects"][0]["key"] == "main"
     assert "columns not imported: Complete Question" in result.stderr
+
+
+def test_large_import_report_stays_readable(cli, shared_dir: Path, tmp_path: Path) -> None:
+    result = cli("new-dataset", "cmmlu_copy", "--root", tmp_path, "--from", shared_dir / "data/cmmlu")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "… 37 more (see DATASHEET.md)" in result.stderr
+    assert [line.split() for line in lines if line.startswith("total")] == [["total", "335", "0", "11582"]]
+    assert "name_en/name_zh/category for agronomy, anatomy, ancient_chinese, arts, astronomy and 62 more" in result.stderr
+    assert lines[-1] == "read 11917 rows from 134 files, wrote 11917, skipped 0"
+    assert len(lines) < 45
 
 
 # --- staying light --------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ Examples:
   toolkit new-dataset cmmlu_copy --from ../shared/data/cmmlu --json
 """
 SKIPPED_SHOWN = 10
+SUBJECTS_SHOWN = 30
 
 
 class Language(str, Enum):
@@ -48,13 +49,35 @@ class DevSample(str, Enum):
 
 
 def _subject_table(result: WriteResult) -> None:
+    """Rows per split for each subject (the first SUBJECTS_SHOWN), then the totals."""
     from rich.table import Table
 
-    table = Table("subject", "category", "dev", "val", "test", box=None, pad_edge=False)
-    for s in result.subjects:
-        counts = [("missing" if s.counts.get(k) is None else str(s.counts[k])) for k in ("dev", "val", "test")]
-        table.add_row(s.subject.key, s.subject.category, *counts)
+    splits = ("dev", "val", "test")
+    table = Table("subject", "category", *splits, box=None, pad_edge=False)
+    for s in result.subjects[:SUBJECTS_SHOWN]:
+        table.add_row(s.subject.key, s.subject.category, *("missing" if s.counts.get(k) is None else str(s.counts[k])
+                                                            for k in splits))
+    hidden = len(result.subjects) - SUBJECTS_SHOWN
+    if hidden > 0:
+        table.add_row(f"… {hidden} more (see DATASHEET.md)", "", "", "", "")
+    if len(result.subjects) > 1:
+        table.add_row("total", "", *(str(sum(s.counts.get(k) or 0 for s in result.subjects)) for k in splits))
     stderr_console().print(table)
+
+
+def _defaults_note(result: WriteResult) -> str | None:
+    """One line saying which subjects got which default names, grouped so that 67 subjects stay readable."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for key, fields in result.defaults.items():
+        groups.setdefault(fields, []).append(key)
+    if not groups:
+        return None
+    parts = []
+    for fields, keys in groups.items():
+        shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+        parts.append(f"{'/'.join(fields)} for {shown}")
+    return ("default names used (English name from the key, Chinese name = English name, category Other): "
+            f"{'; '.join(parts)} — edit {result.dataset_dir / MAPPING_FILE}")
 
 
 def _print_human(result: WriteResult, report: ImportReport | None) -> None:
@@ -79,10 +102,8 @@ def _print_human(result: WriteResult, report: ImportReport | None) -> None:
                 notes.append(f"{source.file}: columns not imported: {', '.join(source.ignored_columns)}")
             notes += [f"{source.file}: {n}" for n in source.notes]
         notes += list(report.notes)
-    defaulted = [f"{k} ({', '.join(v)})" for k, v in result.defaults.items()]
-    if defaulted:
-        notes.append("default names used (English name from the key, Chinese name = English name, category Other) — "
-                     f"edit {result.dataset_dir / MAPPING_FILE}: {', '.join(defaulted)}")
+    if defaults := _defaults_note(result):
+        notes.append(defaults)
     for note in notes:
         err.print(f"note: {note}", markup=False)
     if report is not None:
