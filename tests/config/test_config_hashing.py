@@ -7,8 +7,8 @@ import hashlib
 import json
 
 import pytest
-
 from config_builders import STOCK
+
 from toolkit.config.hashing import dataset_version, file_suffix, prompt_hash
 from toolkit.config.pyconfig import read_config
 

@@ -58,6 +58,14 @@ def test_ceval_names_and_versions_match_opencompass(ceval_dir):
     assert list(versions["gen"])[:2] == ["ceval-computer_network", "ceval-operating_system"]  # mapping order kept
 
 
+def test_shared_ceval_mapping_matches_the_stock_configs_order_and_categories(ceval_dir):
+    # The list order decides the file hash, so the shared mapping must list subjects as the stock file does.
+    stock = read_config(REPO / "toolkit" / "configs" / "datasets" / "ceval" / "ceval_gen_5f30c7.py")
+    ours = {s.key: s.as_list() for s in read_dataset_facts(ceval_dir).subjects}
+    assert list(ours) == list(stock["ceval_subject_mapping"])
+    assert ours == stock["ceval_subject_mapping"]  # clinical_medicine filled in as OpenCompass has it: Other
+
+
 def test_ceval_summary_groups_match_opencompass_groups(ceval_dir):
     groups = read_config(Path("g.py"), source=render(ceval_dir, name="ceval")["ceval_summary_groups.py"].text)
     stock = read_config(REPO / "toolkit" / "configs" / "summarizers" / "groups" / "ceval.py")["ceval_summary_groups"]

@@ -39,6 +39,6 @@ def test_wheel_ships_configs_and_gen_config_runs_from_it(tmp_path: Path) -> None
     assert "wrote 3 files to configs/datasets/bank" in out
     code = ("from toolkit.config.loader import load_datasets; import toolkit;"
             "specs = load_datasets(['bank_gen', 'ceval_ppl']);"
-            "assert toolkit.__file__.startswith(%r), toolkit.__file__;"
-            "print(len(specs), specs[1].abbr, specs[1].version)") % str(site)
+            f"assert toolkit.__file__.startswith({str(site)!r}), toolkit.__file__;"
+            "print(len(specs), specs[1].abbr, specs[1].version)")
     assert _ok([sys.executable, "-c", code], work, env).split() == ["53", "ceval-computer_network", "9b9417"]

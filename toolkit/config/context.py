@@ -176,7 +176,8 @@ def header_lines(facts: DatasetFacts, options: GenConfigOptions, kind: str, mode
             "hash of the prompts; after an edit, check it with `toolkit gen-config --check FILE`.",
         ]
     if kind == "aggregator":
-        return [first, f"Run it with `opencompass --datasets {facts.name}_{mode}` or `toolkit eval --datasets {facts.name}_{mode}`."]
+        run = f"--datasets {facts.name}_{mode}"
+        return [first, f"Run it with `opencompass {run}` or `toolkit eval {run}`."]
     return [
         first,
         f"Import {facts.name}_summary_groups into a run config (inside `with read_base():`) and",

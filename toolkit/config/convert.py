@@ -42,7 +42,10 @@ DATASET_KEYS = ("type", "path", "name", "abbr", "reader_cfg", "infer_cfg", "eval
 _READER_KEYS = ("input_columns", "output_column", "train_split", "test_split")
 _INFER_KEYS = ("ice_template", "prompt_template", "retriever", "inferencer")
 _TEMPLATE_KEYS = ("type", "template", "ice_token", "sep_token")
-_RETRIEVER_KEYS = {"fixk": ("type", "fix_id_list", "ice_separator", "ice_eos_token", "ice_num"), "zero": ("type", "ice_eos_token")}
+_RETRIEVER_KEYS = {
+    "fixk": ("type", "fix_id_list", "ice_separator", "ice_eos_token", "ice_num"),
+    "zero": ("type", "ice_eos_token"),
+}
 _INFERENCER_KEYS = {
     "gen": ("type", "max_out_len", "max_seq_len", "batch_size", "stopping_criteria"),
     "ppl": ("type", "max_seq_len", "batch_size", "labels"),

@@ -21,16 +21,15 @@ Like mmengine and OpenCompass, this runs the config's code: read configs you tru
 from __future__ import annotations
 
 import ast
-import copy
 import sys
 import traceback
 import types
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.config.markers import ImportedName, imported_copy, to_plain
 from toolkit.errors import ConfigError
 
 SHIPPED_CONFIGS_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -42,75 +41,6 @@ _BASE_IMPORT = "__toolkit_base_import__"
 _BASE_STAR = "__toolkit_base_star__"
 _MARKER = "__toolkit_imported_name__"
 _IMPORTED = "__toolkit_imported__"
-
-
-@dataclass(frozen=True)
-class ImportedName:
-    """A name a config imported from a package we do not import (OpenCompass, mmengine, torch…).
-
-    It stands for its dotted import path; attribute access extends the path
-    (``torch.bfloat16`` → ``"torch.bfloat16"``), which is all configs do with them.
-    """
-
-    path: str
-
-    def __getattr__(self, attr: str) -> ImportedName:
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        return ImportedName(f"{self.path}.{attr}")
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise ConfigError(
-            f"the config calls {self.path}(...), which toolkit cannot run without OpenCompass",
-            hint=f"write dict(type={self.path.rsplit('.', 1)[-1]}, ...) instead of calling it",
-        )
-
-    def __str__(self) -> str:
-        return self.path
-
-
-class ConfigDict(dict):
-    """What a base import binds a dict to: like mmengine's ``ConfigDict``, keys read as attributes too."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self[name] = value
-
-    def deepcopy(self) -> ConfigDict:
-        """A deep copy (configs call ``dataset.deepcopy()`` on imported dataset dicts)."""
-        return copy.deepcopy(self)
-
-
-def _imported_copy(value: Any) -> Any:
-    """A base config's value as an importer gets it: its own copy, dicts as :class:`ConfigDict`."""
-    if isinstance(value, dict):
-        return ConfigDict({key: _imported_copy(item) for key, item in value.items()})
-    if isinstance(value, list):
-        return [_imported_copy(item) for item in value]
-    if isinstance(value, tuple):
-        return tuple(_imported_copy(item) for item in value)
-    try:
-        return copy.deepcopy(value)
-    except Exception:  # open files, locks…: share the object, as a plain import would
-        return value
-
-
-def to_plain(value: Any) -> Any:
-    """``value`` with containers rebuilt and every :class:`ImportedName` replaced by its import path."""
-    if isinstance(value, ImportedName):
-        return value.path
-    if isinstance(value, dict):
-        return {key: to_plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [to_plain(item) for item in value]
-    if isinstance(value, tuple):
-        return tuple(to_plain(item) for item in value)
-    return value
 
 
 def _is_read_base(node: ast.With) -> bool:
@@ -265,11 +195,11 @@ def _helpers(path: Path, namespace: dict[str, Any], session: _Session) -> dict[s
         values = base_namespace(module, level)
         if name not in values:
             raise ConfigError(f"{'.' * level}{module} defines no variable {name!r}", file=path)
-        return _imported_copy(values[name])
+        return imported_copy(values[name])
 
     def base_star(module: str, level: int) -> None:
         for name, value in base_namespace(module, level).items():
-            namespace[name] = _imported_copy(value)
+            namespace[name] = imported_copy(value)
 
     return {_BASE_IMPORT: base_import, _BASE_STAR: base_star, _MARKER: ImportedName, "read_base": nullcontext}
 
