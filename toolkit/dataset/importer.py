@@ -19,11 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from toolkit.dataset.formats import Layout, SourceFormat
-from toolkit.dataset.questions import SkippedRow, SourceQuestion, read_questions
+from toolkit.dataset.formats import SourceFormat
+from toolkit.dataset.questions import SourceQuestion, SourceTable, read_questions
 from toolkit.dataset.import_report import ImportReport, SourceReport
 from toolkit.dataset.scaffold import SubjectRequest
-from toolkit.dataset.sheets import Sheet
 from toolkit.dataset.sources import SourceFile, derive_subject_key, expand_sources, source_mapping_entry
 from toolkit.dataset.meta import read_meta
 from toolkit.dataset.write import DatasetSettings, SubjectContent, existing_options, write_dataset
@@ -51,14 +50,13 @@ class ImportOptions:
     """Fail (nothing written) instead of skipping rows."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Read:
+    """One source file read: where it came from, the subject it fills, and its questions."""
+
     source: SourceFile
     subject: str
-    sheet: Sheet
-    layout: Layout
-    questions: list[SourceQuestion]
-    skipped: list[SkippedRow]
+    table: SourceTable
 
 
 def _subject_keys(files: Sequence[SourceFile], subjects: Sequence[SubjectRequest], n_args: int) -> list[str]:
@@ -81,13 +79,12 @@ def _read(files: list[SourceFile], keys: list[str], opts: ImportOptions, target:
     reads: list[_Read] = []
     for f, key in zip(files, keys, strict=True):
         table = read_questions(f.path, fmt=opts.format, columns=opts.columns, options=target, sheet_name=opts.sheet)
-        layout = table.layout
-        target = target or len(layout.letters)
-        if len(layout.letters) != target:
-            raise DataError(f"has {len(layout.letters)} options ({layout.letters[0]}–{layout.letters[-1]}) but the "
-                            f"dataset has {target}", file=f.path,
-                            hint=f"pass --options {len(layout.letters)} for a new dataset, or import into another one")
-        reads.append(_Read(f, key, table.sheet, layout, list(table.questions), list(table.skipped)))
+        letters = table.layout.letters
+        target = target or len(letters)
+        if len(letters) != target:
+            raise DataError(f"has {len(letters)} options ({letters[0]}–{letters[-1]}) but the dataset has {target}",
+                            file=f.path, hint=f"pass --options {len(letters)} for a new dataset, or import into another one")
+        reads.append(_Read(f, key, table))
     return reads, target or 4
 
 
@@ -106,7 +103,7 @@ def _check_targets(reads: list[_Read], opts: ImportOptions) -> None:
                 raise UsageError(f"subject {r.subject!r} split {s!r} would come from two files: "
                                  f"{other} and {r.source.path}",
                                  hint="give the files different --subject keys, or import them one at a time")
-        if r.layout.answer is None and (split in (None, "dev", "val")):
+        if r.table.layout.answer is None and (split in (None, "dev", "val")):
             raise DataError("has no answer column, but its rows go to dev/val, which need answers", file=r.source.path,
                             hint="map it with --column answer=<header>, or import it with --split test")
 
@@ -120,7 +117,7 @@ def _assign(r: _Read, opts: ImportOptions) -> tuple[dict[str, list[tuple[str, ..
     """Rows per split for one source, and notes about what was done."""
     split = _split_of(r, opts)
     notes: list[str] = []
-    qs = r.questions
+    qs = r.table.questions
     if split:
         parts = {split: qs}
     else:
@@ -140,7 +137,7 @@ def _assign(r: _Read, opts: ImportOptions) -> tuple[dict[str, list[tuple[str, ..
 
 def _guess_language(reads: Sequence[_Read]) -> str | None:
     """``zh`` when a fair share of the questions' letters are CJK ideographs, else ``en``; None without questions."""
-    text = "".join(q.question for r in reads for q in r.questions)
+    text = "".join(q.question for r in reads for q in r.table.questions)
     cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
     latin = sum(1 for c in text if c.isascii() and c.isalpha())
     if cjk + latin == 0:
@@ -153,6 +150,39 @@ def _describe(argument: str | Path, reports: Sequence[SourceReport]) -> str:
     formats = ", ".join(sorted({r.format for r in reports}))
     files = f"{len(reports)} files, " if len(reports) > 1 else ""
     return f"`{argument}` ({files}{formats} layout, {sum(r.rows_written for r in reports)} rows)"
+
+
+def _collect(
+    reads: Sequence[_Read], subjects: Sequence[SubjectRequest], options: ImportOptions,
+) -> tuple[list[SubjectContent], list[SourceReport], list[str]]:
+    """Rows per subject and split, the subjects' names, one report per source, and notes."""
+    rows: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+    reports: list[SourceReport] = []
+    notes: list[str] = []
+    fallbacks: dict[str, list[str]] = {}
+    for r in reads:
+        parts, source_notes = _assign(r, options)
+        for split, part in parts.items():
+            rows.setdefault(r.subject, {})[split] = part
+        entry, problem = source_mapping_entry(r.source.path, derive_subject_key(r.source.stem) or r.subject)
+        if problem and problem not in notes:
+            notes.append(problem)
+        if entry and r.subject not in fallbacks:
+            fallbacks[r.subject] = entry
+        t = r.table
+        reports.append(SourceReport(
+            r.source.argument, r.source.path, t.layout.format.value, t.sheet.encoding, r.subject, tuple(parts),
+            len(t.questions) + len(t.skipped), len(t.questions), t.skipped, t.layout.ignored,
+            (*t.sheet.notes, *source_notes),
+        ))
+    if options.dev_size is not None and all(_split_of(r, options) for r in reads):
+        notes.append("--dev-size was not used: every source names its split")
+    requests = {s.key: s for s in subjects}
+    contents = []
+    for key, parts in rows.items():
+        subject, defaults = requests.get(key, SubjectRequest(key)).resolve(fallbacks.get(key, ()))
+        contents.append(SubjectContent(subject, parts, defaults))
+    return contents, reports, notes
 
 
 def import_sheets(
@@ -179,35 +209,12 @@ def import_sheets(
     keys = _subject_keys(files, subjects, len(sources))
     reads, n_options = _read(files, keys, options, settings.options or existing_options(Path(root) / name))
     _check_targets(reads, options)
-    skipped = [(r.source.path, k) for r in reads for k in r.skipped]
+    skipped = [(r.source.path, k) for r in reads for k in r.table.skipped]
     if options.strict and skipped:
         path, first = skipped[0]
         raise DataError(f"{len(skipped)} row(s) cannot be imported; the first: {first.reason}", file=path,
                         line=first.line, hint="fix those rows, or leave out --strict to skip them (they are reported)")
-    requests = {s.key: s for s in subjects}
-    rows: dict[str, dict[str, list[tuple[str, ...]]]] = {}
-    reports: list[SourceReport] = []
-    notes: list[str] = []
-    fallbacks: dict[str, list[str]] = {}
-    for r in reads:
-        parts, source_notes = _assign(r, options)
-        for split, part in parts.items():
-            rows.setdefault(r.subject, {})[split] = part
-        entry, problem = source_mapping_entry(r.source.path, derive_subject_key(r.source.stem) or r.subject)
-        notes += [problem] if problem and problem not in notes else []
-        if entry and r.subject not in fallbacks:
-            fallbacks[r.subject] = entry
-        reports.append(SourceReport(
-            r.source.argument, r.source.path, r.layout.format.value, r.sheet.encoding, r.subject, tuple(parts),
-            len(r.questions) + len(r.skipped), len(r.questions), tuple(r.skipped), r.layout.ignored,
-            (*r.sheet.notes, *source_notes),
-        ))
-    if options.dev_size is not None and all(_split_of(r, options) for r in reads):
-        notes.append("--dev-size was not used: every source names its split")
-    contents = []
-    for key, parts in rows.items():
-        subject, defaults = requests.get(key, SubjectRequest(key)).resolve(fallbacks.get(key, ()))
-        contents.append(SubjectContent(subject, parts, defaults))
+    contents, reports, notes = _collect(reads, subjects, options)
     language = settings.language
     if language is None and read_meta(Path(root) / name) is None and (language := _guess_language(reads)):
         notes.append(f"language {language!r} guessed from the questions (set it with --language)")

@@ -173,6 +173,32 @@ def _count(path: Path | None) -> int | None:
         return None
 
 
+def _settle_meta(name: str, dataset_dir: Path, ex: _Existing | None, keys: Sequence[str],
+                 settings: DatasetSettings) -> DatasetMeta:
+    """The dataset's settings afterwards: given ones, else the existing ones, else the defaults."""
+    options = settings.options or (ex.options if ex else None) or 4
+    untouched = sorted(k for k in {*ex.mapping, *ex.files} if k not in keys) if ex else []
+    if ex and ex.options not in (None, options) and untouched:
+        raise UsageError(f"cannot change the option count to {options}: subjects {', '.join(untouched)} have "
+                         f"{ex.options}", file=dataset_dir, hint="create a new dataset for the new option count")
+    old_categories = ex.meta.categories if ex and ex.meta else DEFAULT_CATEGORIES
+    categories = tuple(dict.fromkeys((*DEFAULT_CATEGORIES, *old_categories, *settings.categories)))
+    language = settings.language or (ex.meta.language if ex and ex.meta else "zh")
+    return DatasetMeta(ex.meta.name if ex and ex.meta else name, language, options, categories)
+
+
+def _datasheet(meta: DatasetMeta, counts: Sequence[SubjectCounts], ex: _Existing | None,
+               facts: DatasheetFacts) -> tuple[str, list[str]]:
+    """A fresh datasheet, or the existing one with only its counts block rewritten."""
+    rendered = render_datasheet(meta, counts, facts)
+    if ex is None or ex.datasheet is None or facts.given():
+        return rendered, []
+    updated = update_datasheet_counts(ex.datasheet, rendered)
+    if updated is None:
+        return ex.datasheet, [f"{DATASHEET_FILE} has no toolkit:counts markers, so its counts were not updated"]
+    return updated, []
+
+
 def write_dataset(
     root: str | Path, name: str, contents: Sequence[SubjectContent], settings: DatasetSettings = DatasetSettings(),
     *, force: bool = False,
@@ -182,6 +208,7 @@ def write_dataset(
     Refuses (UsageError) an existing subject, a different option count or language, or
     datasheet facts for an existing datasheet, unless ``force``: then the dataset folder is
     first copied to ``<name>.bak-<time>`` and the given subjects replace the old ones.
+    Everything is rendered before anything is written, and written all or nothing.
     """
     check_key(name, "dataset name")
     keys = [c.subject.key for c in contents]
@@ -197,40 +224,25 @@ def write_dataset(
         raise UsageError("; ".join(problems), file=dataset_dir,
                          hint="use a new subject key or name, or pass --force to replace (a backup is made first)")
     old_mapping = ex.mapping if ex else {}
-    contents = [_keep_old_names(c, old_mapping.get(c.subject.key)) for c in contents]
     old_keys = {*old_mapping, *(ex.files if ex else {})}
-    untouched = [k for k in old_keys if k not in keys]
-    options = settings.options or (ex.options if ex else None) or 4
-    if ex and ex.options not in (None, options) and untouched:
-        raise UsageError(f"cannot change the option count to {options}: subjects {', '.join(sorted(untouched))} have "
-                         f"{ex.options}", file=dataset_dir, hint="create a new dataset for the new option count")
-    old_cats = ex.meta.categories if ex and ex.meta else DEFAULT_CATEGORIES
-    categories = tuple(dict.fromkeys((*DEFAULT_CATEGORIES, *old_cats, *settings.categories)))
-    language = settings.language or (ex.meta.language if ex and ex.meta else "zh")
-    meta = DatasetMeta(ex.meta.name if ex and ex.meta else name, language, options, categories)
+    contents = [_keep_old_names(c, old_mapping.get(c.subject.key)) for c in contents]
+    meta = _settle_meta(name, dataset_dir, ex, keys, settings)
     for c in contents:
-        if c.subject.category not in categories:
+        if c.subject.category not in meta.categories:
             raise UsageError(f"subject {c.subject.key!r} has unknown category {c.subject.category!r}",
-                             hint=f"use one of {', '.join(categories)}, or declare it with --declare-category")
+                             hint=f"use one of {', '.join(meta.categories)}, or declare it with --declare-category")
     files = {str(Path(split) / f"{c.subject.key}_{split}.csv"): _csv(split, meta.letters, c, dataset_dir)
              for c in contents for split in SPLITS}
     mapping = {**old_mapping, **{c.subject.key: c.subject for c in contents}}
-    files[MAPPING_FILE] = format_mapping(mapping)
-    files[META_FILE] = meta.to_json()
     given = {c.subject.key: c for c in contents}
     counts = tuple(
         SubjectCounts(s, {sp: len(given[k].rows.get(sp, ())) for sp in SPLITS} if k in given
-                      else {sp: _count(ex.files.get(k, {}).get(sp)) for sp in SPLITS})
+                      else {sp: _count(ex.files.get(k, {}).get(sp)) if ex else None for sp in SPLITS})
         for k, s in mapping.items()
     )
-    notes: list[str] = []
-    datasheet = render_datasheet(meta, counts, settings.facts)
-    if ex and ex.datasheet is not None and not settings.facts.given():
-        updated = update_datasheet_counts(ex.datasheet, datasheet)
-        if updated is None:
-            notes.append(f"{DATASHEET_FILE} has no toolkit:counts markers, so its counts were not updated")
-        datasheet = updated if updated is not None else ex.datasheet
-    files[DATASHEET_FILE] = datasheet
+    files[MAPPING_FILE] = format_mapping(mapping)
+    files[META_FILE] = meta.to_json()
+    files[DATASHEET_FILE], notes = _datasheet(meta, counts, ex, settings.facts)
     # Only what changes is written: an untouched file keeps its bytes and its modification time.
     unchanged = {r for r, text in files.items()
                  if (dataset_dir / r).is_file() and (dataset_dir / r).read_bytes() == text.encode()}
