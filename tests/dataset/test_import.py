@@ -215,3 +215,11 @@ def test_empty_folder_and_missing_path(tmp_path: Path) -> None:
         import_sheets(tmp_path, "d", [tmp_path / "empty"])
     with pytest.raises(UsageError, match="file or folder not found"):
         import_sheets(tmp_path, "d", [tmp_path / "missing.csv"])
+
+
+def test_a_toolkit_dataset_round_trips(tmp_path: Path) -> None:
+    example = FIXTURES.parents[2] / "examples" / "chinese_core_socialist_values"
+    report = import_sheets(tmp_path, "copy", [example])
+    assert report.result.defaults == {}  # names and category come from the example's own mapping
+    for name in ("subject_mapping.json", *(f"{s}/chinese_core_socialist_values_{s}.csv" for s in ("dev", "val", "test"))):
+        assert (tmp_path / "copy" / name).read_bytes() == (example / name).read_bytes()
