@@ -4,7 +4,8 @@ For ``n`` answered questions with ``k`` options, each letter's count is, if the
 author placed answers at random, Binomial(n, 1/k). We compute the exact upper
 tail P(X >= count) in log space with :func:`math.lgamma` (no SciPy: it is not a
 declared dependency and one function does not justify one) and correct for
-testing ``k`` letters (Bonferroni). Banks under ``min_questions`` are skipped.
+testing ``k`` letters and for the number of files tested (Bonferroni). Files
+under ``min_questions`` answered questions are skipped.
 """
 
 from __future__ import annotations
@@ -59,25 +60,31 @@ def _answers(f: SplitFile) -> list[str]:
 
 
 def balance_findings(files: Sequence[SplitFile], min_questions: int = 20, alpha: float = 0.01) -> list[Finding]:
-    """W310 for each file, and each split pooled over several files, whose answers are skewed."""
-    out: list[Finding] = []
+    """W310 for each file, and each split pooled over several files, whose answers are skewed.
+
+    The p-value is corrected for the letters and for the number of groups tested, so
+    that a bank of 400 subjects does not raise a few warnings by chance alone.
+    """
     groups: list[tuple[str, list[SplitFile]]] = [("", [f]) for f in files]
     for split in sorted({f.split for f in files}):
         same = [f for f in files if f.split == split]
         if len(same) > 1:
             groups.append((f"all {len(same)} {split} files: ", same))
+    tested: list[tuple[str, list[SplitFile], int, tuple[str, int, float]]] = []
     for label, group in groups:
         letters = max((f.letters for f in group), key=len)
         answers = [a for f in group for a in _answers(f)]
-        if len(answers) < min_questions:
+        found = imbalance(answers, letters) if len(answers) >= min_questions else None
+        if found is not None:
+            tested.append((label, group, len(answers), found))
+    out: list[Finding] = []
+    for label, group, n, (letter, count, p_value) in tested:
+        p_value = min(1.0, p_value * len(tested))
+        if p_value >= alpha:
             continue
-        found = imbalance(answers, letters)
-        if found is None or found[2] >= alpha:
-            continue
-        letter, count, p_value = found
-        expected = len(answers) / len(letters)
-        message = (f"{label}answer {letter} is {count} of {len(answers)} (chance: about {expected:.0f}; "
-                   f"p = {p_value:.1g})")
+        expected = n / len(group[0].letters or "ABCD")
+        message = (f"{label}answer {letter} is {count} of {n} (chance: about {expected:.0f}; p = {p_value:.1g} "
+                   f"after correcting for {len(tested)} test{'s' * (len(tested) > 1)})")
         file = group[0].file if len(group) == 1 else str(group[0].path.parent.parent)
         out.append(make_finding("W310", file, message, column="answer", value=letter))
     return out

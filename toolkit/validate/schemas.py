@@ -119,6 +119,37 @@ def load_mapping_schema(categories: tuple[str, ...] = DEFAULT_CATEGORIES) -> pa.
     return _build(data, source)
 
 
+@functools.lru_cache(maxsize=64)
+def load_batch_schema(
+    split: str, letters: tuple[str, ...], path: Path | None = None
+) -> tuple[pa.DataFrameSchema, tuple[str, ...]]:
+    """The split schema without its ``unique`` flags, and the columns that had them.
+
+    Uniqueness holds per file, but several files are validated as one frame;
+    :func:`unique_failures` checks those columns file by file instead.
+    """
+    schema = load_split_schema(split, letters, path)
+    unique = tuple(name for name, column in schema.columns.items() if column.unique)
+    if not unique:
+        return schema, ()
+    return schema.update_columns({name: {"unique": False} for name in unique}), unique
+
+
+def unique_failures(columns: Sequence[str], header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[SchemaFailure]:
+    """``field_uniqueness`` failures (every copy, as pandera reports them) for ``columns`` of one file."""
+    failures: list[SchemaFailure] = []
+    for name in columns:
+        if name not in header:
+            continue
+        pos = list(header).index(name)
+        seen: dict[str, list[int]] = {}
+        for i, row in enumerate(rows):
+            seen.setdefault(row[pos], []).append(i)
+        failures += [SchemaFailure("field_uniqueness", name, i, value)
+                     for value, where in seen.items() if len(where) > 1 for i in where]
+    return failures
+
+
 def make_frame(header: Sequence[str], rows: Sequence[Sequence[str]]) -> pd.DataFrame:
     """A frame of exact strings (pandas' ``str`` dtype), one column per header name."""
     return pd.DataFrame(list(rows), columns=list(header), dtype="str")

@@ -24,7 +24,14 @@ from toolkit.validate.file_checks import (
 )
 from toolkit.validate.findings import Finding, make_finding
 from toolkit.validate.row_checks import duplicate_option_findings, schema_row_findings
-from toolkit.validate.schemas import SchemaFailure, load_split_schema, make_frame, run_schema
+from toolkit.validate.schemas import (
+    SchemaFailure,
+    load_batch_schema,
+    load_split_schema,
+    make_frame,
+    run_schema,
+    unique_failures,
+)
 
 
 @dataclass(frozen=True)
@@ -129,12 +136,13 @@ def check_split_files(
             groups.setdefault((r.split, r.letters, r.frame_header), []).append(r)
     finished: dict[int, SplitFile] = {}
     for (split, group_letters, header), members in groups.items():
-        rows = [[m.table.rows[i][c] for c in m.columns] for m in members for i in m.kept]
+        per_file = [[[m.table.rows[i][c] for c in m.columns] for i in m.kept] for m in members]
         split_schema = load_split_schema(split, group_letters, schema)
-        failures = run_schema(split_schema, make_frame(header, rows))
+        batch_schema, unique = load_batch_schema(split, group_letters, schema)
+        failures = run_schema(batch_schema, make_frame(header, [row for rows in per_file for row in rows]))
         expected = split_columns(split, group_letters) if schema is None else tuple(split_schema.columns)
         offsets = list(accumulate((len(m.kept) for m in members), initial=0))
-        per_member: list[list[SchemaFailure]] = [[] for _ in members]
+        per_member: list[list[SchemaFailure]] = [unique_failures(unique, header, rows) for rows in per_file]
         for f in failures:
             if f.row is None:
                 for bucket in per_member:
