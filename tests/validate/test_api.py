@@ -128,3 +128,11 @@ def test_line_numbers_count_multiline_cells(tmp_path: Path) -> None:
     path = tmp_path / "m_val.csv"
     path.write_text(H + '0,"第一行\n第二行\n第三行",甲,,丙,丁,A\n1,问题,甲,乙,丙,丁,E\n', encoding="utf-8")
     assert [(f.code, f.line) for f in validate_path(path).findings] == [("E204", 4), ("E206", 5)]
+
+
+def test_blank_test_answers_with_whitespace_or_nan_are_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "t_test.csv"
+    path.write_text(H + "0,问题,甲,乙,丙,丁,A\n1,问题二,甲,乙,丙,丁, \n2,问题三,甲,乙,丙,丁,nan\n3,问题四,甲,乙,丙,丁, c\n",
+                    encoding="utf-8")
+    found = [(f.code, f.line) for f in validate_path(path).findings]
+    assert found == [("W312", 1), ("W208", 3), ("W211", 4), ("E207", 5)]

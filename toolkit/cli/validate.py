@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -47,23 +47,23 @@ Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage errors.
 @app.command("validate", epilog=EPILOG)
 @handle_errors
 def validate(
-    path: Annotated[Path, typer.Argument(help="A CSV file, a dataset folder, or a subject as <dataset>/<subject>.")],
-    subject: Annotated[Optional[str], typer.Option(help="Check only this subject of the dataset folder.")] = None,
-    split: Annotated[
-        Optional[SplitName], typer.Option(help="Split of a single CSV file whose name does not say it (default val).")
-    ] = None,
-    shots: Annotated[int, typer.Option(min=0, help="Few-shot examples the prompts take: dev needs this many rows.")] = 5,
-    schema: Annotated[
-        Optional[Path], typer.Option(help="A pandera YAML schema to use instead of the stock one for every split file.")
-    ] = None,
+    path: Annotated[Path, typer.Argument(
+        metavar="PATH", help="A CSV file, a dataset folder, or a subject as <dataset>/<subject>.")],
+    subject: Annotated[str | None, typer.Option(
+        metavar="KEY", help="Check only this subject of the dataset folder.")] = None,
+    split: Annotated[SplitName | None, typer.Option(
+        help="Split of a single CSV file whose name does not say it (default val).")] = None,
+    shots: Annotated[int, typer.Option(
+        metavar="K", min=0, help="Few-shot examples the prompts take: dev needs this many rows.")] = 5,
+    schema: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="A pandera YAML schema to use instead of the stock one for every split file.")] = None,
     near_duplicates: Annotated[
         bool, typer.Option(help="Also report questions equal up to whitespace and punctuation.")
     ] = True,
-    strict: Annotated[bool, typer.Option(help="Fail (exit 1) on warnings too.")] = False,
-    fix: Annotated[bool, typer.Option(help="Apply the safe repairs, then validate the result.")] = False,
-    output: Annotated[
-        Optional[Path], typer.Option(help="With --fix: write a fixed copy into this new folder instead of in place.")
-    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the safe repairs, then validate the result.")] = False,
+    output: Annotated[Path | None, typer.Option(
+        metavar="DIR", help="With --fix: write a fixed copy into this new folder instead of in place.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the findings as JSON on stdout.")] = False,
 ) -> None:
     """Check a question bank: every defect at once, each with its line and how to fix it."""

@@ -61,7 +61,12 @@ def _cell_message(code: str, column: str, value: str) -> str | None:
     return None
 
 
-def _answer_finding(value: str, letters: Sequence[str], file: str, line: int) -> Finding:
+def _answer_finding(value: str, letters: Sequence[str], file: str, line: int, blank_ok: bool) -> Finding:
+    if blank_ok and not value.strip():
+        return make_finding("W208", file, "the blank answer holds whitespace", line=line, column="answer", value=value)
+    if blank_ok and value.strip() in NAN_LEFTOVERS:
+        return make_finding("W211", file, f"the answer is {value.strip()!r}; leave a blank answer empty", line=line,
+                            column="answer", value=value)
     if not value.strip() or value.strip() in NAN_LEFTOVERS:
         message = "the answer is empty" if not value.strip() else f"the answer is {value.strip()!r}, an export leftover"
         return make_finding("E205", file, message, line=line, column="answer", value=value)
@@ -100,8 +105,12 @@ def schema_row_findings(
     header: Sequence[str],
     letters: Sequence[str],
     file: str,
+    blank_answers: bool = False,
 ) -> list[Finding]:
-    """Findings for pandera's cell failures; ``kept[i]`` is the table row of frame row ``i``."""
+    """Findings for pandera's cell failures; ``kept[i]`` is the table row of frame row ``i``.
+
+    ``blank_answers``: a blank answer is allowed (test), so whitespace or ``nan`` there is a warning.
+    """
     position = {name: i for i, name in reversed(list(enumerate(header)))}
     by_cell: dict[tuple[int, str], list[SchemaFailure]] = defaultdict(list)
     unique: list[SchemaFailure] = []
@@ -124,7 +133,7 @@ def schema_row_findings(
             if f.check not in codes:
                 continue
             if f.check == "E206" and column == "answer":
-                out.append(_answer_finding(value, letters, file, line))
+                out.append(_answer_finding(value, letters, file, line, blank_answers))
             elif f.check in CHECKS:
                 message = _cell_message(f.check, column, value)
                 out.append(make_finding(f.check, file, message, line=line, column=column, value=value))

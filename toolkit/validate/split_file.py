@@ -91,7 +91,8 @@ class _Pending:
     def finish(self, failures: list[SchemaFailure], expected: tuple[str, ...]) -> SplitFile:
         file, table = str(self.path), self.table
         found = self.findings + header_findings(failures, self.frame_header, expected, file, table.header_line)
-        found += schema_row_findings(failures, table, self.kept, table.header, self.letters, file)
+        found += schema_row_findings(failures, table, self.kept, table.header, self.letters, file,
+                                   blank_answers=self.split == "test")
         found += duplicate_option_findings(table, self.kept, table.header, self.letters, file)
         if not table.rows and self.split == "val":
             found.append(make_finding("W113", file, line=table.header_line))
