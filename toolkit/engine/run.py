@@ -144,47 +144,6 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
                             datasets=[d.dataset.abbr for d in planned])
     timings["total_seconds"] = round(time.time() - started, 3)
     manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded)
-    return EvalOutcome(run_dir, tuple(tasks), dry_run=True)
-    dirs.make()
-    atomic_write_text(dirs.configs / "run.json", json.dumps(to_plain(spec), ensure_ascii=False, indent=2) + "\n")
-    timings: dict[str, float] = {}
-    if spec.mode in ("all", "infer"):
-        t0 = time.perf_counter()
-        runner = (InProcessRunner(display, debug=spec.debug, models=models)
-                  if spec.debug or spec.max_workers <= 1 or models
-                  else LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=spec.num_gpus))
-        try:
-            runner.run(tasks, dirs)
-        finally:
-            display.close()
-        timings["infer_seconds"] = round(time.perf_counter() - t0, 3)
-    records: list[ResultRecord] = []
-    if spec.mode in ("all", "infer", "eval"):
-        t0 = time.perf_counter()
-        for model in spec.models:
-            for ds in planned:
-                records.append(_evaluate(dirs, model, ds, spec, score=spec.mode != "infer"))
-        timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
-    else:  # viz: the results already on disk
-        for model in spec.models:
-            for ds in planned:
-                path = result_path(dirs.results, model.abbr, ds.dataset.abbr)
-                if path.is_file():
-                    records.append(read_result(path))
-    summary = None
-    files: dict[str, Path] = {}
-    if spec.mode != "infer":
-        from toolkit.report.tables import write_summary_files
-
-        summary = summarise(records, _groups(spec.summary_groups, planned), models=[m.abbr for m in spec.models],
-                            datasets=[d.dataset.abbr for d in planned])
-        files = dict(write_summary_files(summary, dirs.summary, dirs.stamp))
-    timings["total_seconds"] = round(time.time() - started, 3)
-    manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded)
-    if summary is not None:
-        from toolkit.report.html import write_html_report
-
-        files["html"] = write_html_report(dirs.summary / f"summary_{dirs.stamp}.html", summary, _report_facts(manifest))
     return EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
 
 
