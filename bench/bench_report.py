@@ -1,0 +1,114 @@
+"""The ``## run_bench`` section of RESULTS.md, rendered from the JSON results (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from resultsmd import table
+
+TARGETS = (
+    # (ours, peer, throughput ratio target, agreement key)
+    ("ours gen", "opencompass gen", 5.0, "ours gen vs opencompass gen"),
+    ("ours ppl", "opencompass ppl", 5.0, "ours ppl vs opencompass ppl"),
+    ("ours choice", "lm-eval choice", 2.0, "ours choice vs lm-eval choice"),
+)
+AGREEMENT_TARGET = 0.99
+LIMIT_TARGET = 1.5
+
+
+def ratios(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per target: our throughput / the peer's (same questions, so inverse inference-time ratio) and agreement.
+
+    Example:
+        >>> r = {"medians": {"ours gen": {"ok": True, "infer_seconds": 10, "wall_seconds": 20},
+        ...                  "opencompass gen": {"ok": True, "infer_seconds": 60, "wall_seconds": 90}},
+        ...      "agreement": {"ours gen vs opencompass gen": {"rate": 1.0}}}
+        >>> ratios(r)[0]["speedup"], ratios(r)[0]["met"]
+        (6.0, True)
+    """
+    out = []
+    med = result.get("medians", {})
+    for ours, peer, target, agree_key in TARGETS:
+        a, b = med.get(ours, {}), med.get(peer, {})
+        if not (a.get("ok") and b.get("ok")):
+            continue
+        speedup = round(b["infer_seconds"] / a["infer_seconds"], 2)
+        wall = round(b["wall_seconds"] / a["wall_seconds"], 2)
+        rate = result.get("agreement", {}).get(agree_key, {}).get("rate")
+        met = speedup >= target and rate is not None and rate >= AGREEMENT_TARGET
+        out.append({"ours": ours, "peer": peer, "speedup": speedup, "wall_speedup": wall, "target": target,
+                    "agreement": rate, "met": met})
+    return out
+
+
+def limit_ratios(result: Mapping[str, Any]) -> dict[str, float]:
+    """Our median inference time per mode / the bare-forward limit time."""
+    limit = result.get("limit") or {}
+    if not limit.get("seconds"):
+        return {}
+    return {k: round(v["infer_seconds"] / limit["seconds"], 2) for k, v in result.get("medians", {}).items()
+            if k.startswith("ours") and v.get("ok")}
+
+
+def _rate(n: float, seconds: float | None) -> str:
+    return f"{n / seconds:.2f}" if seconds else "–"
+
+
+def render_run_bench(result: Mapping[str, Any]) -> str:
+    """Markdown body: settings, the per-tool table, ratios vs targets, agreement, the limit."""
+    n = result["data"]["questions"]
+    tokens = result.get("prompt_checks", {}).get("prompt_tokens") or 0
+    m, s = result["machine"], result["settings"]
+    lines = [
+        f"`{result['command']}` — {result['started']}, {result['total_seconds']:.0f} s in all.",
+        "",
+        f"Machine: {m.get('cpu', '?')}, {m.get('cpu_count')} logical CPUs (shared with other engineers' jobs; load "
+        f"average per run below), {m.get('memory_gib')} GiB; {m.get('platform')}; Python {m.get('python')}. "
+        f"Every tool: `OMP_NUM_THREADS={result['threads']}` `MKL_NUM_THREADS={result['threads']}`, fp32, CPU.",
+        "Versions: " + "; ".join(f"{tool}: " + ", ".join(f"{k} {v}" for k, v in vs.items()) for tool, vs in result["versions"].items()) + ".",
+        f"Model: `{s['model']}` (SmolLM2-135M-Instruct, the demo model). Settings for all tools: 5-shot, `--max-seq-len {s['max_seq_len']}`, "
+        f"`--max-out-len {s['max_out_len']}`, `--batch-size {s['batch_size']}`; ours repeated {s['repeats']}×, each peer "
+        f"{s['peer_repeats']}× (medians quoted).",
+        f"Data: {n} questions — " + "; ".join(f"{ds}: " + ", ".join(f"{k} {v}" for k, v in c.items())
+                                              for ds, c in result["data"]["counts"].items())
+        + f". Prompt tokens (each question's whole 5-shot gen prompt): {tokens:,}.",
+        "",
+    ]
+    rows = []
+    for key, med in result["medians"].items():
+        if not med.get("ok"):
+            rows.append([key, "failed", "", "", "", "", "", ""])
+            continue
+        loads = [r["load_avg"][0] for r in result["runs"] if f"{r['tool']} {r['mode']}" == key]
+        rows.append([key, med["runs"], med["wall_seconds"], med["infer_seconds"], _rate(n, med["infer_seconds"]),
+                     _rate(tokens, med["infer_seconds"]), med["peak_rss_mb"], "/".join(f"{x:.1f}" for x in loads)])
+    limit = result.get("limit") or {}
+    if limit.get("seconds"):
+        rows.append(["limit (bare forward, unique tokens)", 1, limit["wall_seconds"], limit["seconds"],
+                     _rate(n, limit["seconds"]), _rate(tokens, limit["seconds"]), limit["peak_rss_mb"], ""])
+    lines.append(table(["tool / mode", "runs", "wall s", "inference s", "questions/s", "prompt tokens/s", "peak RSS MB",
+                        "load avg (1 min)"], rows))
+    lines += ["", "Inference time excludes model loading: " + "; ".join(
+        f"{k}: {v['infer_how']}" for k, v in result["medians"].items() if v.get("ok") and v.get("infer_how")) + "."]
+    if limit.get("seconds"):
+        lines.append(f"Limit: {limit['unique_tokens']:,} unique tokens ({limit['prefix_tokens']:,} in {limit['groups']} "
+                     f"few-shot prefixes, each once; {limit['own_tokens']:,} of the questions' own), batch 1, plain torch loop.")
+    lines += ["", "Targets (issue 6), throughput ratio = peer inference time / ours (same questions):", ""]
+    trows = [[f"{r['ours']} vs {r['peer']}", f"{r['speedup']}× (wall {r['wall_speedup']}×)", f"≥ {r['target']}×",
+              "–" if r["agreement"] is None else f"{r['agreement']:.2%}", f"≥ {AGREEMENT_TARGET:.0%}",
+              "met" if r["met"] else "MISSED"] for r in ratios(result)]
+    for mode, ratio in limit_ratios(result).items():
+        trows.append([f"{mode} vs limit", f"{ratio}× the limit's time", f"≤ {LIMIT_TARGET}×", "", "",
+                      "met" if ratio <= LIMIT_TARGET else "MISSED"])
+    lines.append(table(["comparison", "measured", "target", "agreement", "target", "verdict"], trows, "lrrrrl"))
+    lines += ["", "Agreement details:", ""]
+    arows = [[k, v["compared"], v["same"], f"{v['rate']:.2%}", "; ".join(f"{a}: {b!r} vs {c!r}" for a, b, c in v["disagreements"][:3])]
+             for k, v in result["agreement"].items()]
+    lines.append(table(["pair", "compared", "same", "rate", "first disagreements"], arows, "lrrrl"))
+    checks = result.get("prompt_checks", {})
+    acc = result.get("accuracy", {})
+    if checks or acc:
+        lines += ["", "Checks: " + "; ".join(f"{k}: {v}" for k, v in checks.items()) + ".",
+                  "Accuracy (sanity; the demo model is near chance): " + ", ".join(f"{k} {v:.1%}" for k, v in acc.items() if v is not None) + "."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,145 @@
+"""One timed run of each tool on the prepared configs, and the predictions it left.
+
+Every run goes through :func:`procmon.run_measured` with the same thread pins. Each
+tool's *inference time* (model load excluded) is taken from what the tool itself
+reports or writes:
+
+* ours — ``manifest.json``: ``infer_seconds`` minus the model's ``load_seconds``;
+* OpenCompass — from its first ``Start inferencing`` log line (the model is loaded
+  by then) to the newest predictions file (written when the last dataset ends);
+* lm-eval — from its ``Running loglikelihood requests`` progress bar's first line
+  to that bar's 100 % line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from procmon import Measured, run_measured
+
+
+@dataclass
+class ToolRun:
+    """One tool, one mode, one repetition."""
+
+    tool: str
+    mode: str
+    ok: bool
+    wall_seconds: float
+    infer_seconds: float | None
+    infer_how: str
+    peak_rss_mb: float
+    load_avg: tuple[float, float, float]
+    log: str
+    run_dir: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    predictions: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    """abbr → row index (string) → record (as the tool wrote it)."""
+
+    def summary(self) -> dict[str, Any]:
+        """Everything but the predictions (for the JSON results)."""
+        data = asdict(self)
+        data.pop("predictions")
+        return data
+
+
+def _newest_dir(parent: Path) -> Path | None:
+    dirs = sorted(p for p in parent.iterdir() if p.is_dir()) if parent.is_dir() else []
+    return dirs[-1] if dirs else None
+
+
+def read_prediction_dir(folder: Path) -> dict[str, dict[str, Any]]:
+    """``<abbr>.json`` files of one model's predictions folder → abbr → records."""
+    out: dict[str, dict[str, Any]] = {}
+    for file in sorted(folder.glob("*.json")):
+        out[file.stem] = json.loads(file.read_text(encoding="utf-8"))
+    return out
+
+
+def _measured_fields(m: Measured) -> dict[str, Any]:
+    return {"wall_seconds": round(m.wall_seconds, 2), "peak_rss_mb": round(m.peak_rss_bytes / 2**20, 1),
+            "load_avg": tuple(round(x, 2) for x in m.load_avg), "log": str(m.log), "ok": m.returncode == 0}
+
+
+def run_ours(toolkit: Sequence[str], mode: str, datasets: Sequence[str], common: Mapping[str, Any], *,
+             work: Path, env: Mapping[str, str], tag: str, extra: Sequence[str] = ()) -> ToolRun:
+    """``toolkit eval`` in ``mode`` (gen | ppl | choice) on ``datasets``; ``extra`` options are appended."""
+    out = work / "runs" / f"ours_{mode}_{tag}"
+    where = ["--config-dir", str(common["config_dir"])] if common.get("config_dir") else []
+    cmd = [*toolkit, "eval", "--datasets", *datasets, *where, "--hf-type", "base", "--hf-path", str(common["model"]), "--max-seq-len", str(common["max_seq_len"]),
+           "--max-out-len", str(common["max_out_len"]), "--batch-size", str(common["batch_size"]),
+           "--num-gpus", "0", "--device", "cpu", "-w", str(out), "--display", "plain", "--no-validate"]
+    if mode == "choice":
+        cmd += ["--infer-mode", "choice"]
+    cmd += list(extra)
+    m = run_measured(cmd, env=env, log=work / "logs" / f"ours_{mode}_{tag}.log")
+    run = ToolRun("ours", mode, infer_seconds=None, infer_how="", **_measured_fields(m))
+    run_dir = _newest_dir(out)
+    if run_dir is None or not (run_dir / "manifest.json").is_file():
+        run.ok = False
+        return run
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    infer = manifest["timings"].get("infer_seconds")
+    load = (manifest["models"][0].get("loaded") or {}).get("load_seconds") or 0.0
+    run.extra = {"manifest_timings": manifest["timings"], "load_seconds": load}
+    run.infer_seconds = round(infer - load, 2) if infer is not None else None
+    run.infer_how = f"manifest infer_seconds {infer} − load_seconds {load}"
+    run.run_dir = str(run_dir)
+    pred_dirs = [p for p in (run_dir / "predictions").iterdir() if p.is_dir()]
+    run.predictions = read_prediction_dir(pred_dirs[0]) if pred_dirs else {}
+    return run
+
+
+def run_opencompass(exe: Path, mode: str, datasets: Sequence[str], common: Mapping[str, Any], *,
+                    work: Path, env: Mapping[str, str], tag: str) -> ToolRun:
+    """Real OpenCompass, base-model wrapper, fp32 on CPU, in-process (``--debug``)."""
+    out = work / "runs" / f"opencompass_{mode}_{tag}"
+    cmd = [str(exe), "--datasets", *datasets, "--config-dir", str(common["config_dir"]), "--hf-type", "base",
+           "--hf-path", str(common["model"]), "--model-kwargs", "torch_dtype=torch.float32",
+           "--max-seq-len", str(common["max_seq_len"]), "--max-out-len", str(common["max_out_len"]),
+           "--batch-size", str(common["batch_size"]), "--hf-num-gpus", "0", "--debug", "-w", str(out)]
+    m = run_measured(cmd, env=env, log=work / "logs" / f"opencompass_{mode}_{tag}.log", cwd=work)
+    run = ToolRun("opencompass", mode, infer_seconds=None, infer_how="", **_measured_fields(m))
+    run_dir = _newest_dir(out)
+    pred_root = run_dir / "predictions" if run_dir else None
+    model_dirs = [p for p in pred_root.iterdir() if p.is_dir()] if pred_root and pred_root.is_dir() else []
+    if not model_dirs:
+        run.ok = False
+        return run
+    run.run_dir = str(run_dir)
+    run.predictions = read_prediction_dir(model_dirs[0])
+    first = m.first(r"Start inferencing")
+    files = list(model_dirs[0].glob("*.json"))
+    if first is not None and files:
+        end = max(f.stat().st_mtime for f in files) - m.started_at
+        run.infer_seconds = round(end - first, 2)
+        run.infer_how = "first 'Start inferencing' log line → newest predictions file written"
+    return run
+
+
+def run_lmeval(exe: Path, task_dir: Path, task: str, common: Mapping[str, Any], *, work: Path,
+               env: Mapping[str, str], tag: str) -> ToolRun:
+    """Real lm-evaluation-harness, HF backend, fp32 on CPU, log-likelihood multiple choice."""
+    out = work / "runs" / f"lmeval_choice_{tag}"
+    cmd = [str(exe), "--model", "hf", "--model_args", f"pretrained={common['model']},dtype=float32",
+           "--tasks", task, "--include_path", str(task_dir), "--batch_size", str(common["batch_size"]),
+           "--device", "cpu", "--log_samples", "--output_path", str(out)]
+    m = run_measured(cmd, env=env, log=work / "logs" / f"lmeval_choice_{tag}.log", cwd=work)
+    run = ToolRun("lm-eval", "choice", infer_seconds=None, infer_how="", **_measured_fields(m))
+    start = m.first(r"Running loglikelihood requests")
+    end = m.last(r"Running loglikelihood requests.*100%")
+    if start is not None and end is not None:
+        run.infer_seconds = round(end - start, 2)
+        run.infer_how = "'Running loglikelihood requests' progress bar: first line → 100 % line"
+    samples = sorted(out.rglob(f"samples_{task}_*.jsonl"))
+    if samples:
+        run.run_dir = str(samples[-1].parent)
+        run.predictions = {"samples": {str(i): rec for i, rec in
+                                       enumerate(json.loads(line) for line in samples[-1].read_text(encoding="utf-8").splitlines() if line)}}
+    else:
+        run.ok = False
+    return run
