@@ -140,14 +140,46 @@ def mapping_groups(values: Mapping[str, Any]) -> list[dict[str, Any]]:
     return groups
 
 
-def _config_groups(files: Sequence[Path]) -> list[dict[str, Any]]:
+def _base_imports(file: Path) -> list[Path]:
+    """Files a config pulls in with ``with read_base(): from .x import …``."""
+    import ast
+
+    from toolkit.config.pyconfig import resolve_base_module
+
+    found: list[Path] = []
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.With) and any("read_base" in ast.unparse(item.context_expr) for item in node.items):
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom):
+                    try:
+                        found.append(resolve_base_module(stmt.module or "", stmt.level, file))
+                    except Exception:  # noqa: BLE001 - reading the config itself reports bad imports
+                        continue
+    return found
+
+
+def groups_for_config(file: Path, depth: int = 0) -> list[dict[str, Any]]:
+    """A config's summary groups: declared ones, else derived from its subject mapping.
+
+    An aggregator (``ceval_gen.py``) holds neither: its ``read_base()`` imports are
+    followed (the mapping lives in ``ceval_gen_5f30c7.py``).
+    """
     from toolkit.config.loader import load_config
     from toolkit.config.pyconfig import read_config
 
+    declared = [dict(g) for g in load_config(file).summary_groups]
+    if declared:
+        return declared
+    derived = mapping_groups(read_config(file))
+    if derived or depth >= 3:
+        return derived
+    return [g for base in _base_imports(file) for g in groups_for_config(base, depth + 1)]
+
+
+def _config_groups(files: Sequence[Path]) -> list[dict[str, Any]]:
     groups: list[dict[str, Any]] = []
     for file in files:
-        declared = [dict(g) for g in load_config(file).summary_groups]
-        groups += declared or mapping_groups(read_config(file))
+        groups += groups_for_config(file)
     seen: set[str] = set()
     return [g for g in groups if not (g["name"] in seen or seen.add(g["name"]))]
 

@@ -92,8 +92,12 @@ class HFModel:
             raise RunError(f"cannot import torch/transformers ({err})", hint='pip install -e ".[dev]"') from None
         model_path, model_gguf = _split_gguf(spec.path)
         tok_path, tok_gguf = _split_gguf(spec.tokenizer_path or spec.path)
-        if not model_gguf and not Path(model_path).expanduser().exists() and "/" not in model_path.strip("/"):
-            raise UsageError(f"model not found: {spec.path}", hint="pass a local model folder or .gguf file to --hf-path")
+        for given in dict.fromkeys((spec.path, spec.tokenizer_path or spec.path)):
+            # a hub id ("org/name") is left to transformers; anything path-like must exist
+            path_like = given.startswith(("/", ".", "~")) or given.count("/") != 1
+            if path_like and not Path(given).expanduser().exists():
+                raise UsageError(f"model not found: {given}",
+                                 hint="pass a local model folder or .gguf file to --hf-path (see `toolkit demo-model`)")
         tok_kwargs = {**DEFAULT_TOKENIZER_KWARGS, **tok_gguf, **dict(spec.tokenizer_kwargs)}
         try:
             tokenizer = AutoTokenizer.from_pretrained(tok_path, **tok_kwargs)
