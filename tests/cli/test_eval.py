@@ -149,3 +149,9 @@ def test_key_value_options_parse_like_opencompass():
     assert parse_value("torch.float16") == "torch.float16"
     with pytest.raises(UsageError):
         parse_kwargs(["oops"], "--model-kwargs")
+
+
+def test_gen_and_ppl_configs_in_one_run_would_collide_and_are_refused(cli, bank):
+    result = cli("eval", "--datasets", "seed_gen", "seed_ppl", "--hf-path", "x", "--backend", "fake")
+    assert result.exit_code == 2
+    assert "both called 'seed-values'" in result.stderr and "separate runs" in result.stderr

@@ -46,7 +46,7 @@ def test_default_run(cli, bank):
         next(p.name for p in out.glob(f"{NAME}_gen_*.py")), f"{NAME}_gen.py",
         next(p.name for p in out.glob(f"{NAME}_ppl_*.py")), f"{NAME}_ppl.py", f"{NAME}_summary_groups.py"]]
     assert f"1 subject, data path ./data/{NAME}; wrote 5 files" in result.stderr
-    assert f"run: toolkit eval --datasets {NAME}_gen {NAME}_ppl" in result.stderr
+    assert f"run: toolkit eval --datasets {NAME}_gen …" in result.stderr and f"then {NAME}_ppl in a second run" in result.stderr
     assert "--config-dir" not in result.stderr
     again = cli("gen-config", bank)
     assert "wrote 0 files" in again.stderr and "(5 unchanged)" in again.stderr

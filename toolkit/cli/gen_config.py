@@ -141,9 +141,11 @@ def gen_config(
 
 def _run_hint(out_dir: Path, names: list[str]) -> str:
     """How to run the configs: ``--datasets`` finds them under <config-dir>/datasets/."""
-    joined = " ".join(names)
+    # gen and ppl configs share their abbrs: one per run (OpenCompass would overwrite one with the other)
+    joined = names[0] if names else "<name>_gen"
     if out_dir.parent.name != "datasets":
         return f"note: --datasets finds configs under <config-dir>/datasets/; {out_dir} is not such a folder"
     config_dir = out_dir.parent.parent
     flag = "" if config_dir.resolve() == Path("configs").resolve() else f" --config-dir {config_dir}"
-    return f"run: toolkit eval --datasets {joined}{flag} …   or   opencompass --datasets {joined}{flag} …"
+    others = f" (then {', '.join(names[1:])} in a second run)" if len(names) > 1 else ""
+    return f"run: toolkit eval --datasets {joined}{flag} …   or   opencompass --datasets {joined}{flag} …{others}"

@@ -226,7 +226,12 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
                          hint="give each model its own abbr (--model-abbr, or abbr= in the config)")
     unique: dict[str, DatasetSpec] = {}
     for d in datasets:
-        unique.setdefault(d.abbr, d)
+        seen = unique.setdefault(d.abbr, d)
+        if seen is not d and (seen.version, seen.infer, seen.path) != (d.version, d.infer, d.path):
+            raise UsageError(
+                f"two datasets are both called {d.abbr!r} (from {seen.source} and {d.source}); results would collide",
+                hint="evaluate them in separate runs (e.g. the _gen and the _ppl config one after the other), "
+                     "or use --infer-mode to score one config in another mode")
     if opts.mode not in ("all", "infer", "eval", "viz"):
         raise UsageError(f"unknown --mode {opts.mode!r}", hint="use all, infer, eval or viz")
     return EvalRunSpec(
