@@ -13,17 +13,16 @@ import typer
 from toolkit import __version__
 
 EPILOG = """\
-Examples:
+Examples (the README's walkthrough, from the repository root):
 
-  toolkit new-dataset my_bank --from questions.xlsx --subject my_subject --name-zh 我的科目
-
-  toolkit validate data/my_bank
-
-  toolkit gen-config data/my_bank
-
-  toolkit eval --datasets my_bank_gen --hf-path ~/.cache/toolkit/SmolLM2-135M-Instruct
-
+\b
+  toolkit new-dataset chinese_core_socialist_values --from examples/raw/chinese_core_socialist_values.csv
+  toolkit validate data/chinese_core_socialist_values --fix
+  toolkit gen-config data/chinese_core_socialist_values
   toolkit demo-model
+  toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path "$(toolkit demo-model)"
+
+Each command's --help has its own examples.
 """
 
 app = typer.Typer(

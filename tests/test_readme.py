@@ -1,0 +1,103 @@
+"""The README is the contract: its two set-up commands are what CI runs, its walkthrough works exactly
+as written, and every command line it shows uses options that exist."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _blocks(lang: str = "bash") -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+
+
+def _setup_commands() -> tuple[str, str]:
+    section = README.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    install, test = (b.strip() for b in re.findall(r"```bash\n(.*?)```", section, flags=re.S)[:2])
+    return install, test
+
+
+def _walkthrough() -> list[tuple[int, str]]:
+    """(expected exit code, command) for each command of the walkthrough block."""
+    section = README.split("## Walkthrough", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    steps, expect = [], 0
+    for line in block.splitlines():
+        if line.startswith("#"):
+            found = re.search(r"\(exit (\d)\)", line)
+            expect = int(found.group(1)) if found else 0
+        elif line.strip():
+            steps.append((expect, line.strip()))  # a comment's "(exit N)" holds until the next comment
+    return steps
+
+
+def test_ci_runs_exactly_the_readme_commands():
+    install, test = _setup_commands()
+    assert install == 'pip install -e ".[dev]"' and test == "pytest"
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert install in ci and test in ci
+    assert "pip install torch==2.13.0" in ci
+    assert "exit 1" in "\n".join(ci) and '"$status" -eq 5' in "\n".join(ci)  # no tests collected fails CI
+
+
+def test_every_command_is_documented_and_has_examples(cli):
+    from toolkit.cli.main import app
+    from typer.main import get_command
+
+    names = sorted(get_command(app).commands)  # type: ignore[attr-defined]
+    assert names == ["demo-model", "eval", "gen-config", "new-dataset", "validate"]
+    root = cli("--help")
+    for name in names:
+        assert f"### `toolkit {name}`" in README
+        assert name in root.stdout and f"toolkit {name}" in root.stdout  # each with an example in the root help
+        own = cli(name, "--help")
+        assert own.exit_code == 0 and "Example" in own.stdout
+
+
+def _readme_command_lines() -> list[str]:
+    walk = {cmd for _, cmd in _walkthrough()}
+    lines = []
+    for block in _blocks():
+        for line in block.splitlines():
+            line = line.split("  #")[0].split(" > ")[0].strip()
+            if line.startswith("toolkit ") and line not in walk:
+                lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("line", _readme_command_lines())
+def test_readme_command_lines_use_options_that_exist(cli, line):
+    args = shlex.split(line.replace('"$(toolkit demo-model)"', "MODEL"))[1:]
+    result = cli(*args, "--help")
+    assert result.exit_code == 0, f"{line}\n{result.stderr}"
+
+
+def test_help_and_the_light_commands_never_import_torch():
+    code = ("import sys; from typer.testing import CliRunner; from toolkit.cli.main import app;"
+            "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0;"
+            "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+@pytest.mark.slow
+def test_the_walkthrough_works_exactly_as_written(tmp_path, demo_model_dir):
+    work = tmp_path / "repo"
+    shutil.copytree(REPO / "examples", work / "examples")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    for expected, command in _walkthrough():
+        proc = subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True)
+        assert proc.returncode == expected, f"{command}\n{proc.stderr[-2000:]}"
+    summary = proc.stdout
+    assert "chinese_core_socialist_values-chinese_core_socialist_values" in summary and "accuracy" in summary
+    runs = list((work / "outputs" / "default").iterdir())
+    assert len(runs) == 1 and (runs[0] / "manifest.json").is_file()
