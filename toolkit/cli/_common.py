@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 import typer
@@ -18,6 +19,13 @@ from rich.console import Console
 from toolkit.errors import ToolkitError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Language(str, Enum):
+    """The prompt language of a dataset (``dataset.json``'s ``language``)."""
+
+    zh = "zh"
+    en = "en"
 
 
 def stdout_console() -> Console:

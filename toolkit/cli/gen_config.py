@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli._common import handle_errors, stderr_console
+from toolkit.cli._common import Language, handle_errors, stderr_console
 from toolkit.cli.main import app
 from toolkit.errors import UsageError
 
@@ -25,11 +25,6 @@ Examples:
 
   toolkit gen-config --check configs/datasets/my_bank/my_bank_gen_*.py
 """
-
-
-class Language(str, Enum):
-    zh = "zh"
-    en = "en"
 
 
 class Split(str, Enum):

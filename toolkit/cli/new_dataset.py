@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli._common import handle_errors, stderr_console
+from toolkit.cli._common import Language, handle_errors, stderr_console
 from toolkit.cli.main import app
 from toolkit.dataset.datasheet import DatasheetFacts
 from toolkit.dataset.formats import SourceFormat, parse_column_options
@@ -30,11 +30,6 @@ Examples:
 """
 SKIPPED_SHOWN = 10
 SUBJECTS_SHOWN = 30
-
-
-class Language(str, Enum):
-    zh = "zh"
-    en = "en"
 
 
 class Split(str, Enum):
