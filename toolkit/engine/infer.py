@@ -167,7 +167,11 @@ class DatasetInference:
             shown = render_for(self.model, q.prompt, generation=generation) if generation else rendered[0]
             origin[k] = (shown, len(cands[0]))
             requests.append(ScoreRequest(k, cands, group=(self.dataset.abbr, ice_key(q))))
-        need_total = self.mode == "ppl"
+        # OpenCompass ranks labels by the average loss of the whole sequence. When a question's candidates
+        # have equal token counts they share all but their last token, so that ranking equals the ranking
+        # by the last token's loss: one pass reading the final position suffices (as in choice mode).
+        need_total = self.mode == "ppl" and any(len({len(c) for c in r.candidates}) > 1 for r in requests)
+        kind = "avg_nll" if need_total else "label_nll"
         for batch in self.model.score(requests, progress, need_total=need_total):  # type: ignore[call-arg]
             out = []
             for res in batch:
@@ -179,7 +183,8 @@ class DatasetInference:
                     values = [s.tail_nll for s in res.scores]
                 best = values.index(min(values))  # ties: the first label, as OpenCompass's index(min)
                 rec = self._base_record(q, origin[res.key][0], origin[res.key][1])
-                rec.update(prediction=labels[best], scores=dict(zip(labels, (round(v, 6) for v in values))))
+                rec.update(prediction=labels[best], scores=dict(zip(labels, (round(v, 6) for v in values))),
+                           score=kind)
                 out.append(rec)
             yield out
 
