@@ -122,6 +122,17 @@ class LocalRunner:
             raise
         return codes
 
+    def worker_command(self, task: TaskSpec, task_file: Path) -> list[str]:
+        """The command that runs one task file (a cluster runner wraps it, e.g. in ``srun``)."""
+        return [sys.executable, "-m", "toolkit.engine.worker", str(task_file)]
+
+    def worker_env(self, slot: str, threads: int | None) -> dict[str, str]:
+        """The worker's environment: its GPUs, unbuffered output, a thread count on CPU."""
+        env = dict(os.environ, CUDA_VISIBLE_DEVICES=slot, PYTHONUNBUFFERED="1")
+        if threads:
+            env.setdefault("OMP_NUM_THREADS", str(threads))
+        return env
+
     def _drain(self, events: Queue) -> None:
         while True:
             try:
@@ -136,11 +147,9 @@ class LocalRunner:
         write_task(path, task)
         log = dirs.infer_log(task.model.abbr, task.task_id)
         log.parent.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, CUDA_VISIBLE_DEVICES=slot, PYTHONUNBUFFERED="1")
-        if threads:
-            env.setdefault("OMP_NUM_THREADS", str(threads))
+        env = self.worker_env(slot, threads)
         log_fh = open(log, "a", encoding="utf-8")  # noqa: SIM115 - closed by the reader thread
-        proc = subprocess.Popen([sys.executable, "-m", "toolkit.engine.worker", str(path)], stdout=subprocess.PIPE,
+        proc = subprocess.Popen(self.worker_command(task, path), stdout=subprocess.PIPE,
                                 stderr=log_fh, env=env, text=True, encoding="utf-8")
 
         def read() -> None:
