@@ -156,3 +156,18 @@ def test_dry_run_plans_without_writing(bank):
     out = run_eval(_spec(bank, "gen", dry_run=True, max_workers=2))
     assert out.dry_run and not out.run_dir.exists()
     assert [t.task_id for t in out.tasks] == ["tiny-0", "tiny-1"]
+
+
+@pytest.mark.parametrize("mode", ["gen", "choice"])
+def test_chat_models_get_chat_messages(bank, tiny_model_dir, mode):
+    from toolkit.models.hf import HFModel
+
+    chat = HFModel.load(ModelSpec(abbr="tiny", path=str(tiny_model_dir), hf_type="chat", batch_size=4), device="cpu")
+    spec = _spec(bank, "gen", infer_mode=mode)
+    spec = replace(spec, models=(replace(spec.models[0], hf_type="chat"),))
+    out = run_eval(spec, models={"tiny": chat})
+    assert {r.status for r in out.records} == {"ok"}
+    first = _predictions(out.run_dir, "seed-values")["0"]
+    messages = first["origin_prompt"]
+    assert [m["role"] for m in messages][:2] == ["user", "assistant"] and messages[-1]["role"] == "user"
+    assert messages[-1]["content"].endswith("答案: \n")  # OpenCompass's chat turns end with a newline
