@@ -89,9 +89,13 @@ class Forwarder:
 
         if prefix is None or prefix.length == 0:
             return DynamicCache()
-        return DynamicCache(
-            ddp_cache_data=[(k.expand(rows, -1, -1, -1), v.expand(rows, -1, -1, -1)) for k, v in prefix.layers]
-        )
+        cache = DynamicCache(ddp_cache_data=prefix.layers)
+        # Every row reads the same prefix: stride-0 views instead of `rows` copies. The first update
+        # concatenates the row's own tokens onto them, which makes the one copy attention needs.
+        for layer in cache.layers:
+            layer.keys = layer.keys.expand(rows, -1, -1, -1)
+            layer.values = layer.values.expand(rows, -1, -1, -1)
+        return cache
 
     def _mask4d(self, kv_real: torch.Tensor, q_len: int, causal_from: int) -> torch.Tensor:
         """Additive mask [B,1,q,kv]: key j visible to query i iff real and j <= causal_from + i (or j is i's own slot)."""
