@@ -20,6 +20,7 @@ from toolkit.config.spec import ModelSpec
 from toolkit.errors import RunError, UsageError
 from toolkit.models.base import GenRequest, GenResult, ProgressFn, ScoreRequest, ScoreResult, Tokens
 
+ENCODE_CACHE_SIZE = 8192
 DEFAULT_TOKENIZER_KWARGS = {"padding_side": "left", "truncation_side": "left", "trust_remote_code": True}
 
 
@@ -65,6 +66,7 @@ class HFModel:
         self.tokenizer = tokenizer
         self.load_seconds = load_seconds
         self._torch = torch
+        self._encoded: dict[tuple[str, bool], Tokens] = {}
         pad = tokenizer.pad_token_id
         self.fw = Forwarder(model, pad if pad is not None else 0)
         device, dtype = self.fw.device, self.fw.dtype
@@ -126,7 +128,20 @@ class HFModel:
 
     # -- protocol ---------------------------------------------------------------------
     def encode(self, prompt: Any, *, generation: bool) -> Tokens:
-        """A string is tokenised with special tokens (base); a message list goes through the chat template."""
+        """A string is tokenised with special tokens (base); a message list goes through the chat template.
+
+        Results are memoised: the prompt counted for truncation is the one sent, tokenised once.
+        """
+        key = (prompt if isinstance(prompt, str) else repr(prompt), generation)
+        hit = self._encoded.get(key)
+        if hit is None:
+            hit = self._encode(prompt, generation=generation)
+            if len(self._encoded) >= ENCODE_CACHE_SIZE:
+                self._encoded.pop(next(iter(self._encoded)))
+            self._encoded[key] = hit
+        return hit
+
+    def _encode(self, prompt: Any, *, generation: bool) -> Tokens:
         if isinstance(prompt, str):
             return tuple(self.tokenizer(prompt, add_special_tokens=True)["input_ids"])
         if getattr(self.tokenizer, "chat_template", None) is None:
