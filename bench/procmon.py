@@ -51,6 +51,8 @@ class Measured:
     log: Path
     lines: list[tuple[float, str]] = field(default_factory=list)
     """(seconds since start, line) for every output line (``\\r`` progress updates count as lines)."""
+    cpu_samples: list[tuple[float, float]] = field(default_factory=list)
+    """(seconds since start, CPU seconds used so far by the process tree, user + system)."""
     started_at: float = 0.0
     """Epoch seconds when the command was started (to compare with file times)."""
     load_avg: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -61,25 +63,48 @@ class Measured:
         rx = re.compile(pattern)
         return next((t for t, line in self.lines if rx.search(line)), None)
 
+    def cpu_at(self, t: float) -> float:
+        """CPU seconds the tree had used at ``t`` seconds (linear between samples)."""
+        return cpu_at(self.cpu_samples, t)
+
     def last(self, pattern: str) -> float | None:
         """Seconds since start of the last line matching ``pattern``."""
         rx = re.compile(pattern)
         return next((t for t, line in reversed(self.lines) if rx.search(line)), None)
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """RSS of a process and all its descendants, in bytes (vanished processes count 0)."""
-    total = 0
+def cpu_at(samples: list[tuple[float, float]], t: float) -> float:
+    """Interpolate a cumulative (time, cpu) series at ``t`` (clamped to its ends).
+
+    Example:
+        >>> cpu_at([(0.0, 0.0), (2.0, 1.0), (4.0, 3.0)], 3.0)
+        2.0
+    """
+    if not samples:
+        return 0.0
+    if t <= samples[0][0]:
+        return samples[0][1]
+    for (t0, c0), (t1, c1) in zip(samples, samples[1:]):
+        if t <= t1:
+            return c0 + (c1 - c0) * ((t - t0) / (t1 - t0) if t1 > t0 else 1.0)
+    return samples[-1][1]
+
+
+def tree_usage(proc: psutil.Process) -> tuple[int, float]:
+    """RSS (bytes) and CPU seconds (user + system) of a process and all its descendants; vanished ones count 0."""
+    rss, cpu = 0, 0.0
     try:
         procs = [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return 0, 0.0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            rss += p.memory_info().rss
+            times = p.cpu_times()
+            cpu += times.user + times.system
         except psutil.Error:
             pass
-    return total
+    return rss, cpu
 
 
 def split_output(chunk: str) -> list[str]:
@@ -97,6 +122,7 @@ def run_measured(command: Sequence[str], *, env: Mapping[str, str], log: Path, c
     """Run ``command`` to the end; never raises on a non-zero exit (the caller decides)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     lines: list[tuple[float, str]] = []
+    cpu_samples: list[tuple[float, float]] = []
     peak = 0
     started_at = time.time()
     start = time.perf_counter()
@@ -108,7 +134,10 @@ def run_measured(command: Sequence[str], *, env: Mapping[str, str], log: Path, c
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(ps))
+            rss, cpu = tree_usage(ps)
+            peak = max(peak, rss)
+            if cpu:  # a zero means the process is gone (or not yet there): keep the last real value
+                cpu_samples.append((time.perf_counter() - start, cpu))
             done.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -137,4 +166,4 @@ def run_measured(command: Sequence[str], *, env: Mapping[str, str], log: Path, c
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-    return Measured(list(command), rc, wall, peak, log, lines, started_at, os.getloadavg())
+    return Measured(list(command), rc, wall, peak, log, lines, cpu_samples, started_at, os.getloadavg())

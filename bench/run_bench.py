@@ -1,7 +1,7 @@
 """One command: our gen/ppl/choice vs real OpenCompass 0.5.4 (gen, ppl) and lm-eval 0.4.13 (choice), same run.
 
     python bench/run_bench.py --questions 300            # the full benchmark (an hour or more on 2 CPU cores)
-    python bench/run_bench.py --quick                     # a smoke version (~16 questions, one repetition)
+    python bench/run_bench.py --quick                     # a smoke version (4 questions, one repetition)
     python bench/run_bench.py --tools ours,limit          # only some tools
 
 Same machine, model (the demo model, fp32 on CPU), data (C-Eval val + CMMLU, 5-shot,
@@ -41,7 +41,7 @@ DEFAULT_MODEL = Path("~/.cache/toolkit/models/SmolLM2-135M-Instruct").expanduser
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--questions", type=int, default=300, help="questions in all (half C-Eval val, half CMMLU test)")
-    p.add_argument("--quick", action="store_true", help="smoke version: 16 questions, 2+2 subjects, one repetition")
+    p.add_argument("--quick", action="store_true", help="smoke version: 4 questions, 1+1 subjects, one repetition")
     p.add_argument("--threads", type=int, default=2, help="OMP/MKL threads for every tool")
     p.add_argument("--repeats", type=int, default=3, help="repetitions of our modes (medians are quoted)")
     p.add_argument("--peer-repeats", type=int, default=1, help="repetitions of each peer run")
@@ -51,12 +51,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="HF folder loadable by transformers 4.57 and 5.x")
     p.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared" / "data", help="C-Eval/CMMLU data root")
     p.add_argument("--work", type=Path, default=Path("/tmp/toolkit-bench"), help="scratch folder (data, runs, logs)")
+    p.add_argument("--ceval-subjects", help=f"comma list (default: {','.join(benchdata.CEVAL_SUBJECTS)})")
+    p.add_argument("--cmmlu-subjects", help=f"comma list (default: {','.join(benchdata.CMMLU_SUBJECTS)})")
     p.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma list of {', '.join(ALL_TOOLS)}")
     p.add_argument("--results", type=Path, help="JSON results file (default bench/results/run_bench[_quick].json)")
     p.add_argument("--no-record", action="store_true", help="do not rewrite the section in bench/RESULTS.md")
     args = p.parse_args(argv)
     if args.quick:
-        args.questions, args.repeats, args.peer_repeats = min(args.questions, 16), 1, 1
+        args.questions, args.repeats, args.peer_repeats = min(args.questions, 4), 1, 1
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = set(args.tools) - set(ALL_TOOLS)
     if unknown:
@@ -72,7 +74,14 @@ def _median_run(runs: list[ToolRun]) -> dict[str, Any]:
     return {"ok": True, "runs": len(ok), "wall_seconds": round(statistics.median(r.wall_seconds for r in ok), 2),
             "infer_seconds": round(statistics.median(r.infer_seconds for r in ok), 2),  # type: ignore[misc]
             "infer_seconds_all": [r.infer_seconds for r in ok], "wall_seconds_all": [r.wall_seconds for r in ok],
-            "peak_rss_mb": round(statistics.median(r.peak_rss_mb for r in ok), 1), "infer_how": ok[0].infer_how}
+            "peak_rss_mb": round(statistics.median(r.peak_rss_mb for r in ok), 1), "infer_how": ok[0].infer_how,
+            "infer_cpu_seconds": _median_or_none([r.infer_cpu_seconds for r in ok]),
+            "infer_cpu_seconds_all": [r.infer_cpu_seconds for r in ok]}
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    real = [v for v in values if v is not None]
+    return round(statistics.median(real), 2) if real else None
 
 
 def _accuracy(preds: dict[str, str], golds: dict[str, str]) -> float | None:
@@ -82,7 +91,6 @@ def _accuracy(preds: dict[str, str], golds: dict[str, str]) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from toolkit.engine.postprocess import first_capital_postprocess
 
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -90,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     env = thread_env(args.threads)
     say = lambda msg: print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
     started = time.time()
-    kw: dict[str, Any] = {"ceval_subjects": benchdata.CEVAL_SUBJECTS[:2], "cmmlu_subjects": benchdata.CMMLU_SUBJECTS[:2]} if args.quick else {}
+    kw: dict[str, Any] = {"ceval_subjects": benchdata.CEVAL_SUBJECTS[:1], "cmmlu_subjects": benchdata.CMMLU_SUBJECTS[:1]} if args.quick else {}
+    if args.ceval_subjects:
+        kw["ceval_subjects"] = args.ceval_subjects.split(",")
+    if args.cmmlu_subjects:
+        kw["cmmlu_subjects"] = args.cmmlu_subjects.split(",")
     data = benchdata.prepare(args.shared, work, args.questions, toolkit=toolkit, **kw)
     say(f"data: {data.questions} questions {json.dumps(data.counts)}")
     common = {"config_dir": data.config_dir, "model": args.model, "max_seq_len": args.max_seq_len,
@@ -101,43 +113,82 @@ def main(argv: list[str] | None = None) -> int:
         if name in args.tools:
             exes[name] = peers.ensure_peer(peer, work / "logs" / f"install_{peer.name}.log")
 
-    def record(run: ToolRun) -> ToolRun:
-        say(f"{run.tool} {run.mode}: wall {run.wall_seconds}s, inference {run.infer_seconds}s, "
-            f"peak {run.peak_rss_mb} MB{'' if run.ok else ' — FAILED, see ' + run.log}")
-        runs.append(run)
-        return run
-
     ours: dict[str, list[ToolRun]] = {"gen": [], "ppl": [], "choice": []}
+    peer_runs: dict[str, list[ToolRun]] = {"opencompass gen": [], "lm-eval choice": [], "opencompass ppl": []}
+    state: dict[str, Any] = {"limit": None}
+
+    def save(final: bool) -> dict[str, Any]:
+        result = summarise(ours, peer_runs, state["limit"], runs)
+        result.update({
+            "benchmark": "run_bench", "quick": args.quick, "complete": final,
+            "command": "python bench/run_bench.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)), "total_seconds": round(time.time() - started, 1),
+            "machine": machine_facts(), "threads": args.threads, "versions": _versions(args.tools),
+            "settings": {k: str(v) for k, v in common.items()} | {"repeats": args.repeats, "peer_repeats": args.peer_repeats,
+                                                                    "dtype": "float32", "device": "cpu", "shots": 5},
+            "data": {"questions": data.questions, "counts": data.counts},
+        })
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if not args.no_record:  # rewritten after every run, so an interrupted benchmark still leaves its numbers
+            text = render_run_bench(result) + ("" if final else "\n(Partial: the benchmark was still running or was interrupted.)\n")
+            write_section(HERE / "RESULTS.md", "run_bench" + (" (quick smoke run)" if args.quick else ""), text)
+        return result
+
+    def record(run: ToolRun, into: list[ToolRun]) -> None:
+        say(f"{run.tool} {run.mode}: wall {run.wall_seconds}s, inference {run.infer_seconds}s "
+            f"(CPU {run.infer_cpu_seconds}s), peak {run.peak_rss_mb} MB{'' if run.ok else ' — FAILED, see ' + run.log}")
+        runs.append(run)
+        into.append(run)
+        save(final=False)
+
     if "ours" in args.tools or "lm-eval" in args.tools or "limit" in args.tools:
         for rep in range(args.repeats if "ours" in args.tools else 1):
             for mode in (("gen", "ppl", "choice") if "ours" in args.tools else ("choice",)):
                 ds = data.datasets("ppl" if mode == "ppl" else "gen")
-                ours[mode].append(record(run_ours(toolkit, mode, ds, common, work=work, env=env, tag=str(rep))))
-    peer_runs: dict[str, list[ToolRun]] = {"opencompass gen": [], "opencompass ppl": [], "lm-eval choice": []}
+                record(run_ours(toolkit, mode, ds, common, work=work, env=env, tag=str(rep)), ours[mode])
     reference = next((r for r in ours["choice"] if r.ok), None)
-    for rep in range(args.peer_repeats):
+    if "limit" in args.tools and reference is not None:
+        state["limit"] = run_limit(reference, args.model, work=work, env=env)
+        say(f"limit: {state['limit'].get('seconds')}s for {state['limit'].get('unique_tokens')} unique tokens")
+    for rep in range(args.peer_repeats):  # the slowest (OpenCompass ppl) last
         if "opencompass" in args.tools:
-            for mode in ("gen", "ppl"):
-                peer_runs[f"opencompass {mode}"].append(record(run_opencompass(
-                    exes["opencompass"], mode, data.datasets(mode), common, work=work, env=env, tag=str(rep))))
+            record(run_opencompass(exes["opencompass"], "gen", data.datasets("gen"), common, work=work, env=env,
+                                   tag=str(rep)), peer_runs["opencompass gen"])
         if "lm-eval" in args.tools and reference is not None:
             task_dir = write_task(work / "lmeval_task", prompt_rows(reference.predictions))
-            peer_runs["lm-eval choice"].append(record(run_lmeval(exes["lm-eval"], task_dir, TASK, common, work=work,
-                                                                 env=env, tag=str(rep))))
-    limit: dict[str, Any] | None = None
-    if "limit" in args.tools and reference is not None:
-        prompts = work / "limit_prompts.jsonl"
-        prompts.write_text("".join(json.dumps({"group": abbr, "prompt": rec["origin_prompt"]}, ensure_ascii=False) + "\n"
-                                   for abbr, recs in sorted(reference.predictions.items())
-                                   for _, rec in sorted(recs.items(), key=lambda kv: int(kv[0]))), encoding="utf-8")
-        out = work / "limit.json"
-        m = run_measured([sys.executable, str(HERE / "limit_forward.py"), "--model", str(args.model), "--prompts",
-                          str(prompts), "--out", str(out)], env=env, log=work / "logs" / "limit.log")
-        limit = json.loads(out.read_text()) if m.returncode == 0 and out.is_file() else {"ok": False, "log": str(m.log)}
-        limit.update(wall_seconds=round(m.wall_seconds, 2), peak_rss_mb=round(m.peak_rss_bytes / 2**20, 1))
-        say(f"limit: {limit.get('seconds')}s for {limit.get('unique_tokens')} unique tokens")
+            record(run_lmeval(exes["lm-eval"], task_dir, TASK, common, work=work, env=env, tag=str(rep)),
+                   peer_runs["lm-eval choice"])
+        if "opencompass" in args.tools:
+            record(run_opencompass(exes["opencompass"], "ppl", data.datasets("ppl"), common, work=work, env=env,
+                                   tag=str(rep)), peer_runs["opencompass ppl"])
+    result = save(final=True)
+    print(render_run_bench(result))
+    say(f"results: {args.results}")
+    return 0 if all(r.ok for r in runs) else 1
 
-    medians = {f"ours {k}": _median_run(v) for k, v in ours.items() if v and "ours" in args.tools}
+
+def run_limit(reference: ToolRun, model: Path, *, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Time bare forward passes over the unique tokens of our own rendered prompts (see limit_forward.py)."""
+    prompts = work / "limit_prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"group": abbr, "prompt": rec["origin_prompt"]}, ensure_ascii=False) + "\n"
+                               for abbr, recs in sorted(reference.predictions.items())
+                               for _, rec in sorted(recs.items(), key=lambda kv: int(kv[0]))), encoding="utf-8")
+    out = work / "limit.json"
+    out.unlink(missing_ok=True)
+    m = run_measured([sys.executable, str(HERE / "limit_forward.py"), "--model", str(model), "--prompts", str(prompts),
+                      "--out", str(out)], env=env, log=work / "logs" / "limit.log")
+    limit = json.loads(out.read_text()) if m.returncode == 0 and out.is_file() else {"ok": False, "log": str(m.log)}
+    limit.update(wall_seconds=round(m.wall_seconds, 2), peak_rss_mb=round(m.peak_rss_bytes / 2**20, 1))
+    return limit
+
+
+def summarise(ours: dict[str, list[ToolRun]], peer_runs: dict[str, list[ToolRun]], limit: dict[str, Any] | None,
+              runs: list[ToolRun]) -> dict[str, Any]:
+    """Medians, agreement, prompt identity checks and accuracy from the runs so far."""
+    from toolkit.engine.postprocess import first_capital_postprocess
+
+    medians = {f"ours {k}": _median_run(v) for k, v in ours.items() if v}
     medians.update({k: _median_run(v) for k, v in peer_runs.items() if v})
     first_ok = lambda rs: next((r for r in rs if r.ok), None)  # noqa: E731
     preds: dict[str, dict[str, str]] = {}
@@ -158,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         if len(ok) > 1:
             agreement[f"ours {mode} repeat consistency"] = compare(letters(ok[0].predictions), letters(ok[-1].predictions)).as_dict()
     prompt_checks: dict[str, Any] = {}
+    accuracy: dict[str, Any] = {}
+    reference = first_ok(ours["choice"])
     if reference is not None:
         ours_prompts = {f"{a}/{i}": r["origin_prompt"] for a, recs in reference.predictions.items() for i, r in recs.items()}
         golds = {f"{a}/{i}": str(r.get("gold", "")).strip() for a, recs in reference.predictions.items() for i, r in recs.items()}
@@ -170,27 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             prompt_checks["lm-eval continuations"] = sorted({c for s in samples.values() for c in s["continuations"]})
         prompt_checks["prompt_tokens"] = sum(r.get("prompt_tokens", 0) for recs in reference.predictions.values() for r in recs.values())
         accuracy = {k: _accuracy(v, golds) for k, v in preds.items()}
-    else:
-        accuracy = {}
-    result = {
-        "benchmark": "run_bench", "quick": args.quick,
-        "command": "python bench/run_bench.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)), "total_seconds": round(time.time() - started, 1),
-        "machine": machine_facts(), "threads": args.threads, "versions": _versions(args.tools),
-        "settings": {k: str(v) for k, v in common.items()} | {"repeats": args.repeats, "peer_repeats": args.peer_repeats,
-                                                                "dtype": "float32", "device": "cpu", "shots": 5},
-        "data": {"questions": data.questions, "counts": data.counts},
-        "medians": medians, "agreement": agreement, "prompt_checks": prompt_checks, "accuracy": accuracy,
-        "limit": limit, "runs": [r.summary() for r in runs],
-    }
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    text = render_run_bench(result)
-    print(text)
-    if not args.no_record:
-        write_section(HERE / "RESULTS.md", "run_bench" + (" (quick smoke run)" if args.quick else ""), text)
-    say(f"results: {args.results}")
-    return 0 if all(r.ok for r in runs) else 1
+    return {"medians": medians, "agreement": agreement, "prompt_checks": prompt_checks, "accuracy": accuracy,
+            "limit": limit, "runs": [r.summary() for r in runs]}
 
 
 def _versions(tools: list[str]) -> dict[str, Any]:

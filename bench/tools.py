@@ -35,6 +35,8 @@ class ToolRun:
     peak_rss_mb: float
     load_avg: tuple[float, float, float]
     log: str
+    infer_cpu_seconds: float | None = None
+    """CPU seconds (user + system, whole process tree) inside the inference window."""
     run_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     predictions: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -58,6 +60,15 @@ def read_prediction_dir(folder: Path) -> dict[str, dict[str, Any]]:
     for file in sorted(folder.glob("*.json")):
         out[file.stem] = json.loads(file.read_text(encoding="utf-8"))
     return out
+
+
+def _window(run: ToolRun, m: Measured, t0: float | None, t1: float | None, how: str) -> None:
+    """Set the inference time and its CPU time from a window of the run (seconds since start)."""
+    if t0 is None or t1 is None or t1 < t0:
+        return
+    run.infer_seconds = round(t1 - t0, 2)
+    run.infer_cpu_seconds = round(m.cpu_at(t1) - m.cpu_at(t0), 2)
+    run.infer_how = how
 
 
 def _measured_fields(m: Measured) -> dict[str, Any]:
@@ -85,9 +96,10 @@ def run_ours(toolkit: Sequence[str], mode: str, datasets: Sequence[str], common:
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     infer = manifest["timings"].get("infer_seconds")
     load = (manifest["models"][0].get("loaded") or {}).get("load_seconds") or 0.0
-    run.extra = {"manifest_timings": manifest["timings"], "load_seconds": load}
-    run.infer_seconds = round(infer - load, 2) if infer is not None else None
-    run.infer_how = f"manifest infer_seconds {infer} − load_seconds {load}"
+    run.extra = {"manifest_timings": manifest["timings"], "load_seconds": load,
+                 "manifest_infer_minus_load": round(infer - load, 2) if infer is not None else None}
+    _window(run, m, m.first(r": 0/\d+ done, starting"), m.last(r": finished in "),
+            "first dataset 'starting' progress line → last 'finished in' line (model already loaded)")
     run.run_dir = str(run_dir)
     pred_dirs = [p for p in (run_dir / "predictions").iterdir() if p.is_dir()]
     run.predictions = read_prediction_dir(pred_dirs[0]) if pred_dirs else {}
@@ -112,12 +124,10 @@ def run_opencompass(exe: Path, mode: str, datasets: Sequence[str], common: Mappi
         return run
     run.run_dir = str(run_dir)
     run.predictions = read_prediction_dir(model_dirs[0])
-    first = m.first(r"Start inferencing")
     files = list(model_dirs[0].glob("*.json"))
-    if first is not None and files:
-        end = max(f.stat().st_mtime for f in files) - m.started_at
-        run.infer_seconds = round(end - first, 2)
-        run.infer_how = "first 'Start inferencing' log line → newest predictions file written"
+    end = max(f.stat().st_mtime for f in files) - m.started_at if files else None
+    _window(run, m, m.first(r"Start inferencing"), end,
+            "first 'Start inferencing' log line (model loaded) → newest predictions file written")
     return run
 
 
@@ -130,11 +140,8 @@ def run_lmeval(exe: Path, task_dir: Path, task: str, common: Mapping[str, Any], 
            "--device", "cpu", "--log_samples", "--output_path", str(out)]
     m = run_measured(cmd, env=env, log=work / "logs" / f"lmeval_choice_{tag}.log", cwd=work)
     run = ToolRun("lm-eval", "choice", infer_seconds=None, infer_how="", **_measured_fields(m))
-    start = m.first(r"Running loglikelihood requests")
-    end = m.last(r"Running loglikelihood requests.*100%")
-    if start is not None and end is not None:
-        run.infer_seconds = round(end - start, 2)
-        run.infer_how = "'Running loglikelihood requests' progress bar: first line → 100 % line"
+    _window(run, m, m.first(r"Running loglikelihood requests"), m.last(r"Running loglikelihood requests.*100%"),
+            "'Running loglikelihood requests' progress bar: first line → its 100 % line")
     samples = sorted(out.rglob(f"samples_{task}_*.jsonl"))
     if samples:
         run.run_dir = str(samples[-1].parent)

@@ -140,7 +140,7 @@ def _result(ours_s: float, peer_s: float, rate: float) -> dict:
 
 def test_ratios_and_verdicts():
     r = bench_report.ratios(_result(10, 60, 1.0))[0]
-    assert (r["speedup"], r["wall_speedup"], r["met"]) == (6.0, 3.5, True)
+    assert (r["speedup"], r["wall_speedup"], r["met"], r["cpu_speedup"]) == (6.0, 3.5, True, None)
     assert bench_report.ratios(_result(10, 40, 1.0))[0]["met"] is False  # 4× < 5×
     assert bench_report.ratios(_result(10, 60, 0.98))[0]["met"] is False  # agreement < 99 %
     assert bench_report.limit_ratios(_result(10, 60, 1.0)) == {"ours gen": 2.0}
@@ -148,8 +148,8 @@ def test_ratios_and_verdicts():
 
 def test_render_run_bench_reports_misses():
     text = bench_report.render_run_bench(_result(10, 40, 1.0))
-    assert "| ours gen vs opencompass gen | 4.0× (wall 2.5×) | ≥ 5.0× | 100.00% | ≥ 99% | MISSED |" in text
-    assert "| ours gen vs limit | 2.0× the limit's time | ≤ 1.5× |" in text
+    assert "| ours gen vs opencompass gen | 4.0× (CPU None×, whole-process wall 2.5×) | ≥ 5.0× | 100.00% | ≥ 99% | MISSED (CPU: MISSED) |" in text
+    assert "| ours gen vs limit | 2.0× the limit's time (CPU None×) | ≤ 1.5× |" in text
     assert "questions/s" in text and "1.00" in text  # 10 questions / 10 s
 
 
