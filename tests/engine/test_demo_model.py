@@ -88,3 +88,26 @@ def test_example_bank_end_to_end_with_the_generated_config(tmp_path, demo_model_
     assert result.exit_code == 0, result.stderr
     assert "chinese_core_socialist_values-chinese_core_socialist_values" in result.stdout
     assert "naive_average" in result.stdout
+
+
+def test_hf_path_may_be_a_gguf_file(tmp_path, seed_raw, demo_model_dir):
+    """transformers dequantises the GGUF file itself; the answers match the converted folder's."""
+    from toolkit.models.demo import GGUF_NAME, cache_root
+
+    gguf = cache_root() / "downloads" / GGUF_NAME
+    assert gguf.is_file()  # left there by ensure_demo_model
+    from engine_data import seed_rows, write_dataset
+
+    data = write_dataset(tmp_path / "data", seed_rows(seed_raw), subjects=("values",))
+    configs = write_configs(tmp_path / "configs", data)
+    datasets = tuple(d for d in load_config(configs["gen"]).datasets if d.name == "values")
+    preds = {}
+    for name, path in (("gguf", gguf), ("folder", demo_model_dir)):
+        model = ModelSpec(abbr=name, path=str(path), hf_type="base", batch_size=4, num_gpus=0)
+        out = run_eval(EvalRunSpec(datasets=datasets, models=(model,), work_dir=str(tmp_path / name),
+                                   infer_mode="choice", device="cpu"))
+        assert out.records[0].status == "ok"
+        preds[name] = json.loads((out.run_dir / "predictions" / name / "seed-values.json").read_text("utf-8"))
+    # the folder holds bf16-rounded weights, the GGUF fp32 dequantised ones: rankings agree on (nearly) every question
+    same = sum(preds["gguf"][k]["prediction"] == preds["folder"][k]["prediction"] for k in preds["gguf"])
+    assert same >= len(preds["gguf"]) - 1

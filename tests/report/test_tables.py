@@ -35,7 +35,7 @@ def test_golden_summary(run_summary: Summary, fmt: str) -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(rendered, encoding="utf-8", newline="")
-    assert rendered == golden.read_text(encoding="utf-8"), f"re-create with UPDATE_GOLDEN=1 if the change is intended"
+    assert rendered == golden.read_text(encoding="utf-8"), "re-create with UPDATE_GOLDEN=1 if the change is intended"
 
 
 def test_txt_is_aligned_like_opencompass(run_summary: Summary) -> None:
