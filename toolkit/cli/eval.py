@@ -75,6 +75,8 @@ Examples:
 
   toolkit eval --datasets ceval_gen --data-path opencompass/ceval-exam=/data/ceval --abbr 'ceval-computer_*' --hf-path MODEL --infer-mode choice
 
+  toolkit eval --datasets ceval_gen --hf-path MODEL --slurm -p gpu --max-num-workers 8   (each task an srun job)
+
   toolkit eval my_run.py -r            (resume the latest run of a config with datasets = [...] and models = [...])
 
 Exit status: 0 when every dataset was scored (or is N/A), 1 when a task failed, 2 on usage errors, 130 when interrupted.
@@ -117,7 +119,11 @@ def eval_command(
     display: Annotated[str, Opt("--display", help="auto | rich | plain | none (progress on stderr).")] = "auto",
     json_output: Annotated[bool, Opt("--json", help="Print the results as JSON on stdout.")] = False,
     debug: Annotated[bool, Opt("--debug", help="Run in this process, stop at the first error with its traceback.")] = False,
-    dry_run: Annotated[bool, Opt("--dry-run", help="Show the tasks and stop.")] = False,
+    dry_run: Annotated[bool, Opt("--dry-run", help="Show the tasks (with --slurm: their srun command lines) and stop.")] = False,
+    slurm: Annotated[bool, Opt("--slurm", help="Run each task as a Slurm job (srun), up to --max-num-workers at once.")] = False,
+    partition: Annotated[str | None, Opt("-p", "--partition", help="Slurm partition (with --slurm).")] = None,
+    quotatype: Annotated[str | None, Opt("--quotatype", help="Slurm quota type where srun knows it, e.g. reserved, auto, spot (with --slurm).")] = None,
+    qos: Annotated[str | None, Opt("--qos", help="Slurm QOS (with --slurm).")] = None,
     backend: Annotated[str, Opt("--backend", hidden=True, help="hf (default) or fake (tests).")] = "hf",
 ) -> None:
     """Evaluate models on datasets: partition, infer, score, summarise, report."""
@@ -133,7 +139,8 @@ def eval_command(
         num_gpus=num_gpus, pad_token_id=pad_token_id, stop_words=tuple(stop_words), work_dir=work_dir, reuse=reuse,
         mode=mode, infer_mode=infer_mode, max_num_workers=max_num_workers, debug=debug, dry_run=dry_run,
         data_paths=tuple(data_path), validate=validate, reserve_output=reserve_output, early_stop=early_stop,
-        device=device, backend=backend, command="toolkit eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+        device=device, backend=backend, slurm=slurm, partition=partition, quotatype=quotatype, qos=qos,
+        command="toolkit eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     )
     if hf_type not in ("base", "chat"):
         raise typer.BadParameter("use base or chat", param_hint="--hf-type")
@@ -158,11 +165,16 @@ def _print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
         from toolkit.engine.task import describe_items
 
         plan = [{"task": t.task_id, "model": t.model.abbr, "items": describe_items(t)} for t in outcome.tasks]
+        for t in plan:
+            if t["task"] in outcome.commands:
+                t["command"] = outcome.commands[t["task"]]
         if as_json:
             typer.echo(json.dumps({"run_dir": str(outcome.run_dir), "tasks": plan}, ensure_ascii=False, indent=2))
         else:
             for t in plan:
                 typer.echo(f"{t['task']}: " + ", ".join(f"{i['abbr']}[{i['rows']}]" for i in t["items"]))
+                if "command" in t:
+                    typer.echo("  " + shlex.join(t["command"]))
         return
     if as_json:
         body = {"run_dir": str(outcome.run_dir), "results": [r.to_json() for r in outcome.records],

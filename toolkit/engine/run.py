@@ -25,6 +25,7 @@ from toolkit.engine.progress import Display, NullDisplay
 from toolkit.engine.results import ResultRecord, failed_record, read_result, record_from_score, result_path, write_result
 from toolkit.engine.runner import InProcessRunner, LocalRunner
 from toolkit.engine.serialize import to_plain
+from toolkit.engine.slurm import SlurmOptions, SlurmRunner, srun_commands
 from toolkit.engine.summarise import Summary, summarise
 from toolkit.engine.task import TaskItem, TaskSpec, item_key
 from toolkit.engine.workdir import RunDirs, resolve_run_dir
@@ -58,6 +59,8 @@ class EvalRunSpec:
     validate: bool = True
     summary_groups: tuple[Mapping[str, Any], ...] = ()
     command: str = ""
+    slurm: SlurmOptions | None = None
+    """Run each infer task as a Slurm job (``srun``) instead of a local worker."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class EvalOutcome:
     summary: Summary | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     dry_run: bool = False
+    commands: Mapping[str, list[str]] = field(default_factory=dict)
+    """Task id → the command a dry run would launch (Slurm runs: the ``srun`` line)."""
 
     @property
     def failed(self) -> list[ResultRecord]:
@@ -111,15 +116,14 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     tasks = partition(spec.models, planned, run_dir=str(run_dir), params=params, workers=spec.max_workers,
                       backend=spec.backend, device=spec.device)
     if spec.dry_run:
-        return EvalOutcome(run_dir, tuple(tasks), dry_run=True)
+        commands = srun_commands(tasks, spec.slurm) if spec.slurm is not None else {}
+        return EvalOutcome(run_dir, tuple(tasks), dry_run=True, commands=commands)
+    runner = _runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
     dirs.make()
     atomic_write_text(dirs.configs / "run.json", json.dumps(to_plain(spec), ensure_ascii=False, indent=2) + "\n")
     timings: dict[str, float] = {}
-    if spec.mode in ("all", "infer"):
+    if runner is not None:
         t0 = time.perf_counter()
-        runner = (InProcessRunner(display, debug=spec.debug, models=models)
-                  if spec.debug or spec.max_workers <= 1 or models
-                  else LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=spec.num_gpus))
         try:
             runner.run(tasks, dirs)
         finally:
@@ -145,6 +149,15 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     timings["total_seconds"] = round(time.time() - started, 3)
     manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded)
     return EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
+
+
+def _runner(spec: EvalRunSpec, display: Display, models: Mapping[str, Any] | None) -> InProcessRunner | LocalRunner:
+    """Slurm jobs when asked; in this process for --debug, one worker or preloaded models; else local workers."""
+    if spec.slurm is not None and not spec.debug:
+        return SlurmRunner(display, spec.slurm, max_workers=spec.max_workers)
+    if spec.debug or spec.max_workers <= 1 or models:
+        return InProcessRunner(display, debug=spec.debug, models=models)
+    return LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=spec.num_gpus)
 
 
 def _evaluate(dirs: RunDirs, model: ModelSpec, planned: PlannedDataset, spec: EvalRunSpec, *, score: bool) -> ResultRecord:

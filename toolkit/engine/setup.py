@@ -16,6 +16,7 @@ from typing import Any
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.engine.run import EvalRunSpec
+from toolkit.engine.slurm import SlurmOptions
 from toolkit.errors import UsageError
 
 
@@ -111,6 +112,10 @@ class EvalOptions:
     backend: str = "hf"
     command: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    slurm: bool = False
+    partition: str | None = None
+    quotatype: str | None = None
+    qos: str | None = None
 
 
 def _model_from_path(path: str, opts: EvalOptions, abbr: str | None) -> ModelSpec:
@@ -254,7 +259,22 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         validate=opts.validate,
         summary_groups=tuple(_config_groups(files)),
         command=opts.command,
+        slurm=slurm_options(opts),
     )
+
+
+def slurm_options(opts: EvalOptions) -> SlurmOptions | None:
+    """``--slurm -p P --quotatype Q --qos Q`` → SlurmOptions; None without ``--slurm``."""
+    given = [flag for flag, value in (("--partition", opts.partition), ("--quotatype", opts.quotatype),
+                                      ("--qos", opts.qos)) if value]
+    if not opts.slurm:
+        if given:
+            raise UsageError(f"{given[0]} only applies to Slurm runs", hint="add --slurm, or drop " + given[0])
+        return None
+    if opts.debug:
+        raise UsageError("--debug runs every task in this process, so it cannot be combined with --slurm",
+                         hint="drop --debug, or drop --slurm to debug on this machine")
+    return SlurmOptions(partition=opts.partition, quotatype=opts.quotatype, qos=opts.qos)
 
 
 def parse_data_paths(items: Iterable[str]) -> dict[str, str]:
