@@ -1,16 +1,19 @@
 """A real one-node Slurm cluster (munged + slurmctld + slurmd) under one temp dir, for runner tests.
 
-Debian's own packages run unchanged: everything the daemons write (config, munge
-key and socket, state, spool, logs, pid files) lives under ``root``; the ports are
-picked free so two clusters on one machine do not meet. ``SLURM_CONF`` in
-:attr:`SlurmCluster.env` points every client (``srun``, ``sinfo``…) at it.
-Fake GPUs are character devices made with ``mknod`` (``c 1 3``, like /dev/null):
-enough for Slurm to schedule ``--gres=gpu:N`` and set ``CUDA_VISIBLE_DEVICES``.
+Debian's own packages run unchanged (installed with apt when missing and we are
+root): everything the daemons write (config, munge key and socket, state, spool,
+logs, pid files) lives under ``root``; the ports are picked free so two clusters on
+one machine do not meet. ``SLURM_CONF`` in :attr:`SlurmCluster.env` points every
+client (``srun``, ``sinfo``…) at it. Fake GPUs are character devices made with
+``mknod`` (``c 1 3``, like /dev/null): enough for Slurm to schedule ``--gres=gpu:N``
+and set ``CUDA_VISIBLE_DEVICES``.
 
-    cluster = SlurmCluster(Path(tempfile.mkdtemp()), gpus=2)
-    cluster.start()            # ~2 s; raises ClusterUnavailable with the daemon's log line
-    try: ...  # run srun with env=cluster.env
-    finally: cluster.stop()    # scancel every job, then stop the daemons by their pid files
+    with running_cluster(cpus=8, gpus=2) as cluster:   # ~1 s; ClusterUnavailable says why not
+        subprocess.run(["srun", "-N1", "hostname"], env=cluster.env)
+    # left: every job scancelled, the daemons stopped by their pid files, the temp dir removed
+
+Also here: :func:`processes` (find leftover processes by a marker) and
+:func:`write_fake_srun` (an ``srun`` stand-in for tests that must run without Slurm).
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -217,3 +223,56 @@ class SlurmCluster:
                 time.sleep(0.1)
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@contextmanager
+def running_cluster(**settings: int) -> Iterator[SlurmCluster]:
+    """A started cluster under a fresh temp dir (``cpus=``, ``gpus=``), stopped and removed afterwards.
+
+    Raises ClusterUnavailable (with the reason) when it cannot start; nothing is left behind then either.
+    """
+    cluster = SlurmCluster(Path(tempfile.mkdtemp(prefix="toolkit-slurm-")), **settings)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+def processes(marker: str) -> dict[int, int]:
+    """pid → parent pid of every process on this machine whose command line holds ``marker``."""
+    out = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "cmdline").read_bytes():
+                out[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+FAKE_SRUN = """#!/bin/sh
+# stands in for srun: refuses partition "nosuch" and --quotatype as Slurm 22.05 does, else runs what follows "-J NAME"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -p) if [ "$2" = nosuch ]; then
+          echo "srun: error: invalid partition specified: nosuch" >&2
+          echo "srun: error: Unable to allocate resources: Invalid partition name specified" >&2
+          exit 1
+        fi; shift 2;;
+    --quotatype=*) echo "srun: unrecognized option '$1'" >&2; echo 'Try "srun --help" for more information' >&2; exit 255;;
+    -J) shift 2; exec "$@";;
+    *) shift;;
+  esac
+done
+"""
+
+
+def write_fake_srun(bin_dir: Path) -> Path:
+    """An executable ``srun`` stand-in in ``bin_dir`` (for tests that must run without Slurm)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    srun = bin_dir / "srun"
+    srun.write_text(FAKE_SRUN)
+    srun.chmod(0o755)
+    return srun

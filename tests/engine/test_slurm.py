@@ -5,11 +5,9 @@ from __future__ import annotations
 import _thread
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,39 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_data import seed_rows, write_configs, write_dataset
-from slurm_cluster import ClusterUnavailable, SlurmCluster
 
+from engine_data import seed_rows, write_configs, write_dataset
+from slurm_cluster import ClusterUnavailable, SlurmCluster, processes, running_cluster, write_fake_srun
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.run import EvalRunSpec, run_eval
 from toolkit.engine.runner import LocalRunner
-from toolkit.engine.slurm import (
-    SlurmOptions,
-    SlurmRunner,
-    find_srun,
-    slurm_error,
-    srun_commands,
-    srun_prefix,
-)
+from toolkit.engine.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
 from toolkit.engine.task import TaskSpec
 from toolkit.engine.workdir import RunDirs
-from toolkit.errors import UsageError
-
-FAKE_SRUN = """#!/bin/sh
-# stands in for srun: refuses partition "nosuch" as Slurm does, else runs what follows "-J NAME"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -p) if [ "$2" = nosuch ]; then
-          echo "srun: error: invalid partition specified: nosuch" >&2
-          echo "srun: error: Unable to allocate resources: Invalid partition name specified" >&2
-          exit 1
-        fi; shift 2;;
-    -J) shift 2; exec "$@";;
-    *) shift;;
-  esac
-done
-"""
 
 
 class Recorder:
@@ -129,13 +104,6 @@ def test_slurm_chooses_the_gpus_not_us(monkeypatch):
     assert "CUDA_VISIBLE_DEVICES" not in env and env["PYTHONUNBUFFERED"] == "1"
 
 
-def test_srun_missing_from_path_is_a_usage_error_naming_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(UsageError, match="srun") as err:
-        find_srun()
-    assert "drop --slurm" in str(err.value)
-
-
 # --- srun's error lines --------------------------------------------------------------------------
 
 def test_slurm_error_picks_the_reason_not_the_task_exit_report(tmp_path):
@@ -161,13 +129,9 @@ def test_slurm_error_picks_the_reason_not_the_task_exit_report(tmp_path):
 
 @pytest.fixture
 def fake_srun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name, body in (("srun", FAKE_SRUN), ("squeue", "#!/bin/sh\nexit 0\n")):
-        (bin_dir / name).write_text(body)
-        (bin_dir / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    return bin_dir
+    srun = write_fake_srun(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{srun.parent}{os.pathsep}{os.environ['PATH']}")
+    return srun
 
 
 def test_events_stream_back_through_srun_and_a_refused_job_is_a_failed_dataset(spec, fake_srun):
@@ -179,6 +143,8 @@ def test_events_stream_back_through_srun_and_a_refused_job_is_a_failed_dataset(s
     assert [r.status for r in bad.failed] == ["failed", "failed"]
     assert all(r.error.startswith("srun: error: invalid partition specified: nosuch") for r in bad.failed)
     assert ("fake", {"event": "error", "abbr": "seed-values", "error": bad.failed[0].error}) in shown.events
+    unknown = run_eval(replace(spec, slurm=SlurmOptions(quotatype="spot")))  # srun exits 255: a crash, explained
+    assert {r.error.split(" (fix:")[0] for r in unknown.failed} == {"srun: unrecognized option '--quotatype=spot'"}
 
 
 # --- the CLI -------------------------------------------------------------------------------------
@@ -214,7 +180,7 @@ def test_no_srun_exits_2_before_writing_anything(cli, bank, monkeypatch):
     monkeypatch.setenv("PATH", str(bank / "nothing-here"))
     result = cli(*_eval("--slurm"))
     assert result.exit_code == 2
-    assert "--slurm needs `srun`, which is not on PATH" in result.stderr
+    assert "--slurm needs `srun`, which is not on PATH" in result.stderr and "drop --slurm" in result.stderr
     assert not (bank / "outputs").exists()
 
 
@@ -223,19 +189,12 @@ def test_no_srun_exits_2_before_writing_anything(cli, bank, monkeypatch):
 @pytest.fixture(scope="session")
 def slurm() -> Iterator[SlurmCluster]:
     """munged + slurmctld + slurmd with 8 CPUs and 2 fake GPUs under a temp dir; SLURM_CONF set meanwhile."""
-    root = Path(tempfile.mkdtemp(prefix="toolkit-slurm-"))
-    cluster = SlurmCluster(root, cpus=8, gpus=2)
     try:
-        cluster.start()
+        with running_cluster(cpus=8, gpus=2) as cluster, pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SLURM_CONF", str(cluster.conf))
+            yield cluster
     except ClusterUnavailable as err:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
         pytest.skip(f"no Slurm cluster: {err}")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SLURM_CONF", str(cluster.conf))
-        yield cluster
-    cluster.stop()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 class _Script(LocalRunner):
@@ -249,18 +208,6 @@ class _Script(LocalRunner):
 
 class ScriptSlurmRunner(SlurmRunner, _Script):
     """srun … -J <task id> python -c SCRIPT <task id>."""
-
-
-def _processes(marker: str) -> dict[int, int]:
-    """pid → parent pid of every process whose command line holds ``marker``."""
-    out = {}
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and marker.encode() in (proc / "cmdline").read_bytes():
-                out[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
 
 
 @pytest.mark.slow
@@ -320,11 +267,11 @@ def test_ctrl_c_stops_every_job(spec, slurm, tmp_path):
 
     def press_ctrl_c() -> None:
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (len(_processes(marker)) < 4  # 2 sruns, 2 sleeping workers
+        while time.monotonic() < deadline and (len(processes(marker)) < 4  # 2 sruns, 2 sleeping workers
                                                or len(slurm.client("squeue", "-h", "-t", "R").stdout.splitlines()) < 2):
             time.sleep(0.1)
         running.extend(slurm.client("squeue", "-h", "-t", "R", "-o", "%j").stdout.split())
-        for pid, parent in _processes(marker).items():  # as a terminal does: SIGINT to srun too, then to us
+        for pid, parent in processes(marker).items():  # as a terminal does: SIGINT to srun too, then to us
             if parent == os.getpid():
                 os.kill(pid, signal.SIGINT)
         _thread.interrupt_main()
@@ -336,7 +283,7 @@ def test_ctrl_c_stops_every_job(spec, slurm, tmp_path):
     assert time.monotonic() - started < 25
     assert sorted(running) == ["fake-0", "fake-1"]  # both jobs were running when Ctrl-C came
     assert slurm.wait_no_jobs(10), slurm.client("squeue").stdout
-    assert not _processes(marker)
+    assert not processes(marker)
 
 
 @pytest.mark.slow
@@ -346,10 +293,10 @@ def test_a_job_whose_srun_is_killed_is_ended_by_slurm(slurm):
     srun = subprocess.Popen(["srun", "-N1", "-u", "-J", marker, sys.executable, "-c", "import time; time.sleep(300)", marker],
                             env=slurm.env)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(_processes(marker)) < 2:  # srun and the job's python
+    while time.monotonic() < deadline and len(processes(marker)) < 2:  # srun and the job's python
         time.sleep(0.1)
     assert slurm.client("squeue", "-h", "-n", marker, "-o", "%T").stdout.strip() == "RUNNING"
     srun.kill()
     srun.wait()
     assert slurm.wait_no_jobs(10)
-    assert not _processes(marker)
+    assert not processes(marker)
