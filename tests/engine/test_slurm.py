@@ -84,6 +84,7 @@ def test_worker_command_wraps_the_local_worker_with_the_task_id_as_job_name(spec
     assert runner.worker_command(task, path) == ["srun", "-p", "gpu", "--gres=gpu:1", "-N1", "-u", "-J", "fake-0", *local]
     cpu_task = replace(task, model=replace(task.model, num_gpus=0))
     assert "--gres=gpu:1" not in runner.worker_command(cpu_task, path)
+    assert "--gres=gpu:1" not in runner.worker_command(replace(task, device="cpu"), path)
 
 
 def test_dry_run_commands_name_each_task_file(spec):

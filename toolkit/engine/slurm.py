@@ -76,7 +76,7 @@ def srun_prefix(options: SlurmOptions, *, job_name: str, num_gpus: int, srun: st
     return words + ["-N1", "-u", "-J", job_name]
 
 
-def task_file(task: TaskSpec) -> Path:
+def task_path(task: TaskSpec) -> Path:
     """Where the runner writes a task's file (``<run>/tasks/<task id>.json``)."""
     return RunDirs(Path(task.run_dir)).tasks / f"{task.task_id}.json"
 
@@ -84,7 +84,7 @@ def task_file(task: TaskSpec) -> Path:
 def srun_commands(tasks: Sequence[TaskSpec], options: SlurmOptions) -> dict[str, list[str]]:
     """Each task's full ``srun`` command line, as ``--dry-run`` shows it (``srun`` need not be installed)."""
     runner = SlurmRunner(NullDisplay(), options, srun="srun")
-    return {t.task_id: runner.worker_command(t, task_file(t)) for t in tasks}
+    return {t.task_id: runner.worker_command(t, task_path(t)) for t in tasks}
 
 
 def slurm_error(log: Path, offset: int = 0) -> str | None:
@@ -115,7 +115,8 @@ class SlurmRunner(LocalRunner):
 
     def worker_command(self, task: TaskSpec, task_file: Path) -> list[str]:
         """``srun … -J <task id>`` followed by the local worker command."""
-        prefix = srun_prefix(self.options, job_name=task.task_id, num_gpus=task.model.num_gpus, srun=self.srun)
+        gpus = 0 if task.device == "cpu" else task.model.num_gpus  # --device cpu reserves no GPU
+        prefix = srun_prefix(self.options, job_name=task.task_id, num_gpus=gpus, srun=self.srun)
         return prefix + super().worker_command(task, task_file)
 
     def worker_env(self, slot: str, threads: int | None) -> dict[str, str]:
