@@ -78,7 +78,7 @@ def render_run_bench(result: Mapping[str, Any]) -> str:
         f"Machine: {m.get('cpu', '?')}, {m.get('cpu_count')} logical CPUs (shared with other engineers' jobs; load "
         f"average per run below), {m.get('memory_gib')} GiB; {m.get('platform')}; Python {m.get('python')}. "
         f"Every tool: `OMP_NUM_THREADS={result['threads']}` `MKL_NUM_THREADS={result['threads']}`, fp32, CPU.",
-        "Versions: " + "; ".join(f"{tool}: " + ", ".join(f"{k} {v}" for k, v in vs.items()) for tool, vs in result["versions"].items()) + ".",
+        f"Engine: toolkit at commit {result.get('git', '?')}. Versions: " + "; ".join(f"{tool}: " + ", ".join(f"{k} {v}" for k, v in vs.items()) for tool, vs in result["versions"].items()) + ".",
         f"Model: `{s['model']}` (SmolLM2-135M-Instruct, the demo model). Settings for all tools: 5-shot, `--max-seq-len {s['max_seq_len']}`, "
         f"`--max-out-len {s['max_out_len']}`, `--batch-size {s['batch_size']}`; ours repeated {s['repeats']}×, each peer "
         f"{s['peer_repeats']}× (medians quoted).",
@@ -105,6 +105,15 @@ def render_run_bench(result: Mapping[str, Any]) -> str:
                         "prompt tokens/s", "questions per CPU s", "peak RSS MB", "load avg (1 min)"], rows))
     lines += ["", "Inference time excludes model loading: " + "; ".join(
         f"{k}: {v['infer_how']}" for k, v in result["medians"].items() if v.get("ok") and v.get("infer_how")) + "."]
+    subjects = sum(len(c) for c in result["data"]["counts"].values())
+    if limit.get("prefix_tokens"):
+        per_prefix = limit["prefix_tokens"] / max(1, limit["groups"])
+        per_own = limit["own_tokens"] / max(1, limit["questions"] if "questions" in limit else n)
+        lines.append(f"Why the ratios depend on the data: {n / max(1, subjects):.0f} questions per subject here; a subject's "
+                     f"5-shot prefix is ~{per_prefix:.0f} tokens and a question's own part ~{per_own:.0f}. We compute each "
+                     "prefix once per subject; OpenCompass and lm-eval recompute it for every question (OpenCompass ppl for "
+                     "every label, OpenCompass gen also decodes to --max-out-len), so the more questions per subject, the "
+                     "larger our lead.")
     if limit.get("seconds"):
         lines.append(f"Limit: {limit['unique_tokens']:,} unique tokens ({limit['prefix_tokens']:,} in {limit['groups']} "
                      f"few-shot prefixes, each once; {limit['own_tokens']:,} of the questions' own), batch 1, plain torch loop.")

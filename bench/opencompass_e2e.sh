@@ -48,7 +48,6 @@ for MODE in $MODES; do
         -w "$WORK/out_$MODE") > "$WORK/opencompass_$MODE.log" 2>&1 || { tail -40 "$WORK/opencompass_$MODE.log"; exit 1; }
     summary=$(ls "$WORK"/out_"$MODE"/*/summary/summary_*.txt | tail -1)
     echo "== OpenCompass $(date -u +%Y-%m-%d) ${NAME}_$MODE: $(( $(date +%s) - start )) s wall; summary $summary"
-    sed -n '1,/^\$/p' "$summary" | sed '/^$/d'
-    sed -n '/^csv format/,$p' "$summary" | sed -n '2,/^\$/p' | sed '/^-*$/d; /^\$/d'
+    awk '/^dataset/{p=1} /^\$/{if (p) exit} p' "$summary"     # OpenCompass's own table (its tabulate block)
 done
 echo "work folder: $WORK" >&2

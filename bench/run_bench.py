@@ -56,6 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma list of {', '.join(ALL_TOOLS)}")
     p.add_argument("--results", type=Path, help="JSON results file (default bench/results/run_bench[_quick].json)")
     p.add_argument("--no-record", action="store_true", help="do not rewrite the section in bench/RESULTS.md")
+    p.add_argument("--results-md", type=Path, default=HERE / "RESULTS.md", help="the Markdown file whose section is rewritten")
+    p.add_argument("--render-only", action="store_true", help="re-render RESULTS.md from the --results JSON; run nothing")
     args = p.parse_args(argv)
     if args.quick:
         args.questions, args.repeats, args.peer_repeats = min(args.questions, 4), 1, 1
@@ -91,6 +93,11 @@ def _accuracy(preds: dict[str, str], golds: dict[str, str]) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render_only:
+        result = json.loads(args.results.read_text(encoding="utf-8"))
+        title = "run_bench" + (" (quick smoke run)" if result.get("quick") else "")
+        write_section(args.results_md, title, render_run_bench(result))
+        return 0
 
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -116,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ours: dict[str, list[ToolRun]] = {"gen": [], "ppl": [], "choice": []}
     peer_runs: dict[str, list[ToolRun]] = {"opencompass gen": [], "lm-eval choice": [], "opencompass ppl": []}
     state: dict[str, Any] = {"limit": None}
+    git_state = _git_state()
 
     def save(final: bool) -> dict[str, Any]:
         result = summarise(ours, peer_runs, state["limit"], runs)
@@ -123,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             "benchmark": "run_bench", "quick": args.quick, "complete": final,
             "command": "python bench/run_bench.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
             "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)), "total_seconds": round(time.time() - started, 1),
-            "machine": machine_facts(), "threads": args.threads, "versions": _versions(args.tools),
+            "machine": machine_facts(), "threads": args.threads, "versions": _versions(args.tools), "git": git_state,
             "settings": {k: str(v) for k, v in common.items()} | {"repeats": args.repeats, "peer_repeats": args.peer_repeats,
                                                                     "dtype": "float32", "device": "cpu", "shots": 5},
             "data": {"questions": data.questions, "counts": data.counts},
@@ -132,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         args.results.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         if not args.no_record:  # rewritten after every run, so an interrupted benchmark still leaves its numbers
             text = render_run_bench(result) + ("" if final else "\n(Partial: the benchmark was still running or was interrupted.)\n")
-            write_section(HERE / "RESULTS.md", "run_bench" + (" (quick smoke run)" if args.quick else ""), text)
+            write_section(args.results_md, "run_bench" + (" (quick smoke run)" if args.quick else ""), text)
         return result
 
     def record(run: ToolRun, into: list[ToolRun]) -> None:
@@ -221,10 +229,23 @@ def summarise(ours: dict[str, list[ToolRun]], peer_runs: dict[str, list[ToolRun]
             samples = sample_choices(lm.predictions["samples"].values())
             prompt_checks["lm-eval contexts identical to ours"] = sum(samples[k]["context"] == ours_prompts.get(k) for k in samples)
             prompt_checks["lm-eval continuations"] = sorted({c for s in samples.values() for c in s["continuations"]})
-        prompt_checks["prompt_tokens"] = sum(r.get("prompt_tokens", 0) for recs in reference.predictions.values() for r in recs.values())
+        counted = first_ok(ours["gen"]) or reference  # gen records count the gen prompt itself (choice: + the answer)
+        prompt_checks["prompt_tokens"] = sum(r.get("prompt_tokens", 0) for recs in counted.predictions.values() for r in recs.values())
         accuracy = {k: _accuracy(v, golds) for k, v in preds.items()}
     return {"medians": medians, "agreement": agreement, "prompt_checks": prompt_checks, "accuracy": accuracy,
             "limit": limit, "runs": [r.summary() for r in runs]}
+
+
+def _git_state() -> str:
+    """The commit the engine ran from, with ``+dirty`` when the working tree differs from it."""
+    import subprocess
+
+    def git(*cmd: str) -> str:
+        out = subprocess.run(["git", "-C", str(HERE.parent), *cmd], capture_output=True, text=True)
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    sha = git("rev-parse", "--short", "HEAD") or "unknown"
+    return sha + ("+dirty" if git("status", "--porcelain", "--untracked-files=no", "--", "toolkit") else "")
 
 
 def _versions(tools: list[str]) -> dict[str, Any]:

@@ -190,9 +190,23 @@ def test_thread_env_pins_every_library():
 
 
 def test_run_measured_times_lines_and_memory(tmp_path):
-    code = "import sys, time; print('start', flush=True); time.sleep(0.3); sys.stderr.write('bar 50%\\rbar 100%\\n')"
+    code = "import sys, time; print('start', flush=True); sum(range(3 * 10**6)); time.sleep(0.3); sys.stderr.write('bar 50%\\rbar 100%\\n')"
     m = procmon.run_measured([sys.executable, "-c", code], env=procmon.thread_env(1), log=tmp_path / "x.log", interval=0.05)
     assert m.returncode == 0 and m.wall_seconds >= 0.3 and m.peak_rss_bytes > 1_000_000
     assert [line for _, line in m.lines] == ["start", "bar 50%", "bar 100%"]
     assert m.first("start") is not None and m.last(r"bar.*100%") >= m.first("start")
     assert "[" in (tmp_path / "x.log").read_text()
+    assert m.cpu_samples and m.cpu_at(m.wall_seconds) >= m.cpu_at(0.0) >= 0.0
+
+
+def test_render_only_rewrites_just_its_section(tmp_path):
+    import run_bench
+
+    results = tmp_path / "r.json"
+    results.write_text(json.dumps(_result(10, 60, 1.0) | {"quick": False}), encoding="utf-8")
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Benchmark results\n\n## validate\n\nkeep\n", encoding="utf-8")
+    assert run_bench.main(["--render-only", "--results", str(results), "--results-md", str(md)]) == 0
+    text = md.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmark results\n\n## validate\n\nkeep\n\n## run_bench\n\n")
+    assert "| ours gen vs opencompass gen | 6.0×" in text and "10 questions per subject" in text
