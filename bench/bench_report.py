@@ -78,7 +78,7 @@ def render_run_bench(result: Mapping[str, Any]) -> str:
         f"Machine: {m.get('cpu', '?')}, {m.get('cpu_count')} logical CPUs (shared with other engineers' jobs; load "
         f"average per run below), {m.get('memory_gib')} GiB; {m.get('platform')}; Python {m.get('python')}. "
         f"Every tool: `OMP_NUM_THREADS={result['threads']}` `MKL_NUM_THREADS={result['threads']}`, fp32, CPU.",
-        f"Engine: toolkit at commit {result.get('git', '?')}. Versions: " + "; ".join(f"{tool}: " + ", ".join(f"{k} {v}" for k, v in vs.items()) for tool, vs in result["versions"].items()) + ".",
+        (f"Engine: toolkit at commit {result['git']}. " if result.get("git") else "") + "Versions: " + "; ".join(f"{tool}: " + ", ".join(f"{k} {v}" for k, v in vs.items()) for tool, vs in result["versions"].items()) + ".",
         f"Model: `{s['model']}` (SmolLM2-135M-Instruct, the demo model). Settings for all tools: 5-shot, `--max-seq-len {s['max_seq_len']}`, "
         f"`--max-out-len {s['max_out_len']}`, `--batch-size {s['batch_size']}`; ours repeated {s['repeats']}×, each peer "
         f"{s['peer_repeats']}× (medians quoted).",
