@@ -157,6 +157,7 @@ def run_measured(command: Sequence[str], *, env: Mapping[str, str], log: Path, c
                 for line in split_output(piece):
                     lines.append((now, line))
                     out.write(f"[{now:9.2f}] {line}\n")
+            out.flush()  # the log can be watched while the tool runs
             if timeout is not None and now > timeout:
                 proc.kill()
         for line in split_output(buffer):

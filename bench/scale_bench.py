@@ -54,7 +54,8 @@ def growth(args: argparse.Namespace, *, backend: str) -> dict[str, Any]:
     for n in args.sizes:
         work = args.work / f"{backend}_{n}"
         subprocess.run(["rm", "-rf", str(work)], check=True)
-        make_bank(work / "data", "synth", n, subjects=args.subjects)
+        subjects = -(-n // args.per_subject) if args.per_subject else args.subjects
+        make_bank(work / "data", "synth", n, subjects=subjects)
         subprocess.run([*_toolkit(), "gen-config", str(work / "data" / "synth"), "--out",
                         str(work / "configs" / "datasets" / "synth"), "--abs-path", "--mode", "gen",
                         "--shots", str(args.shots)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -67,7 +68,8 @@ def growth(args: argparse.Namespace, *, backend: str) -> dict[str, Any]:
         print(f"[{time.strftime('%H:%M:%S')}] {backend} N={n}: {points[-1]}", file=sys.stderr, flush=True)
     ok = [p for p in points if p["ok"] and p["infer_seconds"] is not None]
     fit = linear_fit([p["questions"] for p in ok], [p["infer_seconds"] for p in ok]) if len(ok) >= 2 else None
-    return {"backend": backend, "subjects": args.subjects, "shots": args.shots, "points": points, "fit": fit}
+    subjects = f"{args.per_subject:,} questions per subject" if args.per_subject else f"{args.subjects} subjects"
+    return {"backend": backend, "subjects": subjects, "shots": args.shots, "points": points, "fit": fit}
 
 
 def ceval(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("part", choices=("growth", "fake", "ceval"))
     p.add_argument("--sizes", help="comma list of bank sizes (growth: 250,500,1000,2000; fake: 12500,…,100000)")
     p.add_argument("--subjects", type=int, default=10, help="subjects of the synthetic bank")
+    p.add_argument("--per-subject", type=int, help="instead of --subjects: this many questions per subject")
+    p.add_argument("--tag", default="", help="suffix of the results file (scale_<part><tag>.json), to keep variants apart")
     p.add_argument("--shots", type=int, default=5)
     p.add_argument("--sample", nargs="+", default=["ceval-operating_system", "ceval-basic_medicine"],
                    help="ceval: --abbr patterns of the subjects timed for real")
@@ -127,13 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     default_sizes = {"growth": "250,500,1000,2000", "fake": "12500,25000,50000,100000"}.get(args.part, "")
     args.sizes = [int(x) for x in (args.sizes or default_sizes).split(",") if x]
-    args.work = (args.work / args.part).resolve()
+    args.work = (args.work / (args.part + args.tag)).resolve()
     started = time.time()
     result = growth(args, backend="hf") if args.part == "growth" else growth(args, backend="fake") if args.part == "fake" else ceval(args)
     result.update(part=args.part, command="python bench/scale_bench.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
                   started=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
                   total_seconds=round(time.time() - started, 1), threads=args.threads, machine=machine_facts())
-    out = HERE / "results" / f"scale_{args.part}.json"
+    out = HERE / "results" / f"scale_{args.part}{args.tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     parts = {f.stem.removeprefix("scale_"): json.loads(f.read_text()) for f in sorted(out.parent.glob("scale_*.json"))}
