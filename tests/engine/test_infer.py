@@ -66,3 +66,36 @@ def test_gen_requests_carry_stops_and_the_decided_test(seed_raw, tmp_path):
 def test_header_stop_needs_a_real_first_line():
     assert header_stop("\n题目") is None
     assert header_stop("Question: x\nA. y") == "\nQuestion: x"
+
+
+def test_a_chunked_run_equals_one_pass_and_never_holds_more_than_a_chunk(seed_raw, tmp_path):
+    splits = _splits(seed_raw, tmp_path)
+    for spec, params in ((gen_spec(), InferParams(max_out_len=8)), (ppl_spec(), InferParams()),
+                         (gen_spec(), InferParams(mode="choice"))):
+        sizes = []
+
+        class Spy(FakeModel):
+            def generate(self, requests, progress=None):
+                sizes.append(len(requests))
+                return super().generate(requests, progress)
+
+            def score(self, requests, progress=None, *, need_total=True):
+                sizes.append(len(requests))
+                return super().score(requests, progress, need_total=need_total)
+
+        whole = _run(FakeModel(ModelSpec(abbr="f", path="f", hf_type="base")), spec, splits, params)
+        model = Spy(ModelSpec(abbr="f", path="f", hf_type="base"))
+        inference = DatasetInference(model, spec, splits, params, indices=[9, 0, 4, 5, 2, 7, 1], chunk_size=3)
+        chunked = {r["index"]: r for batch in inference.run() for r in batch}
+        assert sizes == [3, 3, 1]  # requests are built a chunk at a time, rows in order
+        assert sorted(chunked) == [0, 1, 2, 4, 5, 7, 9]
+        assert all(chunked[i] == whole[i] for i in chunked)
+
+
+def test_questions_too_long_even_without_examples_are_kept_and_listed(seed_raw, tmp_path):
+    splits = _splits(seed_raw, tmp_path)
+    model = FakeModel(ModelSpec(abbr="f", path="f", hf_type="base"))
+    inference = DatasetInference(model, gen_spec(), splits, InferParams(max_seq_len=40, max_out_len=4), chunk_size=4)
+    records = [r for batch in inference.run() for r in batch]
+    assert len(records) == 10 and all(r["over_length"] and r["in_context_examples"] == [] for r in records)
+    assert inference.too_long == list(range(10))

@@ -171,3 +171,26 @@ def test_chat_models_get_chat_messages(bank, tiny_model_dir, mode):
     messages = first["origin_prompt"]
     assert [m["role"] for m in messages][:2] == ["user", "assistant"] and messages[-1]["role"] == "user"
     assert messages[-1]["content"].endswith("答案: \n")  # OpenCompass's chat turns end with a newline
+
+
+def test_questions_too_long_for_max_seq_len_are_kept_whole_and_reported(bank, tiny_model):
+    class Events:
+        def __init__(self) -> None:
+            self.seen: list[dict] = []
+
+        def handle(self, model, event):
+            self.seen.append(event)
+
+        def close(self):
+            pass
+
+    events = Events()
+    spec = _spec(bank, "gen")
+    spec = replace(spec, models=(replace(spec.models[0], max_seq_len=16),))
+    out = run_eval(spec, display=events, models={"tiny": tiny_model})
+    assert [r.status for r in out.records] == ["ok", "ok"]
+    warnings = [e for e in events.seen if e["event"] == "warning"]
+    assert [w["abbr"] for w in warnings] == ["seed-values", "seed-values_copy"]
+    assert warnings[0]["message"].startswith("10 question(s) exceed max_seq_len even without examples; kept whole")
+    preds = _predictions(out.run_dir, "seed-values")
+    assert all(p["over_length"] and p["in_context_examples"] == [] for p in preds.values())

@@ -24,7 +24,7 @@ from typing import Any
 
 from toolkit.config.spec import DatasetSpec
 from toolkit.engine.postprocess import resolve_postprocessor
-from toolkit.engine.prompt import QuestionPrompt, build_question_prompts, ice_key
+from toolkit.engine.prompt import PromptBuilder, QuestionPrompt, ice_key
 from toolkit.engine.prompt_list import Prompt
 from toolkit.engine.render import to_base_text, to_chat_messages, to_length_messages
 from toolkit.engine.retriever import option_labels
@@ -86,18 +86,28 @@ def header_stop(text: str) -> str | None:
     return "\n" + first[:12] if len(first) >= 4 else None
 
 
+CHUNK_QUESTIONS = 2048
+"""Prompts and requests are built this many questions at a time, so memory stays flat however
+large a dataset is (each chunk still shares its few-shot prefix)."""
+
+
 class DatasetInference:
-    """Prompts and requests for one dataset and one model."""
+    """Prompts and requests for one dataset and one model, built and run chunk by chunk."""
 
     def __init__(self, model: LanguageModel, dataset: DatasetSpec, splits: Mapping[str, Sequence[Mapping[str, str]]],
-                 params: InferParams, indices: Sequence[int] | None = None) -> None:
+                 params: InferParams, indices: Sequence[int] | None = None, *,
+                 chunk_size: int = CHUNK_QUESTIONS) -> None:
         self.model = model
         self.dataset = dataset
         self.params = params
         self.mode = resolve_mode(dataset, params)
         reader = dataset.reader
-        train = splits.get(reader.train_split, [])
-        test = list(splits.get(reader.test_split, []))
+        test = splits.get(reader.test_split, [])
+        self.indices = list(range(len(test))) if indices is None else sorted(indices)
+        self.chunk_size = max(1, chunk_size)
+        self.postprocessor = dataset_postprocessor(dataset)
+        self.too_long: list[int] = []
+        """Test rows whose prompt is too long even without examples (kept whole), filled while running."""
         generation = self.mode != "ppl"
         reserve = params.max_out_len if params.reserve_output and self.mode == "gen" else 0
         max_seq_len = params.max_seq_len or dataset.infer.inferencer.max_seq_len
@@ -109,33 +119,30 @@ class DatasetInference:
                 rendered = to_base_text(prompt)
             return model.count_tokens(rendered, generation=True)
 
-        self.questions: list[QuestionPrompt] = build_question_prompts(
-            dataset, train, test, mode=self.mode,  # type: ignore[arg-type]
-            count_tokens=count if max_seq_len else None, max_seq_len=max_seq_len, reserve=reserve,
-            indices=None if indices is None else sorted(indices))
-        self.postprocessor = dataset_postprocessor(dataset)
+        self.prompts = PromptBuilder(dataset, splits.get(reader.train_split, []), test, mode=self.mode,  # type: ignore[arg-type]
+                                     count_tokens=count if max_seq_len else None, max_seq_len=max_seq_len,
+                                     reserve=reserve)
 
     def __len__(self) -> int:
-        return len(self.questions)
-
-    def over_length(self) -> list[int]:
-        """Test rows whose prompt is too long even without examples (kept whole)."""
-        return [q.index for q in self.questions if q.over_length]
+        return len(self.indices)
 
     def run(self, progress: Callable[[int], None] | None = None) -> Iterator[list[Record]]:
         """Yield prediction records batch by batch."""
-        if self.mode == "gen":
-            yield from self._run_gen(progress)
-        else:
-            yield from self._run_scores(progress)
+        for start in range(0, len(self.indices), self.chunk_size):
+            questions = self.prompts.build(self.indices[start:start + self.chunk_size])
+            self.too_long += [q.index for q in questions if q.over_length]
+            if self.mode == "gen":
+                yield from self._run_gen(questions, progress)
+            else:
+                yield from self._run_scores(questions, progress)
 
     # -- gen --------------------------------------------------------------------------
-    def _run_gen(self, progress: Callable[[int], None] | None) -> Iterator[list[Record]]:
+    def _run_gen(self, questions: list[QuestionPrompt], progress: Callable[[int], None] | None) -> Iterator[list[Record]]:
         p = self.params
         inferencer_stops = tuple(self.dataset.infer.inferencer.stopping_criteria)
         requests, origin = [], {}
         decided = self.postprocessor.is_decided if p.early_stop and self.postprocessor.name else None
-        for k, q in enumerate(self.questions):
+        for k, q in enumerate(questions):
             rendered = render_for(self.model, q.prompt, generation=True)
             stops = tuple(dict.fromkeys(inferencer_stops + p.stop_words))
             if p.early_stop and isinstance(rendered, str) and q.ice_ids:
@@ -148,17 +155,17 @@ class DatasetInference:
         for batch in self.model.generate(requests, progress):
             out = []
             for res in batch:
-                q = self.questions[res.key]
+                q = questions[res.key]
                 rec = self._base_record(q, origin[res.key][0], origin[res.key][1])
                 rec.update(prediction=res.text, stop_reason=res.stop_reason, new_tokens=res.new_tokens)
                 out.append(rec)
             yield out
 
     # -- ppl / choice -----------------------------------------------------------------
-    def _run_scores(self, progress: Callable[[int], None] | None) -> Iterator[list[Record]]:
+    def _run_scores(self, questions: list[QuestionPrompt], progress: Callable[[int], None] | None) -> Iterator[list[Record]]:
         generation = self.mode == "choice"
         requests, origin = [], {}
-        for k, q in enumerate(self.questions):
+        for k, q in enumerate(questions):
             if not q.label_prompts:
                 raise UsageError(f"{self.dataset.abbr}: no labels to score in {self.mode} mode",
                                  hint="the template needs option columns (A, B, …) or label-keyed prompts")
@@ -175,7 +182,7 @@ class DatasetInference:
         for batch in self.model.score(requests, progress, need_total=need_total):  # type: ignore[call-arg]
             out = []
             for res in batch:
-                q = self.questions[res.key]
+                q = questions[res.key]
                 labels = q.labels
                 if need_total:
                     values = [s.avg_nll for s in res.scores]

@@ -103,14 +103,14 @@ def run_item(task: TaskSpec, item: TaskItem, model: Any, emit: EventSink) -> Non
         return
     started = time.perf_counter()
     inference = DatasetInference(model, item.dataset, splits, task.params, indices=todo)
-    too_long = inference.over_length()
+    writer = PartialWriter(pred_dir, abbr, item.slice_name, key)
+    for records in inference.run(progress=lambda n: emit({"event": "progress", "abbr": abbr, "n": n})):
+        writer.append(records)
+    too_long = inference.too_long
     if too_long:
         emit({"event": "warning", "abbr": abbr,
               "message": f"{len(too_long)} question(s) exceed max_seq_len even without examples; kept whole "
                          f"(rows {', '.join(map(str, too_long[:5]))}{'…' if len(too_long) > 5 else ''})"})
-    writer = PartialWriter(pred_dir, abbr, item.slice_name, key)
-    for records in inference.run(progress=lambda n: emit({"event": "progress", "abbr": abbr, "n": n})):
-        writer.append(records)
     emit({"event": "finish", "abbr": abbr, "seconds": round(time.perf_counter() - started, 3)})
 
 
