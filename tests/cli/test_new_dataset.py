@@ -130,6 +130,7 @@ def test_adding_a_subject_then_force(cli, tmp_path: Path) -> None:
         (("bank", "--subject", "a", "--subject", "b", "--name-zh", "甲"), 2, ("--name-zh is given 1 time(s) but --subject 2",)),
         (("bank", "--category", "Science"), 2, ("unknown category 'Science'", "--declare-category")),
         (("bank", "--split", "dev"), 2, ("--split only apply when importing",)),
+        (("bank", "--seed", "3"), 2, ("--seed only apply when importing",)),
         (("bank", "--column", "question=题目", "--strict"), 2, ("--column, --strict only apply when importing",)),
         (("bank", "stray.csv"), 2, ("unexpected argument 'stray.csv'", "put --from before")),
     ],
@@ -255,6 +256,12 @@ def test_many_skipped_rows_are_summarised(cli, tmp_path: Path) -> None:
         (("exam.csv", b"question,A,B\nq,a,b\n"), ("--from", "{tmp}/exam.csv"), 1, ("exam.csv", "no answer column")),
         (("e.jsonl", b'{"question": "q"\n'), ("--from", "{tmp}/e.jsonl"), 1, ("e.jsonl", "line 1", "invalid JSON")),
         (("empty.csv", b""), ("--from", "{tmp}/empty.csv"), 1, ("empty.csv", "is empty")),
+        (("h.csv", b"question,A,B,answer\n"), ("--from", "{tmp}/h.csv"), 1, ("h.csv", "has no data rows")),
+        (("b.csv", b"question,A,B,answer\nq,a,b,A\n"), ("--from", "{tmp}/b.csv", "--seed", "3"), 2,
+         ("--seed only applies to --dev-sample random", "fix: add --dev-sample random")),
+        (("c.jsonl", b'{"question": "q", "choices": "a | b", "answer": "A"}\n'),
+         ("--from", "{tmp}/c.jsonl", "--column", "choices=choices"), 1,
+         ("c.jsonl", "line 1", "no row can be imported: all 1 row(s) were skipped", "packed choices give 0 options")),
     ],
 )
 def test_bad_import_input(cli, tmp_path: Path, make, args, code, needles) -> None:
@@ -292,6 +299,41 @@ def test_import_folder(cli, shared_dir: Path, tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert summary["rows_written"] == 1000 and summary["subjects"][0]["key"] == "main"
     assert "columns not imported: Complete Question" in result.stderr
+
+
+def test_openbookqa_ids_are_renumbered_so_that_our_validate_accepts_them(cli, shared_dir: Path, tmp_path: Path) -> None:
+    result = cli("new-dataset", "obqa", "--root", tmp_path, "--from", shared_dir / "data/openbookqa")
+    assert result.exit_code == 0, result.stderr
+    assert ("dev.tsv: 500 source id(s) replaced by row numbers 0, 1, … in each file: the ids are not unique whole "
+            "numbers (e.g. '8-376')") in result.stderr
+    report = cli("validate", tmp_path / "obqa", "--json")
+    codes = {f["code"] for f in json.loads(report.stdout)["findings"]}
+    assert not codes & {"E201", "E202"}, codes
+
+
+def test_gbk_sheet_full_of_symbols_is_imported_and_validated_as_gbk(cli, tmp_path: Path) -> None:
+    f = tmp_path / "circ.csv"
+    lines = ["id,question,A,B,C,D,answer", *(f"{i},关于…下列说法正确的是：①富强②民主③文明④和谐,①②,①③,②④,③④,B"
+                                              for i in range(10))]
+    f.write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    result = cli("new-dataset", "circ", "--root", tmp_path / "data", "--from", f)
+    assert result.exit_code == 0, result.stderr
+    assert "read as GBK/GB18030, written as UTF-8" in result.stderr
+    assert (tmp_path / "data/circ/val/circ_val.csv").read_text(encoding="utf-8").splitlines()[1] == lines[6]
+    checked = cli("validate", f, "--json")
+    assert checked.exit_code == 1
+    assert "E102" in {x["code"] for x in json.loads(checked.stdout)["findings"]}
+    assert "E100" not in checked.stdout
+
+
+def test_json_list_choices_are_imported(cli, tmp_path: Path) -> None:
+    f = tmp_path / "bank.jsonl"
+    f.write_text("".join(json.dumps({"question": f"q{i}", "choices": ["a", "b", "c", "d"], "answer": "B"}) + "\n"
+                         for i in range(6)), encoding="utf-8")
+    result = cli("new-dataset", "d", "--root", tmp_path, "--from", f, "--column", "choices=choices", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["rows_written"] == 6
+    assert (tmp_path / "d/val/bank_val.csv").read_text(encoding="utf-8").splitlines()[1] == "0,q5,a,b,c,d,B"
 
 
 def test_large_import_report_stays_readable(cli, shared_dir: Path, tmp_path: Path) -> None:

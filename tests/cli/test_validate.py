@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -75,6 +76,13 @@ def test_errors_exit_1_and_are_listed_per_file(cli) -> None:
         (["{cat}/e207_answer_not_normalised_val.csv", "--output", "x"], "--output goes with --fix"),
         (["{cat}/datasets/pass_dataset", "--subject", "nosuch"], "no subject 'nosuch'"),
         (["{cat}/pass_bom_val.csv", "--schema", "{cat}/missing.yaml"], "schema file not found"),
+        (["{cat}/pass_bom_val.csv", "--schema", "val={cat}/missing.yaml"], "schema file not found"),
+        (["{cat}/pass_bom_val.csv", "--schema", "train={cat}/e290_schema.yaml"], "'train' is not a split"),
+        (["{cat}/pass_bom_val.csv", "--schema", "val="], "names no file"),
+        (["{cat}/pass_bom_val.csv", "--schema", "val={cat}/e290_schema.yaml", "--schema", "val={cat}/e290_schema.yaml"],
+         "gives the val schema twice"),
+        (["{cat}/pass_bom_val.csv", "--schema", "{cat}/e290_schema.yaml", "--schema", "{cat}/e290_schema.yaml"],
+         "--schema FILE is given twice"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line_on_stderr(cli, args: list[str], message: str) -> None:
@@ -156,3 +164,75 @@ def test_validate_never_imports_torch_or_transformers(seed_raw: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "1 []", out.stdout + out.stderr
+
+
+def test_schema_for_one_split_leaves_the_others_stock(cli, tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    shutil.copytree(CATALOGUE / "datasets" / "pass_dataset", bank)
+    house = CATALOGUE / "e290_schema.yaml"
+    every = cli("validate", bank, "--schema", house)  # as before: dev and test fail the val-shaped schema
+    assert every.exit_code == 1 and "E108" in every.stdout
+    result = cli("validate", bank, "--schema", f"val={house}", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["I311"]
+    (bank / "val" / "law_val.csv").write_text("id,question,A,B,C,D,answer\n0,没有下划线,甲,乙,丙,丁,A\n",
+                                              encoding="utf-8")
+    failing = cli("validate", bank, "--schema", f"val={house}", "--schema", f"test={REPO / 'schemas' / 'test.yaml'}",
+                  "--json")
+    assert failing.exit_code == 1
+    assert [(f["code"], Path(f["file"]).name, f["message"]) for f in json.loads(failing.stdout)["findings"]] == [
+        ("I311", "law_test.csv", "no test answers: the test split cannot be scored"),
+        ("E290", "law_val.csv", "schema check 'questions end with a blank ____' failed")]
+    assert "--schema [SPLIT=]FILE" in cli("validate", "--help").stdout
+
+
+def test_split_on_a_folder_checks_only_that_split(cli) -> None:
+    bank = CATALOGUE / "datasets" / "e112_missing_split_file"  # law has no test file
+    assert cli("validate", bank).exit_code == 1
+    only_val = cli("validate", bank, "--split", "val")
+    assert only_val.exit_code == 0, only_val.stdout
+    assert only_val.stdout.splitlines()[-1] == "✓ passed: 0 errors, 0 warnings, 0 info in 1 file"
+    assert "E112" in cli("validate", bank, "--split", "test").stdout
+
+
+def test_progress_counts_the_misnamed_files_too(cli) -> None:
+    result = cli("validate", CATALOGUE / "datasets" / "e111_bad_file_name")  # 3 split files + 2 misnamed
+    assert result.exit_code == 1
+    assert "checking 5 files …" in result.stderr
+    assert result.stdout.splitlines()[-1] == "✗ failed: 2 errors, 0 warnings, 0 info in 5 files"
+
+
+def test_duplicate_mapping_key_is_an_error(cli) -> None:
+    result = cli("validate", CATALOGUE / "datasets" / "e314_duplicate_mapping_key", "--json")
+    assert result.exit_code == 1
+    (dup,) = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
+    assert (dup["code"], dup["name"], dup["line"], dup["column"]) == ("E314", "duplicate-mapping-key", 3, "law")
+
+
+def test_fix_never_changes_a_line_break_inside_a_cell(cli, shared_dir: Path, tmp_path: Path) -> None:
+    source = shared_dir / "data" / "ceval" / "test" / "legal_professional_test.csv"
+    work = tmp_path / "legal_professional_test.csv"
+    shutil.copy(source, work)
+
+    def cells(path: Path) -> list[list[str]]:
+        with path.open(encoding="utf-8", newline="") as f:
+            return list(csv.reader(f))
+
+    assert any("\r" in c.replace("\r\n", "") for row in cells(source) for c in row)  # a bare CR inside a question
+    assert "I104" in cli("validate", work).stdout
+    fixed = cli("validate", work, "--fix", "--json")
+    assert fixed.exit_code == 0, fixed.stdout
+    assert [c["before"] for c in json.loads(fixed.stdout)["changes"]] == ["CRLF line endings"]
+    assert cells(work) == cells(source)
+    again = cli("validate", work, "--fix", "--json")
+    assert json.loads(again.stdout)["changes"] == [] and json.loads(again.stdout)["findings"][0]["code"] == "I311"
+
+
+def test_lf_file_with_a_crlf_inside_a_cell_is_clean_and_left_alone(cli, tmp_path: Path) -> None:
+    path = tmp_path / "x_val.csv"
+    original = b'id,question,A,B,C,D,answer\n0,"a\r\nb",1,2,3,4,A\n'
+    path.write_bytes(original)
+    assert cli("validate", path).stdout.splitlines()[-1] == "✓ passed: 0 errors, 0 warnings, 0 info in 1 file"
+    fixed = cli("validate", path, "--fix")
+    assert fixed.exit_code == 0 and "--fix: nothing to repair" in fixed.stdout
+    assert path.read_bytes() == original

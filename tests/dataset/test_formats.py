@@ -160,3 +160,37 @@ def test_read_questions_from_a_file(tmp_path: Path) -> None:
     assert table.layout.format is SourceFormat.COLUMNS
     assert [(q.line, q.options, q.answer) for q in table.questions] == [(2, ("NA", "0"), "A")]
     assert [(k.line, k.reason) for k in table.skipped] == [(3, "empty row")]
+
+
+def test_packed_choices_may_be_a_json_list() -> None:
+    assert split_packed_choices('["a", "b", "c", "d"]') == ("a", "b", "c", "d")
+    assert split_packed_choices('["NA", 0, 1.50, null]') == ("NA", "0", "1.50", "")
+    assert split_packed_choices('["a", ["b"]]') == () and split_packed_choices("[not json") == ()
+
+
+def test_absent_optional_jsonl_keys_are_empty_not_skipped() -> None:
+    rows = (
+        SheetRow(1, ("id", "question", "A", "B", "answer", "explanation")),
+        SheetRow(1, ("7", "q1", "a", "b", "A", "because")),
+        SheetRow(2, ("8", "q2", "a", "b", "B", ""), missing=(5,)),  # no explanation
+        SheetRow(3, ("", "q3", "a", "b", "A", "x"), missing=(0,)),  # no id
+        SheetRow(4, ("9", "q4", "a", "b", "", ""), missing=(4, 5)),  # no answer
+        SheetRow(5, ("10", "", "a", "b", "A", ""), missing=(1,)),  # no question
+    )
+    s = Sheet(Path("q.jsonl"), "jsonl", rows, True)
+    questions, skipped = extract_questions(s, detect_layout(s))
+    assert [(q.line, q.id, q.explanation) for q in questions] == [(1, "7", "because"), (2, "8", ""), (3, None, "x")]
+    assert [(k.line, k.reason) for k in skipped] == [(4, "no value for 'answer'"), (5, "no value for 'question'")]
+    test_questions, test_skipped = extract_questions(s, detect_layout(s), blank_answers=True)
+    assert [(q.line, q.answer) for q in test_questions][-1] == (4, "")
+    assert [k.line for k in test_skipped] == [5]
+
+
+def test_an_uncomputed_formula_in_a_used_cell_skips_its_row() -> None:
+    rows = (SheetRow(1, ("question", "A", "B", "answer", "note")),
+            SheetRow(2, ("q", "", "b", "A", ""), uncomputed=((1, "B2 (=1+1)"),)),
+            SheetRow(3, ("q", "a", "b", "A", ""), uncomputed=((4, "E3 (=NOW())"),)))  # an unused column
+    s = Sheet(Path("q.xlsx"), "xlsx", rows)
+    questions, skipped = extract_questions(s, detect_layout(s))
+    assert [q.line for q in questions] == [3]
+    assert skipped[0].line == 2 and skipped[0].reason.startswith("formula cell B2 (=1+1) has no saved value")

@@ -223,3 +223,101 @@ def test_a_toolkit_dataset_round_trips(tmp_path: Path) -> None:
     assert report.result.defaults == {}  # names and category come from the example's own mapping
     for name in ("subject_mapping.json", *(f"{s}/chinese_core_socialist_values_{s}.csv" for s in ("dev", "val", "test"))):
         assert (tmp_path / "copy" / name).read_bytes() == (example / name).read_bytes()
+
+
+def _jsonl(path: Path, *objects: dict) -> Path:
+    path.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects), encoding="utf-8")
+    return path
+
+
+def test_jsonl_rows_without_optional_keys_are_imported(tmp_path: Path) -> None:
+    f = _jsonl(tmp_path / "bank.jsonl",
+               {"id": 3, "question": "q0", "A": "a", "B": "b", "answer": "A", "explanation": "why"},
+               {"id": 4, "question": "q1", "A": "a", "B": "b", "answer": "B"},
+               {"question": "q2", "A": "a", "B": "b", "answer": "A", "explanation": "x"},
+               {"question": "q3", "A": "a", "B": "b", "explanation": "no answer"})
+    report = import_sheets(tmp_path, "d", [f], options=ImportOptions(split="dev"))
+    assert [(k.line, k.reason) for k in report.sources[0].skipped] == [(4, "no value for 'answer'")]
+    # one row has no id: the file is numbered as an id-less source is, and the report says so
+    assert rows(tmp_path / "d/dev/bank_dev.csv")[1:] == [
+        ["0", "q0", "a", "b", "A", "why"], ["1", "q1", "a", "b", "B", ""], ["2", "q2", "a", "b", "A", "x"]]
+    assert report.sources[0].notes == ("2 source id(s) replaced by row numbers 0, 1, … in each file: the ids are "
+                                       "not unique whole numbers (some rows have none)",)
+    test = import_sheets(tmp_path, "t", [f], options=ImportOptions(split="test"))  # test answers may be blank
+    assert test.rows_skipped == 0 and rows(tmp_path / "t/test/bank_test.csv")[-1] == ["3", "q3", "a", "b", ""]
+
+
+@pytest.mark.parametrize(
+    ("ids", "written", "replaced"),
+    [(["0", "1", "2"], ["0", "1", "2"], None), (["10", " 7", "3"], ["10", " 7", "3"], None),
+     (["8-376", "7", "9"], ["0", "1", "2"], "e.g. '8-376'"), (["5", "05", "6"], ["0", "1", "2"], "e.g. '05'"),
+     (["1", "", "2"], ["0", "1", "2"], "some rows have none"), (["-1", "1", "2"], ["0", "1", "2"], "e.g. '-1'")],
+)
+def test_source_ids_are_kept_only_when_they_are_unique_whole_numbers(
+    tmp_path: Path, ids: list[str], written: list[str], replaced: str | None
+) -> None:
+    f = tmp_path / "bank.csv"
+    f.write_text("id,question,A,B,answer\n" + "".join(f'"{i}",q{n},a,b,A\n' for n, i in enumerate(ids)),
+                 encoding="utf-8")
+    report = import_sheets(tmp_path, "d", [f], options=ImportOptions(split="val"))
+    assert [r[0] for r in rows(tmp_path / "d/val/bank_val.csv")[1:]] == written
+    notes = report.sources[0].notes
+    assert notes == (() if replaced is None else (
+        f"3 source id(s) replaced by row numbers 0, 1, … in each file: the ids are not unique whole numbers "
+        f"({replaced})",))
+
+
+def test_ids_are_judged_per_written_file(tmp_path: Path) -> None:
+    f = tmp_path / "bank.csv"
+    f.write_text("id,question,A,B,answer\n" + "".join(f"{i},q{i},a,b,A\n" for i in (4, 4, 5, 6)), encoding="utf-8")
+    report = import_sheets(tmp_path, "d", [f], options=ImportOptions(dev_size=1))
+    assert [r[0] for r in rows(tmp_path / "d/dev/bank_dev.csv")[1:]] == ["4"]  # one id 4 per file: kept
+    assert [r[0] for r in rows(tmp_path / "d/val/bank_val.csv")[1:]] == ["4", "5", "6"]
+    assert report.sources[0].notes == ()
+
+
+def test_json_list_choices_are_unpacked(tmp_path: Path) -> None:
+    f = _jsonl(tmp_path / "bank.jsonl", *({"question": f"q{i}", "choices": ["a", "b", "NA", 0], "answer": "C"}
+                                          for i in range(3)))
+    report = import_sheets(tmp_path, "d", [f], options=ImportOptions(columns={"choices": "choices"}, split="val"))
+    assert report.rows_written == 3
+    assert rows(tmp_path / "d/val/bank_val.csv")[1] == ["0", "q0", "a", "b", "NA", "0", "C"]
+
+
+def test_an_import_that_writes_nothing_is_an_error(tmp_path: Path) -> None:
+    f = tmp_path / "bank.jsonl"
+    f.write_text('{"question": "q", "choices": "a | b | c | d", "answer": "A"}\n' * 2, encoding="utf-8")
+    with pytest.raises(DataError, match="no row can be imported: all 2 row\\(s\\) were skipped") as err:
+        import_sheets(tmp_path, "d", [f], options=ImportOptions(columns={"choices": "choices"}))
+    assert err.value.location.file == f and err.value.location.line == 1
+    assert "2 × the packed choices give 0 options, expected 4 (A–D)" in str(err.value)
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("question,A,B,answer\n", encoding="utf-8")
+    with pytest.raises(DataError, match="has no data rows"):
+        import_sheets(tmp_path, "d", [header_only])
+    assert not (tmp_path / "d").exists()
+
+
+def test_seed_needs_a_random_dev_sample(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--seed only applies to --dev-sample random") as err:
+        import_sheets(tmp_path, "d", [FIXTURES / "bank_utf8.csv"], subjects=SUBJECT, options=ImportOptions(seed=3))
+    assert err.value.exit_code == 2
+    seeded = import_sheets(tmp_path, "d", [FIXTURES / "bank_utf8.csv"], subjects=SUBJECT,
+                           options=ImportOptions(dev_sample="random", seed=0))
+    default = import_sheets(tmp_path, "e", [FIXTURES / "bank_utf8.csv"], subjects=SUBJECT,
+                            options=ImportOptions(dev_sample="random"))  # the default seed is 0
+    assert seeded.rows_written == default.rows_written == 7
+    assert (tmp_path / "d/dev/bank_dev.csv").read_bytes() == (tmp_path / "e/dev/bank_dev.csv").read_bytes()
+
+
+def test_xlsx_formula_without_a_saved_value_is_skipped_with_its_cell(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["question", "A", "B", "answer"])
+    wb.active.append(["1+1=?", "=1+1", "3", "A"])  # written by a script: no cached value
+    wb.active.append(["2+2=?", "4", "5", "A"])
+    wb.save(tmp_path / "bank.xlsx")
+    report = import_sheets(tmp_path, "d", [tmp_path / "bank.xlsx"], options=ImportOptions(split="val"))
+    (skip,) = report.sources[0].skipped
+    assert skip.line == 2 and "formula cell B2 (=1+1) has no saved value" in skip.reason
+    assert rows(tmp_path / "d/val/bank_val.csv")[1:] == [["0", "2+2=?", "4", "5", "A"]]

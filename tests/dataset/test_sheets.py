@@ -120,3 +120,55 @@ def test_unclosed_quote_swallows_the_rest_into_one_short_record(tmp_path: Path) 
     sheet = read_sheet(f)  # the importer then skips it as a short row, naming line 3
     assert sheet.records[-1].line == 3
     assert sheet.records[-1].cells == ("never closed,2\nnext,3\n",)
+
+
+GBK_SYMBOLS = "关于…下列说法正确的是：①富强②民主③文明④和谐；30°、2×3÷6、x≥√2±π、α/β、“引号”——省略"
+
+
+def test_gbk_text_full_of_symbols_is_read_as_gbk(tmp_path: Path) -> None:
+    f = tmp_path / "circ.csv"
+    rows = ["id,question,A,B,C,D,answer", *(f"{i},{GBK_SYMBOLS},①②,①③,②④,③④,B" for i in range(10))]
+    f.write_bytes(("\n".join(rows) + "\n").encode("gbk"))
+    sheet = read_sheet(f)
+    assert sheet.encoding == "gb18030"
+    assert sheet.records[1].cells[1] == GBK_SYMBOLS
+
+
+def test_private_use_characters_are_not_chinese() -> None:
+    from toolkit.dataset.gbk import looks_chinese
+
+    assert looks_chinese(GBK_SYMBOLS + "ДЖ ㄅㄆ ㈠ ㎡ ｗ ā ǎ")
+    assert not looks_chinese("题目\ue000")  # GBK's user-defined area: bytes of another encoding
+
+
+def test_a_gb_family_guess_is_trusted_and_never_contradicted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from toolkit.dataset import gbk, textio
+
+    data = "question,A\n题目\ue000,甲\n".encode("gb18030")  # decodes, but does not look Chinese on its own
+    monkeypatch.setattr(gbk, "guess_encoding_name", lambda data: "cp1252")
+    with pytest.raises(DataError, match="unknown text encoding"):
+        textio.decode_bytes(data)
+    monkeypatch.setattr(gbk, "guess_encoding_name", lambda data: "gb2312")
+    assert textio.decode_bytes(data).encoding == "gb18030"
+    with pytest.raises(DataError, match="looks like gb2312 but is not valid GBK/GB18030 at byte 2") as err:
+        textio.decode_bytes(b"q,\x80\n")
+    assert "not UTF-8 or GBK" not in str(err.value)
+
+
+def test_record_breaks_follow_csv_quoting() -> None:
+    from toolkit.dataset.textio import record_breaks
+
+    # a quote opens a quoted cell only at the start of a cell: 5" is literal text
+    assert record_breaks('a,b\n5" disk,"x\r\ny"\n\n').styles == {"\n"}
+    assert record_breaks('a,b\n5" disk,"x\r\ny"\n\n').blank_lines == 1
+    assert record_breaks('a\r"b\nc"\r\n').styles == {"\r", "\r\n"}
+    assert record_breaks("a,b").styles == frozenset()
+
+
+def test_format_csv_quotes_a_bare_carriage_return(tmp_path: Path) -> None:
+    from toolkit.dataset.textio import format_csv, parse_csv
+
+    rows = [["0", "a\rb", 'say "hi"'], ["1", "c\r\nd", "e,f"]]
+    text = format_csv(["id", "question", "A"], rows)
+    assert text.startswith('id,question,A\n0,"a\rb","say ""hi"""\n')
+    assert [list(r) for r in parse_csv(text).rows] == rows

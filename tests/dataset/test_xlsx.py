@@ -76,8 +76,10 @@ def test_read_xlsx_shows_cells_as_excel_does(tmp_path: Path) -> None:
     assert sheet.records[1].cells == ("0", "0 的阶乘", "0", "1", "2", "不存在", "B")
     assert sheet.records[2].cells == ("1", "空值写作", "NA", "None", "null", "", "A")
     assert sheet.records[3].cells == ("2", "比例", "50%", "0.25", "1", "2.50", "A")
-    # A formula never computed by Excel has no cached value: it reads as an empty cell.
+    # A formula never computed by Excel has no cached value: it reads as an empty cell, marked as such.
     assert sheet.records[4].cells == ("3", "日期", "2024-03-01", "TRUE", "  带空格 ", "", "D")
+    assert sheet.records[4].uncomputed == ((5, "F6 (=1+1)"),)
+    assert all(r.uncomputed == () for r in sheet.records[:4])
     assert sheet.notes == ("read worksheet '题库'; not read: notes (choose one with --sheet)",)
 
 

@@ -14,6 +14,7 @@ from toolkit.errors import UsageError
 from toolkit.validate import Finding, Severity, ValidateOptions, ValidationReport, validate_path, validate_split_file
 from toolkit.validate.findings import make_finding
 from toolkit.validate.report import report_json
+from toolkit.validate.schemas import schema_path
 
 CATALOGUE = Path(__file__).parent / "catalogue"
 H = "id,question,A,B,C,D,answer\n"
@@ -136,3 +137,72 @@ def test_blank_test_answers_with_whitespace_or_nan_are_warnings(tmp_path: Path) 
                     encoding="utf-8")
     found = [(f.code, f.line) for f in validate_path(path).findings]
     assert found == [("W312", 1), ("W208", 3), ("W211", 4), ("E207", 5)]
+
+
+def _three_options_in_val(root: Path) -> Path:
+    """pass_dataset (no dataset.json) whose val file has lost its D column."""
+    shutil.copytree(CATALOGUE / "datasets" / "pass_dataset", root)
+    val = root / "val" / "law_val.csv"
+    val.write_text("id,question,A,B,C,answer\n10,问题,甲,乙,丙,C\n11,问题二,甲,乙,丙,A\n12,问题三,甲,乙,丙,B\n",
+                   encoding="utf-8")
+    return val
+
+
+def test_a_folder_without_dataset_json_has_one_set_of_letters(tmp_path: Path) -> None:
+    val = _three_options_in_val(tmp_path / "bank")
+    for report in (validate_path(tmp_path / "bank"), validate_path(tmp_path / "bank" / "law"), validate_path(val)):
+        missing = [(f.code, f.file, f.line, f.column) for f in report.findings if f.severity is Severity.ERROR]
+        assert missing == [("E107", str(val), 1, "D")], report.path
+    # a dataset whose files all have three options is a three-option dataset
+    dev = "id,question,A,B,C,answer,explanation\n" + "".join(f"{i},第{i}题,甲,乙,丙,{'ABC'[i % 3]},\n" for i in range(5))
+    (tmp_path / "bank" / "dev" / "law_dev.csv").write_text(dev, encoding="utf-8")
+    (tmp_path / "bank" / "test" / "law_test.csv").write_text("id,question,A,B,C,answer\n0,测试,甲,乙,丙,\n",
+                                                              encoding="utf-8")
+    assert [f.code for f in validate_path(tmp_path / "bank").findings] == ["I311"]
+
+
+def test_split_restricts_a_folder_to_that_split(tmp_path: Path) -> None:
+    root = tmp_path / "bank"
+    shutil.copytree(CATALOGUE / "datasets" / "e112_missing_split_file", root)  # law has no test file
+    assert [f.code for f in validate_path(root).findings] == ["E112"]
+    only_val = validate_path(root, ValidateOptions(split="val"))
+    assert only_val.findings == () and only_val.files == (str(root / "val" / "law_val.csv"),)
+    assert [f.code for f in validate_path(root, ValidateOptions(split="test")).findings] == ["E112"]
+    assert validate_path(root, ValidateOptions(split="dev", subject="law")).files == (str(root / "dev" / "law_dev.csv"),)
+
+
+def test_a_schema_per_split_replaces_only_that_split(tmp_path: Path) -> None:
+    root = tmp_path / "bank"
+    shutil.copytree(CATALOGUE / "datasets" / "pass_dataset", root)
+    house = CATALOGUE / "e290_schema.yaml"  # questions must end with ____
+    everywhere = validate_path(root, ValidateOptions(schema=house))  # dev's explanation, test's blank answers fail
+    assert {(f.code, Path(f.file).parent.name) for f in everywhere.findings if f.severity is Severity.ERROR} == {
+        ("E108", "dev"), ("E205", "test"), ("E290", "test")}
+    only_val = validate_path(root, ValidateOptions(split_schemas={"val": house}))
+    assert [f.code for f in only_val.findings] == ["I311"]  # val's questions end with ____: all pass
+    dev_own = validate_path(root, ValidateOptions(schema=house, split_schemas={"dev": schema_path("dev")}))
+    assert {Path(f.file).parent.name for f in dev_own.findings if f.severity is Severity.ERROR} == {"test"}
+
+
+def test_progress_counts_every_file_checked(tmp_path: Path) -> None:
+    root = tmp_path / "bank"
+    shutil.copytree(CATALOGUE / "datasets" / "e111_bad_file_name", root)  # 3 split files and 2 misnamed ones
+    calls: list[tuple[int, int]] = []
+    report = validate_path(root, progress=lambda done, total, file: calls.append((done, total)))
+    assert calls == [(0, 5)] and len(report.files) == 5
+    assert {f.file for f in report.findings} <= set(report.files)
+
+
+def test_a_mapping_schema_of_ones_own(tmp_path: Path) -> None:
+    own = tmp_path / "mapping.yaml"
+    own.write_text(schema_path("subject_mapping").read_text(encoding="utf-8").replace(
+        "      options: {check_name: str_contains, error: E303}\n  category:",
+        "      options: {check_name: str_contains, error: E303}\n"
+        "    - value: '^.{3,}\\Z'\n      options: {check_name: str_matches, error: three characters or more}\n"
+        "  category:"), encoding="utf-8")
+    bank = CATALOGUE / "datasets" / "pass_dataset"  # 法学 has two characters
+    assert [f.code for f in validate_path(bank).findings] == ["I311"]
+    found = validate_path(bank, ValidateOptions(split_schemas={"subject_mapping": own})).findings
+    assert [(f.code, f.column, f.line) for f in found] == [("E290", "law", 2), ("I311", None, 1)]
+    assert ValidateOptions(schema=own).schema_for("subject_mapping") is None  # FILE alone is for the split files
+    assert ValidateOptions(schema=own).schema_for("test") == own

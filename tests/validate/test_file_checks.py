@@ -39,3 +39,17 @@ def test_a_gbk_file_in_a_dataset_is_still_checked_row_by_row(tmp_path: Path) -> 
     val.write_bytes("id,question,A,B,C,D,answer\n10,问题,甲,乙,丙,丁, B\n".encode("gbk"))
     found = [(f.code, f.line) for f in validate_path(root).findings if f.file == str(val)]
     assert found == [("E102", None), ("E207", 2)]
+
+
+def test_a_short_row_names_the_placeholder_a_prompt_would_keep(tmp_path: Path) -> None:
+    path = tmp_path / "r_dev.csv"
+    path.write_text("id,question,A,B,C,D,answer,explanation\n0,问题,甲,乙,丙\n1,问题,甲,乙,丙,丁,A\n", encoding="utf-8")
+    messages = [f.message for f in validate_path(path).findings if f.code == "E101"]
+    assert messages == ["5 cells but the header has 8: a prompt would keep a literal {D}",
+                        "7 cells but the header has 8: it has no 'explanation'"]
+
+
+def test_line_endings_are_those_between_records() -> None:
+    assert newline_styles(decode_bytes(b'id,q\n0,"a\r\nb"\n')) == {"\n"}  # the CRLF is the cell's text
+    assert newline_styles(decode_bytes(b'id,q\r\n0,"a\rb"\r\n')) == {"\r\n"}
+    assert row_terminators('a,b\n5" disk,"x\r\ny"\n') == {"\n"}  # 5" opens no quoted cell: "x\r\ny" is one

@@ -57,11 +57,25 @@ def test_bom_and_crlf_are_removed(tmp_path: Path) -> None:
     assert validate_path(bom).findings == () and validate_path(crlf).findings == ()
 
 
-def test_mixed_line_endings_inside_cells_are_normalised(tmp_path: Path) -> None:
+def test_line_breaks_inside_cells_are_content_not_line_endings(tmp_path: Path) -> None:
+    # An LF file whose quoted cell holds a CRLF: validation finds nothing, so --fix changes nothing
     path = tmp_path / "x_val.csv"
-    path.write_bytes((H + '0,"a\r\nb",1,2,3,4,A\n').encode())
-    assert [c.before for c in fix_path(path)] == ["mixed line endings"]
-    assert path.read_bytes() == (H + '0,"a\nb",1,2,3,4,A\n').encode()
+    original = (H + '0,"a\r\nb",1,2,3,4,A\n').encode()
+    path.write_bytes(original)
+    assert validate_path(path).findings == ()
+    assert fix_path(path) == [] and path.read_bytes() == original and _backups(path) == []
+
+
+@pytest.mark.parametrize(("terminator", "before"), [("\r\n", "CRLF"), ("\r", "CR")])
+def test_only_record_terminators_are_normalised(tmp_path: Path, terminator: str, before: str) -> None:
+    path = tmp_path / "x_val.csv"
+    rows = [H.rstrip("\n"), '0,"a\rb",1,2,3,4,A', '1,"c\r\nd",1,2,3,4,B', '2,"e\nf",1,2,3,4,C']
+    path.write_bytes((terminator.join(rows) + terminator).encode())
+    cells = [row[1] for row in read_csv(path)[0].rows]
+    assert [f.code for f in validate_path(path).findings] == (["I104"] if before == "CRLF" else ["W105"])
+    assert [c.before for c in fix_path(path)] == [f"{before} line endings"]
+    assert [row[1] for row in read_csv(path)[0].rows] == cells == ["a\rb", "c\r\nd", "e\nf"]  # cells untouched
+    assert validate_path(path).findings == () and fix_path(path) == []  # detection and fix agree; idempotent
 
 
 def test_whitespace_lines_point_into_multiline_records(tmp_path: Path) -> None:

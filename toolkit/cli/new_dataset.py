@@ -138,7 +138,8 @@ def new_dataset(
     fmt: Annotated[SourceFormat, typer.Option("--format", help="Source layout; auto recognises it.")] = SourceFormat.AUTO,
     column: Annotated[list[str] | None, typer.Option(
         metavar="ROLE=HEADER",
-        help="Map a role to a header; roles: id, question, A…J, choices (packed options), answer, explanation.")] = None,
+        help="Map a role to a header; roles: id, question, A…J, choices (options packed as (A) … (B) … or a JSON "
+             "list), answer, explanation.")] = None,
     sheet: Annotated[str | None, typer.Option(metavar="NAME", help="XLSX worksheet to read. Default: the first.")] = None,
     split: Annotated[Split | None, typer.Option(
         help="Put every imported row in this split, whatever the file names say.")] = None,
@@ -146,7 +147,8 @@ def new_dataset(
         metavar="K", min=0, help="Rows of a file without a split that go to dev; the rest go to val. Default: 5.")] = None,
     dev_sample: Annotated[DevSample, typer.Option(
         help="Which rows go to dev: the first K, or a random sample seeded by --seed.")] = DevSample.first,
-    seed: Annotated[int, typer.Option(metavar="N", help="Seed for --dev-sample random.")] = 0,
+    seed: Annotated[int | None, typer.Option(
+        metavar="N", show_default=False, help="Seed for --dev-sample random (only with it). Default: 0.")] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail (writing nothing) instead of skipping rows that cannot be imported.")] = False,
     purpose: Annotated[str | None, typer.Option(metavar="TEXT", help="DATASHEET.md: what the bank measures.")] = None,
@@ -181,7 +183,7 @@ def new_dataset(
         result = report.result
     else:
         given = {"--format": fmt is not SourceFormat.AUTO, "--column": column, "--sheet": sheet, "--split": split,
-                 "--dev-size": dev_size is not None, "--dev-sample": dev_sample is not DevSample.first, "--strict": strict}
+                 "--dev-size": dev_size is not None, "--dev-sample": dev_sample is not DevSample.first, "--seed": seed is not None, "--strict": strict}
         if used := [flag for flag, value in given.items() if value]:
             raise UsageError(f"{', '.join(used)} only apply when importing", hint="add --from FILE, or leave them out")
         result = scaffold_dataset(root, name, requests, settings, force=force)

@@ -20,7 +20,7 @@ from toolkit.errors import UsageError
 
 
 class SplitName(str, Enum):
-    """The split of a single CSV file."""
+    """The split of a single CSV file, or the one split of a folder to check."""
 
     dev = "dev"
     val = "val"
@@ -35,6 +35,10 @@ Examples:
   toolkit validate data/my_bank --subject law --shots 5 --strict
 
   toolkit validate questions.csv --split val --json
+
+  toolkit validate data/my_bank --split val       (only the val files)
+
+  toolkit validate data/my_bank --schema val=my_val.yaml --schema test=my_test.yaml
 
   toolkit validate data/my_bank --fix            (backups beside each changed file)
 
@@ -52,11 +56,14 @@ def validate(
     subject: Annotated[str | None, typer.Option(
         metavar="KEY", help="Check only this subject of the dataset folder.")] = None,
     split: Annotated[SplitName | None, typer.Option(
-        help="Split of a single CSV file whose name does not say it (default val).")] = None,
+        help="Split of a single CSV file whose name does not say it (default val); "
+             "for a folder, check only that split's files.")] = None,
     shots: Annotated[int, typer.Option(
         metavar="K", min=0, help="Few-shot examples the prompts take: dev needs this many rows.")] = 5,
-    schema: Annotated[Path | None, typer.Option(
-        metavar="FILE", help="A pandera YAML schema to use instead of the stock one for every split file.")] = None,
+    schema: Annotated[list[str] | None, typer.Option(
+        metavar="[SPLIT=]FILE",
+        help="A pandera YAML schema instead of the stock one: FILE for every split file, SPLIT=FILE "
+             "(dev, val, test or subject_mapping) for that one only; repeatable.")] = None,
     near_duplicates: Annotated[
         bool, typer.Option(help="Also report questions equal up to whitespace and punctuation.")
     ] = True,
@@ -70,13 +77,16 @@ def validate(
     from toolkit.validate import ValidateOptions, validate_path
     from toolkit.validate.fix import fix_and_validate
     from toolkit.validate.report import render_changes, render_report, report_json
+    from toolkit.validate.schemas import parse_schema_options
 
     if output is not None and not fix:
         raise UsageError("--output goes with --fix", hint="add --fix, or drop --output")
+    every_split, per_split = parse_schema_options(schema or [])
     options = ValidateOptions(
         shots=shots,
         near_duplicates=near_duplicates,
-        schema=schema,
+        schema=every_split,
+        split_schemas=per_split,
         subject=subject,
         split=split.value if split is not None else None,
     )

@@ -13,12 +13,14 @@ Layouts we recognise (``--format auto``, the default, tries them in this order):
     No header row: ``question, A, B, …, answer`` with a letter in the last cell.
 ``columns``
     Any other header, mapped with ``--column ROLE=HEADER`` (roles: ``id``,
-    ``question``, ``A``…``J``, ``choices`` for packed options, ``answer``,
+    ``question``, ``A``…``J``, ``choices`` for packed options (``(A) … (B) …`` or a
+    JSON list such as ``["x", "y"]``), ``answer``,
     ``explanation``); roles not mapped fall back to the column of the same name.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -97,13 +99,28 @@ def parse_column_options(values: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _json_choices(text: str) -> tuple[str, ...]:
+    """The options of a JSON list of texts (numbers keep their written form, null is empty); () otherwise."""
+    try:
+        value = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
+    except ValueError:
+        return ()
+    if not isinstance(value, list) or not all(v is None or isinstance(v, str) for v in value):
+        return ()
+    return tuple("" if v is None else v for v in value)
+
+
 def split_packed_choices(text: str) -> tuple[str, ...]:
-    """Options packed in one field, OpenBookQA style; () when the text does not start with ``(A)``.
+    """Options packed in one field: a JSON list, or OpenBookQA's ``(A) … (B) …``; () when it is neither.
 
     Example:
         >>> split_packed_choices("(A) Deep sea animals (B) fish (C) Long Sea Fish")
         ('Deep sea animals', 'fish', 'Long Sea Fish')
+        >>> split_packed_choices('["NA", "0", 1.50]')
+        ('NA', '0', '1.50')
     """
+    if text.lstrip().startswith("["):
+        return _json_choices(text)
     first = re.match(r"\s*\(A\) ?", text)
     if first is None:
         return ()

@@ -10,11 +10,18 @@ dropped without a reason in the returned :class:`ImportReport`.
 ``dev`` and the rest to ``val``. With ``dev_sample="random"`` the K dev rows are
 ``random.Random(seed).sample(range(n), K)`` instead (``seed`` defaults to 0, so the
 same file and seed always give the same split); both splits keep the source order.
+
+Source ids are kept when they are unique whole numbers in each written file (C-Eval,
+CMMLU); otherwise — no id column (MMLU), ids like OpenBookQA's ``8-376``, repeated or
+missing ids — the rows of each written file are numbered 0, 1, … and the report says so.
+An import that would write no row at all is an error naming the file and the reasons.
 """
 
 from __future__ import annotations
 
 import random
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +37,8 @@ from toolkit.errors import DataError, UsageError
 
 DEFAULT_DEV_SIZE = 5
 DEV_SAMPLES = ("first", "random")
+_WHOLE_NUMBER = re.compile(r"\s*[0-9]+\s*")
+"""What the validator accepts as an id (surrounding whitespace is only a warning there)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,8 @@ class ImportOptions:
     dev_size: int | None = None
     """Rows sent to dev from a file without a split (None: 5)."""
     dev_sample: str = "first"
-    seed: int = 0
+    seed: int | None = None
+    """Seed of ``dev_sample="random"`` (None: 0); only allowed with it."""
     strict: bool = False
     """Fail (nothing written) instead of skipping rows."""
 
@@ -78,7 +88,8 @@ def _subject_keys(files: Sequence[SourceFile], subjects: Sequence[SubjectRequest
 def _read(files: list[SourceFile], keys: list[str], opts: ImportOptions, target: int | None) -> tuple[list[_Read], int]:
     reads: list[_Read] = []
     for f, key in zip(files, keys, strict=True):
-        table = read_questions(f.path, fmt=opts.format, columns=opts.columns, options=target, sheet_name=opts.sheet)
+        table = read_questions(f.path, fmt=opts.format, columns=opts.columns, options=target, sheet_name=opts.sheet,
+                               blank_answers=(opts.split or f.split) == "test")
         letters = table.layout.letters
         target = target or len(letters)
         if len(letters) != target:
@@ -108,9 +119,39 @@ def _check_targets(reads: list[_Read], opts: ImportOptions) -> None:
                             hint="map it with --column answer=<header>, or import it with --split test")
 
 
-def _row(q: SourceQuestion, number: int, split: str) -> tuple[str, ...]:
-    row = (q.id if q.id is not None else str(number), q.question, *q.options, q.answer)
-    return row + (q.explanation,) if split == "dev" else row
+def _bad_id(part: Sequence[SourceQuestion]) -> str | None:
+    """The first id of a written file that is missing (``""``), not a whole number, or repeated; None if all fit."""
+    seen: set[int] = set()
+    for q in part:
+        if q.id is None or not _WHOLE_NUMBER.fullmatch(q.id):
+            return q.id or ""
+        if int(q.id) in seen:
+            return q.id
+        seen.add(int(q.id))
+    return None
+
+
+def _rows(part: Sequence[SourceQuestion], split: str, keep_ids: bool) -> list[tuple[str, ...]]:
+    rows = [(q.id if keep_ids and q.id is not None else str(i), q.question, *q.options, q.answer)
+            for i, q in enumerate(part)]
+    return [row + (q.explanation,) for row, q in zip(rows, part)] if split == "dev" else rows
+
+
+def _number_rows(parts: Mapping[str, Sequence[SourceQuestion]]) -> tuple[dict[str, list[tuple[str, ...]]], str | None]:
+    """The rows of each written file, with the source ids when they fit, and a note when some were replaced."""
+    written: dict[str, list[tuple[str, ...]]] = {}
+    replaced, example = 0, None
+    for split, part in parts.items():
+        bad = _bad_id(part)
+        written[split] = _rows(part, split, keep_ids=bad is None)
+        if bad is not None:
+            replaced += sum(1 for q in part if q.id is not None)
+            example = example or bad
+    if not replaced:
+        return written, None  # no source ids at all: numbering them is the layout, not news
+    shown = f"e.g. {example!r}" if example else "some rows have none"
+    return written, (f"{replaced} source id(s) replaced by row numbers 0, 1, … in each file: the ids are not "
+                     f"unique whole numbers ({shown})")
 
 
 def _assign(r: _Read, opts: ImportOptions) -> tuple[dict[str, list[tuple[str, ...]]], list[str]]:
@@ -124,7 +165,7 @@ def _assign(r: _Read, opts: ImportOptions) -> tuple[dict[str, list[tuple[str, ..
         k = DEFAULT_DEV_SIZE if opts.dev_size is None else opts.dev_size
         picked = set(range(min(k, len(qs))))
         if opts.dev_sample == "random":
-            picked = set(random.Random(opts.seed).sample(range(len(qs)), min(k, len(qs))))
+            picked = set(random.Random(opts.seed or 0).sample(range(len(qs)), min(k, len(qs))))
         parts = {"dev": [q for i, q in enumerate(qs) if i in picked],
                  "val": [q for i, q in enumerate(qs) if i not in picked]}
         if len(qs) <= k:
@@ -132,7 +173,8 @@ def _assign(r: _Read, opts: ImportOptions) -> tuple[dict[str, list[tuple[str, ..
     lost = sum(1 for s, part in parts.items() if s != "dev" for q in part if q.explanation)
     if lost:
         notes.append(f"{lost} explanation(s) not written: only dev files have an explanation column")
-    return {s: [_row(q, i, s) for i, q in enumerate(part)] for s, part in parts.items()}, notes
+    rows, renumbered = _number_rows(parts)
+    return rows, notes + ([renumbered] if renumbered else [])
 
 
 def _guess_language(reads: Sequence[_Read]) -> str | None:
@@ -185,6 +227,23 @@ def _collect(
     return contents, reports, notes
 
 
+def _nothing_imported(reads: Sequence[_Read]) -> DataError:
+    """The error for an import that would write no row: the file and why its rows were skipped."""
+    with_skips = [r for r in reads if r.table.skipped]
+    if not with_skips:
+        others = f" (nor have the other {len(reads) - 1} files)" if len(reads) > 1 else ""
+        return DataError(f"has no data rows{others}: nothing to import", file=reads[0].source.path,
+                         hint="check that this is the right file (a header alone imports nothing)")
+    first = with_skips[0]
+    reasons = Counter(k.reason for r in with_skips for k in r.table.skipped)
+    listed = "; ".join(f"{n} × {reason}" for reason, n in reasons.most_common(3))
+    more = f"; and {len(reasons) - 3} other reason(s)" if len(reasons) > 3 else ""
+    skipped = sum(reasons.values())
+    return DataError(f"no row can be imported: all {skipped} row(s) were skipped ({listed}{more})",
+                     file=first.source.path, line=first.table.skipped[0].line,
+                     hint="fix the rows, or map the columns with --column ROLE=HEADER (see --help)")
+
+
 def import_sheets(
     root: str | Path, name: str, sources: Sequence[str | Path], *, subjects: Sequence[SubjectRequest] = (),
     options: ImportOptions = ImportOptions(), settings: DatasetSettings = DatasetSettings(), force: bool = False,
@@ -205,6 +264,9 @@ def import_sheets(
         raise UsageError(f"unknown dev sample {options.dev_sample!r}", hint=f"use one of {', '.join(DEV_SAMPLES)}")
     if options.dev_size is not None and options.dev_size < 0:
         raise UsageError(f"--dev-size must be 0 or more, not {options.dev_size}")
+    if options.seed is not None and options.dev_sample != "random":
+        raise UsageError("--seed only applies to --dev-sample random",
+                         hint="add --dev-sample random to take a seeded random dev sample, or leave out --seed")
     files = expand_sources(sources)
     keys = _subject_keys(files, subjects, len(sources))
     reads, n_options = _read(files, keys, options, settings.options or existing_options(Path(root) / name))
@@ -214,6 +276,8 @@ def import_sheets(
         path, first = skipped[0]
         raise DataError(f"{len(skipped)} row(s) cannot be imported; the first: {first.reason}", file=path,
                         line=first.line, hint="fix those rows, or leave out --strict to skip them (they are reported)")
+    if not any(r.table.questions for r in reads):
+        raise _nothing_imported(reads)
     contents, reports, notes = _collect(reads, subjects, options)
     language = settings.language
     if language is None and read_meta(Path(root) / name) is None and (language := _guess_language(reads)):

@@ -4,7 +4,12 @@
 its layout (:func:`~toolkit.dataset.formats.detect_layout`) and turns each row into a
 :class:`SourceQuestion`. A row that cannot be a question — empty, too short or too long
 (an unquoted comma or line break), a JSONL object without a needed key, packed choices
-with the wrong number of options — becomes a :class:`SkippedRow` with its line and reason.
+with the wrong number of options, an XLSX formula without a saved value — becomes a
+:class:`SkippedRow` with its line and reason.
+
+A JSONL object may leave out the optional keys: without ``explanation`` the explanation
+is empty, without ``id`` the row has no source id (the importer numbers it), and without
+``answer`` the answer is blank where the target split allows it (test).
 """
 
 from __future__ import annotations
@@ -41,9 +46,26 @@ def _cell(cells: tuple[str, ...], index: int | None) -> str:
     return cells[index] if index is not None else ""
 
 
-def extract_questions(sheet: Sheet, layout: Layout) -> tuple[list[SourceQuestion], list[SkippedRow]]:
-    """Every data row as a :class:`SourceQuestion`, or a :class:`SkippedRow` saying why not."""
+def _needed(layout: Layout, blank_answers: bool) -> set[int]:
+    """The columns a row cannot do without: the question, the options, and the answer unless it may be blank."""
+    needed = {layout.question, *layout.options}
+    if layout.choices is not None:
+        needed.add(layout.choices)
+    if layout.answer is not None and not blank_answers:
+        needed.add(layout.answer)
+    return needed
+
+
+def extract_questions(
+    sheet: Sheet, layout: Layout, *, blank_answers: bool = False,
+) -> tuple[list[SourceQuestion], list[SkippedRow]]:
+    """Every data row as a :class:`SourceQuestion`, or a :class:`SkippedRow` saying why not.
+
+    ``blank_answers``: the rows go to a split whose answers may be blank (test), so a
+    JSONL object without the answer key is a question with a blank answer.
+    """
     rows = sheet.records[1:] if layout.header is not None else sheet.records
+    needed = _needed(layout, blank_answers)
     kept: list[SourceQuestion] = []
     skipped: list[SkippedRow] = []
     for record in rows:
@@ -55,8 +77,11 @@ def extract_questions(sheet: Sheet, layout: Layout) -> tuple[list[SourceQuestion
             reason = f"{len(cells)} cells, expected {layout.width} (a missing cell or an unquoted line break?)"
         elif any(cells[layout.width :]):
             reason = f"{len(cells)} cells, expected {layout.width} (an unquoted comma inside a cell?)"
-        elif absent := [sheet.records[0].cells[i] for i in record.missing if i in layout.used]:
+        elif absent := [sheet.records[0].cells[i] for i in record.missing if i in needed]:
             reason = f"no value for {', '.join(map(repr, absent))}"
+        elif formulas := [label for i, label in record.uncomputed if i in layout.used]:
+            reason = (f"formula cell {', '.join(formulas)} has no saved value "
+                      "(open the workbook in Excel or LibreOffice and save it, so that it stores the results)")
         if reason is None and layout.choices is not None:
             options = split_packed_choices(cells[layout.choices])
             if len(options) != len(layout.letters):
@@ -67,8 +92,9 @@ def extract_questions(sheet: Sheet, layout: Layout) -> tuple[list[SourceQuestion
         if reason is not None:
             skipped.append(SkippedRow(record.line, reason))
             continue
+        source_id = cells[layout.id] if layout.id is not None and layout.id not in record.missing else None
         kept.append(SourceQuestion(
-            line=record.line, id=cells[layout.id] if layout.id is not None else None,
+            line=record.line, id=source_id,
             question=cells[layout.question], options=options,
             answer=_cell(cells, layout.answer), explanation=_cell(cells, layout.explanation),
         ))
@@ -87,9 +113,9 @@ class SourceTable:
 
 def read_questions(
     path: str | Path, *, fmt: SourceFormat = SourceFormat.AUTO, columns: Mapping[str, str] | None = None,
-    options: int | None = None, sheet_name: str | None = None,
+    options: int | None = None, sheet_name: str | None = None, blank_answers: bool = False,
 ) -> SourceTable:
-    """Read one CSV/TSV/XLSX/JSONL file as questions, cell for cell.
+    """Read one CSV/TSV/XLSX/JSONL file as questions, cell for cell (``blank_answers``: see :func:`extract_questions`).
 
     Example:
         >>> table = read_questions("bank.xlsx", columns={"question": "题目", "answer": "答案"})  # doctest: +SKIP
@@ -98,5 +124,5 @@ def read_questions(
     """
     sheet = read_sheet(path, sheet_name=sheet_name)
     layout = detect_layout(sheet, fmt=fmt, columns=columns, options=options)
-    questions, skipped = extract_questions(sheet, layout)
+    questions, skipped = extract_questions(sheet, layout, blank_answers=blank_answers)
     return SourceTable(sheet, layout, tuple(questions), tuple(skipped))

@@ -31,6 +31,8 @@ class SheetRow:
     cells: tuple[str, ...]
     missing: tuple[int, ...] = ()
     """Indices of cells the source did not have at all (a JSONL object without that key)."""
+    uncomputed: tuple[tuple[int, str], ...] = ()
+    """``(index, "F6 (=1+1)")`` for XLSX formula cells without a saved value (read as empty)."""
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.dataset import gbk
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_open
 
@@ -47,30 +49,6 @@ def _detect_newline(text: str) -> str | None:
     return kinds[0] if len(kinds) == 1 else "mixed"
 
 
-def _looks_chinese(text: str) -> bool:
-    """Most non-ASCII characters are CJK ideographs or CJK/full-width punctuation."""
-    non_ascii = [c for c in text if ord(c) > 127]
-    if not non_ascii:
-        return True
-    cjk = sum(
-        1
-        for c in non_ascii
-        if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or "\u2000" <= c <= "\u206f"
-    )
-    return cjk / len(non_ascii) >= 0.8
-
-
-def guess_encoding_name(data: bytes) -> str:
-    """A best guess at an unsupported encoding's name, for error messages."""
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data[:65536]).best()
-        return best.encoding if best is not None else "unknown"
-    except Exception:  # noqa: BLE001 - a guess for a message must never fail
-        return "unknown"
-
-
 def decode_bytes(data: bytes, source: str | Path = "<bytes>") -> DecodedText:
     """Decode UTF-8 (with or without BOM) or GBK/GB18030; anything else is a DataError.
 
@@ -94,11 +72,16 @@ def decode_bytes(data: bytes, source: str | Path = "<bytes>") -> DecodedText:
         pass
     try:
         text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and _looks_chinese(text):
+    except UnicodeDecodeError as err:
+        text, bad = None, err.start
+    if text is not None and gbk.looks_chinese(text):
         return DecodedText(text, "gb18030", _detect_newline(text))
-    guess = guess_encoding_name(data)
+    guess = gbk.guess_encoding_name(data)
+    if gbk.is_gb_family(guess):
+        if text is not None:  # charset_normalizer also reads it as GB: trust the two together
+            return DecodedText(text, "gb18030", _detect_newline(text))
+        raise DataError(f"looks like {guess} but is not valid GBK/GB18030 at byte {bad}", file=source,
+                        hint="re-save the file as UTF-8 (in Excel: 'CSV UTF-8')")
     raise DataError(
         f"unknown text encoding (not UTF-8 or GBK/GB18030; it looks like {guess})",
         file=source,
@@ -167,12 +150,66 @@ def read_csv(path: str | Path, *, delimiter: str = ",", has_header: bool = True)
     return parse_csv(decoded.text, delimiter=delimiter, has_header=has_header, source=path), decoded
 
 
+# A quoted cell (a quote opens one only at the start of a cell, as csv reads it), or a line break outside one.
+_RECORD_BREAK = re.compile(r'(?:^|(?<=[,\r\n]))"[^"]*(?:""[^"]*)*"?|(\r\n|\r|\n)')
+
+
+@dataclass(frozen=True)
+class RecordBreaks:
+    """The line breaks between a CSV text's records (never one inside a quoted cell)."""
+
+    styles: frozenset[str]
+    """The terminators used: ``"\\n"``, ``"\\r\\n"``, ``"\\r"``."""
+    blank_lines: int
+    """Lines with nothing on them (csv skips them; ``--fix`` removes them)."""
+
+
+def record_breaks(text: str) -> RecordBreaks:
+    """The line endings of the records of a comma-separated text, as Python's csv reader splits them.
+
+    A line break inside a quoted cell is part of the cell, not a line ending: Excel writes
+    CRLF between rows and LF inside cells, and that is one style, not a mix.
+
+    Example:
+        >>> b = record_breaks('a,b\\r\\n1,"x\\ny"\\r\\n\\r\\n2,"say ""hi""\\rthere"\\r\\n')
+        >>> sorted(b.styles), b.blank_lines
+        (['\\r\\n'], 1)
+    """
+    styles: set[str] = set()
+    blank, line_start = 0, 0
+    for m in _RECORD_BREAK.finditer(text):
+        if m.group(1) is None:
+            continue
+        styles.add(m.group(1))
+        blank += m.start() == line_start
+        line_start = m.end()
+    return RecordBreaks(frozenset(styles), blank)
+
+
+def _quote(cell: str) -> str:
+    if not any(c in cell for c in ',"\r\n'):
+        return cell
+    escaped = cell.replace('"', '""')
+    return f'"{escaped}"'
+
+
 def format_csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """CSV text with ``\\n`` line endings and minimal quoting (what OpenCompass's reader expects)."""
+    """CSV text with ``\\n`` line endings and minimal quoting (what OpenCompass's reader expects).
+
+    A cell is quoted when it holds a comma, a quote or a line break — a bare ``\\r`` too,
+    which Python's csv writer leaves unquoted (and every reader then takes for a new row).
+
+    Example:
+        >>> format_csv(["id", "question"], [["0", "a\\rb"], ["1", "x, y"]])
+        'id,question\\n0,"a\\rb"\\n1,"x, y"\\n'
+    """
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(list(header))
-    writer.writerows([list(r) for r in rows])
+    for row in (header, *rows):
+        if any("\r" in cell for cell in row):
+            buf.write(",".join(_quote(cell) for cell in row) + "\n")
+        else:
+            writer.writerow(list(row))
     return buf.getvalue()
 
 

@@ -5,7 +5,10 @@ datetimes). A question bank needs the text the author sees, so each value is
 formatted with its cell's number format: ``0`` stays ``"0"``, ``1`` stored as
 ``1.0`` shows ``"1"``, ``0.5`` formatted ``0%`` shows ``"50%"``, ``2.5`` formatted
 ``0.00`` shows ``"2.50"``, a date shows ``2024-03-01``, TRUE shows ``TRUE``.
-Formulas are read as their last computed value (what Excel shows).
+Formulas are read as their last computed value (what Excel shows); a formula that was
+never computed (a workbook written by a script, not saved by Excel) has none, and its
+cell is marked (:attr:`~toolkit.dataset.sheets.SheetRow.uncomputed`) so that the import
+skips its row with a reason instead of reading an empty cell.
 """
 
 from __future__ import annotations
@@ -117,6 +120,32 @@ def cell_text(value: object, number_format: str = "General") -> str:
     return str(value)
 
 
+def _has_formulas(path: Path) -> bool:
+    """True when some worksheet of the workbook stores a formula (a cheap look before a second pass)."""
+    with zipfile.ZipFile(path) as archive:
+        sheets = (archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        return any(b"<f>" in xml or b"<f " in xml for xml in sheets)
+
+
+def _uncomputed_formulas(path: Path, name: str, empty: set[tuple[int, int]]) -> dict[int, list[tuple[int, str]]]:
+    """Row → ``[(column index, "F6 (=1+1)")]`` for formula cells that read as empty (no saved value)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    found: dict[int, list[tuple[int, str]]] = {}
+    workbook = load_workbook(path, read_only=True, data_only=False)
+    try:
+        for number, row in enumerate(workbook[name].iter_rows(), start=1):
+            for index, cell in enumerate(row):
+                formula = cell.value
+                if (number, index) in empty and isinstance(formula, str) and formula.startswith("="):
+                    label = f"{get_column_letter(index + 1)}{number} ({formula})"
+                    found.setdefault(number, []).append((index, label))
+    finally:
+        workbook.close()
+    return found
+
+
 def read_xlsx(path: str | Path, *, sheet_name: str | None = None) -> Sheet:
     """Read one worksheet (default: the first) into text records; rows keep their spreadsheet numbers."""
     from openpyxl import load_workbook
@@ -134,15 +163,19 @@ def read_xlsx(path: str | Path, *, sheet_name: str | None = None) -> Sheet:
         name = sheet_name if sheet_name is not None else names[0]
         worksheet = workbook[name]
         grid: list[tuple[int, list[str]]] = []
+        empty: set[tuple[int, int]] = set()
         for number, row in enumerate(worksheet.iter_rows(), start=1):
             cells = [cell_text(c.value, getattr(c, "number_format", "General")) for c in row]
             if any(cells):
                 grid.append((number, cells))
+                empty.update((number, i) for i, c in enumerate(cells) if not c)
     finally:
         workbook.close()
+    uncomputed = _uncomputed_formulas(p, name, empty) if empty and _has_formulas(p) else {}
     # Pad or trim every row to the widest used column: Excel stores no trailing blanks.
     width = max((max(i for i, c in enumerate(cells) if c) + 1 for _, cells in grid), default=0)
-    records = tuple(SheetRow(n, tuple((cells + [""] * width)[:width])) for n, cells in grid)
+    records = tuple(SheetRow(n, tuple((cells + [""] * width)[:width]), uncomputed=tuple(uncomputed.get(n, ())))
+                    for n, cells in grid)
     others = [n for n in names if n != name]
     notes = (f"read worksheet {name!r}; not read: {', '.join(others)} (choose one with --sheet)",) if others else ()
     return Sheet(p, "xlsx", records, None, None, None, notes)

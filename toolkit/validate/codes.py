@@ -108,6 +108,9 @@ _CATALOGUE: tuple[CheckInfo, ...] = (
               "use STEM, Social Science, Humanities or Other, or declare it in dataset.json"),
     CheckInfo("E305", "bad-subject-key", "a subject key is not a Python identifier",
               "use letters, digits and _ only, not starting with a digit"),
+    # E314 is the mapping's too: the numbers E306–W313 were taken when it was added.
+    CheckInfo("E314", "duplicate-mapping-key", "a subject key appears twice in the mapping",
+              "keep one entry per subject: JSON readers (OpenCompass's too) silently keep only the last"),
     CheckInfo("E306", "dev-too-short", "dev has fewer rows than the few-shot prompt needs",
               "add dev examples or lower --shots (OpenCompass fails late with an index error)"),
     CheckInfo("E307", "answer-leak", "a val/test question is also one of the subject's dev examples",

@@ -13,12 +13,14 @@ from toolkit.validate.findings import Finding, ValidateOptions, make_finding
 from toolkit.validate.split_file import SplitFile
 
 
-def missing_split_findings(root: Path, present: Mapping[str, Mapping[str, Path]]) -> list[Finding]:
-    """E112 for every subject that lacks one of its dev/val/test files."""
+def missing_split_findings(
+    root: Path, present: Mapping[str, Mapping[str, Path]], splits: Sequence[str] = SPLITS,
+) -> list[Finding]:
+    """E112 for every subject that lacks one of its dev/val/test files (of ``splits``)."""
     out: list[Finding] = []
-    for subject, splits in present.items():
-        for split in SPLITS:
-            if split not in splits:
+    for subject, found in present.items():
+        for split in splits:
+            if split not in found:
                 expected = split_file(root, subject, split)
                 out.append(make_finding("E112", expected, f"subject {subject!r} has no {split} file",
                                         hint=f"create {expected.relative_to(root)}" + (

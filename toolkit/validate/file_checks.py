@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.dataset.layout import ALL_LETTERS, MIN_OPTIONS, is_subject_key, option_letters, parse_split_filename
-from toolkit.dataset.textio import CsvTable, DecodedText
+from toolkit.dataset.textio import CsvTable, DecodedText, record_breaks
 from toolkit.validate.findings import Finding, make_finding
 from toolkit.validate.schemas import SchemaFailure
 
-_QUOTED = re.compile(r'"[^"]*"')
-_NEWLINES = re.compile(r"\r\n|\n|\r")
 _NEWLINE_NAMES = {"\r\n": "CRLF (\\r\\n)", "\n": "LF (\\n)", "\r": "CR (\\r)"}
 
 
@@ -25,13 +22,12 @@ def row_terminators(text: str) -> set[str]:
         >>> sorted(row_terminators('a,b\\r\\n1,"x\\ny"\\r\\n'))
         ['\\r\\n']
     """
-    outside = _QUOTED.sub("", text)
-    return set(_NEWLINES.findall(outside))
+    return set(record_breaks(text).styles)
 
 
 def newline_styles(decoded: DecodedText) -> set[str]:
-    """The line endings between the file's records (``{"\\r\\n"}`` for an Excel CSV)."""
-    return {decoded.newline} if decoded.newline in _NEWLINE_NAMES else row_terminators(decoded.text)
+    """The line endings between the file's records (``{"\\r\\n"}`` for an Excel CSV); breaks in cells do not count."""
+    return row_terminators(decoded.text)
 
 
 def encoding_findings(decoded: DecodedText, file: str) -> list[Finding]:
@@ -52,6 +48,19 @@ def encoding_findings(decoded: DecodedText, file: str) -> list[Finding]:
     return out
 
 
+def _short_row_effect(missing: Sequence[str]) -> str:
+    """What a row without the cells of ``missing`` does to a prompt: the first placeholder left unfilled.
+
+    Example:
+        >>> _short_row_effect(["D", "answer"]), _short_row_effect(["explanation"])
+        ('a prompt would keep a literal {D}', "it has no 'explanation'")
+    """
+    placeholder = next((c for c in missing if c in ("question", "answer") or (len(c) == 1 and c in ALL_LETTERS)), None)
+    if placeholder is None:
+        return f"it has no {', '.join(map(repr, missing))}"
+    return f"a prompt would keep a literal {{{placeholder}}}"
+
+
 def ragged_findings(table: CsvTable, file: str) -> list[Finding]:
     """E101 for every row whose cell count differs from the header's."""
     width = len(table.header)
@@ -63,10 +72,24 @@ def ragged_findings(table: CsvTable, file: str) -> list[Finding]:
             message = f"{len(row)} cells but the header has {width}: an unquoted comma shifts the columns"
             hint = 'put the cell that contains a comma in double quotes ("a, b")'
         else:
-            message = f"{len(row)} cells but the header has {width}: a prompt would keep a literal {{{table.header[-1]}}}"
+            message = f"{len(row)} cells but the header has {width}: {_short_row_effect(table.header[len(row):])}"
             hint = "fill in the missing cells (an empty cell still needs its comma)"
         out.append(make_finding("E101", file, message, line=line, value=",".join(row), hint=hint))
     return out
+
+
+def letter_run(header: Sequence[str]) -> int:
+    """How many of the letters A, B, C… the header has, counting from A without a gap.
+
+    Example:
+        >>> letter_run(["id", "question", "A", "B", "D", "answer"])
+        2
+    """
+    names = set(header)
+    n = 0
+    while n < len(ALL_LETTERS) and ALL_LETTERS[n] in names:
+        n += 1
+    return n
 
 
 def letters_from_header(header: Sequence[str]) -> tuple[str, ...]:
@@ -76,10 +99,7 @@ def letters_from_header(header: Sequence[str]) -> tuple[str, ...]:
         >>> letters_from_header(["id", "question", "A", "B", "C", "answer"])
         ('A', 'B', 'C')
     """
-    names = set(header)
-    n = 0
-    while n < len(ALL_LETTERS) and ALL_LETTERS[n] in names:
-        n += 1
+    n = letter_run(header)
     return option_letters(n) if n >= MIN_OPTIONS else option_letters(4)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,18 +113,33 @@ class Change:
 class ValidateOptions:
     """How to validate.
 
-    ``split`` names the split of a single CSV file whose name does not say it;
-    ``subject`` restricts a dataset folder to one subject; ``schema`` replaces the
-    stock split schema by a user's pandera YAML file.
+    ``split`` names the split of a single CSV file whose name does not say it (for a
+    dataset folder it restricts the check to that split's files); ``subject`` restricts a
+    dataset folder to one subject; ``schema`` replaces the stock schema of every split by
+    a user's pandera YAML file, and ``split_schemas`` replaces only the schema of the
+    splits (or ``subject_mapping``) it names.
     """
 
     shots: int = 5
     near_duplicates: bool = True
     schema: Path | None = None
+    split_schemas: Mapping[str, Path] = field(default_factory=dict)
+    """``{"dev"|"val"|"test"|"subject_mapping": file}`` (``--schema SPLIT=FILE``); wins over ``schema``."""
     subject: str | None = None
     split: str | None = None
     balance_min_questions: int = 20
     balance_alpha: float = 0.01
+
+    def schema_for(self, kind: str) -> Path | None:
+        """The user's schema for ``kind`` (a split or ``subject_mapping``); None: the stock one.
+
+        Example:
+            >>> ValidateOptions(schema=Path("all.yaml"), split_schemas={"val": Path("v.yaml")}).schema_for("dev")
+            PosixPath('all.yaml')
+        """
+        if kind in self.split_schemas:
+            return self.split_schemas[kind]
+        return self.schema if kind != "subject_mapping" else None
 
 
 FORMAT_VERSION = 1

@@ -3,7 +3,9 @@
 Safe means no content is lost or guessed: strip whitespace around cells (header
 names included), normalise answers that are plainly a letter (`` D``, ``d``,
 ``Ｄ``, ``D.``), convert GBK and UTF-8-with-BOM to plain UTF-8, and write ``\\n``
-line endings. Rows are never dropped, merged or reordered — a ragged row is
+line endings between the records. A line break inside a quoted cell belongs to the
+cell and is kept as written (only the whitespace and answer repairs touch a cell).
+Rows are never dropped, merged or reordered — a ragged row is
 written back with its cells as they were (only stripped). Each changed file is
 written atomically after a backup copy (or, with ``output``, a fixed copy of the
 input is written there and the input is left alone). Running it twice changes
@@ -12,27 +14,30 @@ nothing the second time.
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 from toolkit.dataset.layout import MAPPING_FILE, META_FILE
-from toolkit.dataset.textio import decode_bytes, format_csv, parse_csv
+from toolkit.dataset.textio import decode_bytes, format_csv, parse_csv, record_breaks
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_write_text, make_backup
-from toolkit.validate.file_checks import letters_from_header, newline_styles
+from toolkit.validate.file_checks import letters_from_header
 from toolkit.validate.findings import Change, ValidateOptions, ValidationReport
 from toolkit.validate.row_checks import cell_line, normalise_answer
 from toolkit.validate.targets import Target, resolve_target
 from toolkit.validate.validator import validate_path
 
-_QUOTED = re.compile(r'"[^"]*"')
-_NEWLINE_NAMES = {"\r\n": "CRLF", "\r": "CR", "\n": "mixed"}  # "\n" rows with a "\r" inside a cell
+_NEWLINE_NAMES = {"\r\n": "CRLF", "\r": "CR"}
 
 
 def _file_changes(file: str, data: bytes, path: Path) -> tuple[str, list[Change]] | None:
-    """The decoded text with \\n line endings, and the file-level changes; None if undecodable."""
+    """The decoded text and the file-level changes its rewrite makes; None if undecodable.
+
+    The rewrite (:func:`~toolkit.dataset.textio.format_csv`) ends every record with ``\\n``
+    and keeps the cells' own line breaks, so only the breaks between records are looked at —
+    the same ones validation reports (W105/I104).
+    """
     try:
         decoded = decode_bytes(data, path)
     except DataError:
@@ -43,12 +48,12 @@ def _file_changes(file: str, data: bytes, path: Path) -> tuple[str, list[Change]
     elif decoded.has_bom:
         changes.append(Change(file, None, None, "UTF-8 with BOM", "UTF-8"))
     text = decoded.text
-    if "\r" in text:
-        styles = newline_styles(decoded)
-        before = _NEWLINE_NAMES.get(styles.pop(), "CR") if len(styles) == 1 else "mixed"
+    breaks = record_breaks(text)
+    if breaks.styles - {"\n"}:
+        styles = sorted(breaks.styles)
+        before = _NEWLINE_NAMES[styles[0]] if len(styles) == 1 else "mixed"
         changes.append(Change(file, None, None, f"{before} line endings", "\\n line endings"))
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blank = sum(1 for line in _QUOTED.sub('""', text).split("\n")[:-1] if line == "")
+    blank = breaks.blank_lines
     if blank:
         changes.append(Change(file, None, None, f"{blank} blank line{'s' * (blank > 1)}", "removed"))
     return text, changes
@@ -120,11 +125,11 @@ def _fix(path: str | Path, options: ValidateOptions, output: str | Path | None) 
     where, how = Path(path), options
     if output is not None:
         where, copied = _copy_target(target, Path(path), Path(output))
-        how = replace(options, split=copied.split, subject=copied.subject)
+        how = replace(options, split=copied.split if target.kind == "file" else options.split, subject=copied.subject)
         target = resolve_target(where, how)
     elif target.kind == "file":
         how = replace(options, split=target.files[0][1])
-    letters = target.meta.letters if target.meta is not None else None
+    letters = target.letters
     changes = [c for p, _, _ in target.files for c in fix_file(p, letters, backup=output is None)]
     return changes, where, how
 

@@ -3,14 +3,16 @@
 The entry *shape* (a list of exactly three strings) is checked here in Python —
 a ragged JSON list cannot become a table row — and every well-formed entry then
 goes through the pandera schema ``schemas/subject_mapping.yaml`` (key an
-identifier, names non-empty, category known or declared). Findings carry the
-editor line of the entry's key in the JSON file.
+identifier, names non-empty, category known or declared). A key written twice is
+reported too (E314): a JSON reader keeps only the last entry, without a word.
+Findings carry the editor line of the entry's key in the JSON file.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,33 @@ def _key_lines(text: str, keys: Iterable[str]) -> dict[str, int]:
     return lines
 
 
+def _key_pairs(pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return pairs
+
+
+def duplicate_key_findings(text: str, file: str, only: str | None = None) -> list[Finding]:
+    """E314 for every top-level key written again after its first entry (at the line of the repeat)."""
+    try:
+        pairs = json.loads(text, object_pairs_hook=_key_pairs)
+    except json.JSONDecodeError:
+        return []  # reported as E300 by the caller
+    if not isinstance(pairs, list):
+        return []
+    out: list[Finding] = []
+    counts = Counter(key for key, _ in pairs)
+    for key, n in counts.items():
+        if n < 2 or (only is not None and key != only):
+            continue
+        pattern = re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:"
+        lines = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(pattern, text)]
+        for line in lines[1:n]:
+            out.append(make_finding("E314", file, f"subject {key!r} is mapped {n} times (first on line {lines[0]}); "
+                                    "only the last entry counts", line=line, column=key))
+        if len(lines) < n:  # written with escapes the pattern cannot see: report the key once
+            out.append(make_finding("E314", file, f"subject {key!r} is mapped {n} times", column=key))
+    return out
+
+
 def _shape_problem(value: Any) -> str | None:
     if not isinstance(value, list):
         return f"is {type(value).__name__}, not a list"
@@ -48,9 +77,10 @@ def _shape_problem(value: Any) -> str | None:
 
 
 def read_mapping_findings(
-    path: Path, categories: Collection[str], subjects_with_files: Collection[str], only: str | None = None
+    path: Path, categories: Collection[str], subjects_with_files: Collection[str], only: str | None = None,
+    schema: Path | None = None,
 ) -> tuple[list[Finding], set[str]]:
-    """Check ``path`` (limited to subject ``only`` when given); also return the mapped keys."""
+    """Check ``path`` (limited to subject ``only`` when given; ``schema``: a user's); also return the mapped keys."""
     file = str(path)
     try:
         raw = read_mapping_raw(path)
@@ -58,8 +88,9 @@ def read_mapping_findings(
         return [make_finding("E300", file, err.message, line=err.location.line)], set()
     if only is not None:
         raw = {k: v for k, v in raw.items() if k == only}
-    lines = _key_lines(path.read_text(encoding="utf-8-sig"), raw)
-    out: list[Finding] = []
+    text = path.read_text(encoding="utf-8-sig")
+    lines = _key_lines(text, raw)
+    out: list[Finding] = duplicate_key_findings(text, file, only)
     rows: list[list[str]] = []
     for key, value in raw.items():
         problem = _shape_problem(value)
@@ -68,7 +99,7 @@ def read_mapping_findings(
                                     value=json.dumps(value, ensure_ascii=False)))
         else:
             rows.append([key, *value])
-    failures = run_schema(load_mapping_schema(tuple(categories)), make_frame(_COLUMNS, rows))
+    failures = run_schema(load_mapping_schema(tuple(categories), schema), make_frame(_COLUMNS, rows))
     for f in failures:
         if f.row is None:
             continue

@@ -62,7 +62,7 @@ def _cell_message(code: str, column: str, value: str) -> str | None:
 
 
 def _answer_finding(value: str, letters: Sequence[str], file: str, line: int, blank_ok: bool) -> Finding:
-    if blank_ok and not value.strip():
+    if blank_ok and value and not value.strip():
         return make_finding("W208", file, "the blank answer holds whitespace", line=line, column="answer", value=value)
     if blank_ok and value.strip() in NAN_LEFTOVERS:
         return make_finding("W211", file, f"the answer is {value.strip()!r}; leave a blank answer empty", line=line,

@@ -1,7 +1,8 @@
 """The pandera schemas in ``schemas/``: loading them, fitting them to a dataset, running them.
 
 The schemas are data (pandera's YAML serialisation), one per split kind plus one
-for the subject mapping; ``--schema FILE`` swaps in a user's own. Each check's
+for the subject mapping; ``--schema FILE`` swaps in a user's own for every split,
+``--schema SPLIT=FILE`` for one split or the mapping (:func:`parse_schema_options`). Each check's
 ``error`` is the finding code it reports. Validation is lazy: pandera collects
 every failure and :func:`run_schema` returns them all as :class:`SchemaFailure`.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +23,13 @@ import yaml
 from pandera.errors import SchemaDefinitionError, SchemaErrors
 from pandera.io.pandas_io import deserialize_schema
 
-from toolkit.dataset.layout import ALL_LETTERS, DEFAULT_CATEGORIES
+from toolkit.dataset.layout import ALL_LETTERS, DEFAULT_CATEGORIES, SPLITS
 from toolkit.errors import UsageError
 from toolkit.resources import schemas_dir
 
 MAPPING_SCHEMA = "subject_mapping"
+SCHEMA_KINDS = (*SPLITS, MAPPING_SCHEMA)
+"""What ``--schema KIND=FILE`` may name."""
 
 HEADER_CHECKS = ("column_in_dataframe", "column_in_schema", "column_ordered")
 """pandera's names for header failures (a missing, an unknown, a misplaced column)."""
@@ -49,6 +53,37 @@ class SchemaFailure:
 def schema_path(kind: str) -> Path:
     """The stock schema file for ``dev``, ``val``, ``test`` or ``subject_mapping``."""
     return schemas_dir() / f"{kind}.yaml"
+
+
+def parse_schema_options(values: Sequence[str]) -> tuple[Path | None, dict[str, Path]]:
+    """``--schema`` values as (the file for every split, ``{kind: file}``); UsageError for a bad value.
+
+    ``FILE`` replaces the stock schema of dev, val and test; ``SPLIT=FILE`` (``dev``,
+    ``val``, ``test`` or ``subject_mapping``) replaces only that one, whatever ``FILE`` says.
+
+    Example:
+        >>> parse_schema_options(["mine.yaml", "test=hidden.yaml"])
+        (PosixPath('mine.yaml'), {'test': PosixPath('hidden.yaml')})
+    """
+    every: Path | None = None
+    per_kind: dict[str, Path] = {}
+    for value in values:
+        kind, sep, file = value.partition("=")
+        if sep and kind in SCHEMA_KINDS:
+            if not file:
+                raise UsageError(f"--schema {value!r} names no file", hint=f"write e.g. --schema {kind}=my_{kind}.yaml")
+            if kind in per_kind:
+                raise UsageError(f"--schema gives the {kind} schema twice", hint=f"give --schema {kind}=FILE once")
+            per_kind[kind] = Path(file)
+        elif sep and re.fullmatch(r"[A-Za-z_]+", kind) and not Path(value).exists():
+            raise UsageError(f"--schema {value!r}: {kind!r} is not a split",
+                             hint=f"use {', '.join(f'{k}=FILE' for k in SCHEMA_KINDS)}, or FILE for every split")
+        elif every is not None:
+            raise UsageError("--schema FILE is given twice",
+                             hint="give one FILE for every split, or SPLIT=FILE for each split that has its own")
+        else:
+            every = Path(value)
+    return every, per_kind
 
 
 @functools.lru_cache(maxsize=64)
@@ -109,12 +144,12 @@ def load_split_schema(split: str, letters: tuple[str, ...], path: Path | None = 
 
 
 @functools.lru_cache(maxsize=16)
-def load_mapping_schema(categories: tuple[str, ...] = DEFAULT_CATEGORIES) -> pa.DataFrameSchema:
-    """The subject-mapping schema, accepting C-Eval's categories plus ``categories``."""
-    source = schema_path(MAPPING_SCHEMA)
+def load_mapping_schema(categories: tuple[str, ...] = DEFAULT_CATEGORIES, path: Path | None = None) -> pa.DataFrameSchema:
+    """The subject-mapping schema (``path``: a user's), accepting C-Eval's categories plus ``categories``."""
+    source = path or schema_path(MAPPING_SCHEMA)
     data = copy.deepcopy(_load_yaml(source))
-    for check in data["columns"]["category"].get("checks") or []:
-        if check.get("options", {}).get("check_name") == "isin":
+    for check in (data["columns"].get("category") or {}).get("checks") or []:
+        if isinstance(check, dict) and check.get("options", {}).get("check_name") == "isin":
             check["value"] = list(dict.fromkeys([*check["value"], *categories]))
     return _build(data, source)
 

@@ -7,7 +7,7 @@ checks (duplicates, leaks, balance) need not read the file again.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate
 from pathlib import Path
@@ -120,12 +120,18 @@ def _read(path: Path, split: str, letters: tuple[str, ...] | None, subject: str 
     return _Pending(path, split, subject, letters or letters_from_header(table.header), table, kept, columns, findings)
 
 
+def _schema_of(schema: Path | Mapping[str, Path] | None, split: str) -> Path | None:
+    return schema.get(split) if isinstance(schema, Mapping) else schema
+
+
 def check_split_files(
     specs: Sequence[tuple[Path, str, str | None]],
     letters: tuple[str, ...] | None = None,
-    schema: Path | None = None,
+    schema: Path | Mapping[str, Path] | None = None,
 ) -> list[SplitFile]:
     """Check every ``(path, split, subject)``; files with the same split and header share one pandera run.
+
+    ``schema``: a user's schema for every split, or ``{split: file}`` (other splits: the stock schema).
 
     pandera's cost is mostly per call (about 20 ms), so a bank of a thousand small
     files is validated as a few large frames; failures are mapped back by row offset.
@@ -138,10 +144,11 @@ def check_split_files(
     finished: dict[int, SplitFile] = {}
     for (split, group_letters, header), members in groups.items():
         per_file = [[[m.table.rows[i][c] for c in m.columns] for i in m.kept] for m in members]
-        split_schema = load_split_schema(split, group_letters, schema)
-        batch_schema, unique = load_batch_schema(split, group_letters, schema)
+        own = _schema_of(schema, split)
+        split_schema = load_split_schema(split, group_letters, own)
+        batch_schema, unique = load_batch_schema(split, group_letters, own)
         failures = run_schema(batch_schema, make_frame(header, [row for rows in per_file for row in rows]))
-        expected = split_columns(split, group_letters) if schema is None else tuple(split_schema.columns)
+        expected = split_columns(split, group_letters) if own is None else tuple(split_schema.columns)
         offsets = list(accumulate((len(m.kept) for m in members), initial=0))
         per_member: list[list[SchemaFailure]] = [unique_failures(unique, header, rows) for rows in per_file]
         for f in failures:
@@ -161,12 +168,12 @@ def check_split_file(
     split: str,
     letters: tuple[str, ...] | None = None,
     *,
-    schema: Path | None = None,
+    schema: Path | Mapping[str, Path] | None = None,
     subject: str | None = None,
 ) -> SplitFile:
     """Run every file- and row-level check on one CSV file of ``split``.
 
-    ``letters`` defaults to the option letters the header uses; ``schema`` to the
-    stock schema of the split.
+    ``letters`` defaults to the option letters the header uses; ``schema`` (a file, or
+    ``{split: file}``) to the stock schema of the split.
     """
     return check_split_files([(Path(path), split, subject)], letters, schema)[0]

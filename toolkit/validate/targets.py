@@ -5,18 +5,31 @@
 - ``bank --subject law`` or the path prefix ``bank/law``: one subject's three files
   and its mapping entry;
 - ``bank``: every subject, the mapping, and misnamed files in the split folders.
+
+For a folder, ``--split`` restricts the check to that split's files (the mapping is
+still checked against every file; leaks between splits need the whole folder).
+
+A dataset has one set of option letters: ``dataset.json``'s, or else the longest run
+A, B, C… found in the headers of the files checked (the subject's files for one file
+or one subject), A–D when no header has one. A file lacking one of them is then
+reported (E107) instead of being checked as a file with fewer options.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.dataset.layout import MAPPING_FILE, SPLITS, parse_split_filename
+from toolkit.dataset.layout import MAPPING_FILE, MIN_OPTIONS, SPLITS, option_letters, parse_split_filename
 from toolkit.dataset.meta import DatasetMeta, read_meta
-from toolkit.errors import UsageError
-from toolkit.validate.file_checks import name_findings
+from toolkit.dataset.textio import decode_bytes, parse_csv
+from toolkit.errors import ToolkitError, UsageError
+from toolkit.validate.file_checks import letter_run, name_findings
 from toolkit.validate.findings import Finding, ValidateOptions
+
+HEADER_BYTES = 8192
+"""How much of a file is read to learn its header's option letters."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,13 @@ class Target:
     meta: DatasetMeta | None = None
     findings: tuple[Finding, ...] = ()
     """Findings made while looking for the files (misnamed files)."""
+    misnamed: tuple[Path, ...] = ()
+    """CSV files in a split folder that are not named ``<subject>_<split>.csv`` (checked for their name only)."""
+    splits: tuple[str, ...] = SPLITS
+    """The splits checked (``--split`` on a folder: one)."""
     notes: tuple[str, ...] = ()
+    letters: tuple[str, ...] | None = None
+    """The dataset's option letters (None for a loose file: each header says its own)."""
 
     @property
     def mapping(self) -> Path | None:
@@ -62,7 +81,38 @@ def _file_target(path: Path, options: ValidateOptions) -> Target:
                      "Use --split dev|val|test to choose.")
     root = path.parent.parent if in_split_folder and is_dataset_dir(path.parent.parent) else None
     meta = read_meta(root) if root is not None else None
-    return Target("file", root, ((path, split, parsed[0] if parsed else None),), meta=meta, notes=tuple(notes))
+    subject = parsed[0] if parsed else None
+    letters = None
+    if root is not None:
+        siblings = _scan(root)[0].get(subject, {}) if subject is not None else {}
+        letters = dataset_letters(meta, [path, *siblings.values()])
+    return Target("file", root, ((path, split, subject),), meta=meta, notes=tuple(notes), letters=letters)
+
+
+def _header_run(path: Path) -> int:
+    """The option-letter run of a file's header, from its first bytes (0 when it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEADER_BYTES)
+        if len(head) == HEADER_BYTES:
+            head = head[: head.rfind(b"\n") + 1] or head
+        table = parse_csv(decode_bytes(head, path).text, source=path)
+    except (ToolkitError, OSError):
+        return 0
+    return letter_run(table.header)
+
+
+def dataset_letters(meta: DatasetMeta | None, files: Sequence[Path]) -> tuple[str, ...]:
+    """The option letters of a dataset: declared in ``dataset.json``, else the longest run in ``files``' headers.
+
+    Example:
+        >>> dataset_letters(None, [Path("bank/val/law_val.csv"), Path("bank/dev/law_dev.csv")])  # doctest: +SKIP
+        ('A', 'B', 'C', 'D')
+    """
+    if meta is not None:
+        return meta.letters
+    longest = max((_header_run(p) for p in files), default=0)
+    return option_letters(longest) if longest >= MIN_OPTIONS else option_letters(4)
 
 
 def _scan(root: Path) -> tuple[dict[str, dict[str, Path]], list[Finding]]:
@@ -111,12 +161,18 @@ def resolve_target(path: str | Path, options: ValidateOptions = ValidateOptions(
                          hint="give the folder that holds dev/, val/ and test/, or one CSV file")
     present, misnamed = _scan(p)
     meta = read_meta(p)
+    splits = SPLITS if options.split is None else (options.split,)
     if subject is None:
-        files = tuple((f, s, k) for k, splits in present.items() for s, f in splits.items())
-        return Target("dataset", p, files, present, None, meta, tuple(misnamed))
+        every = [(f, s, k) for k, by_split in present.items() for s, f in by_split.items()]
+        letters = dataset_letters(meta, [f for f, _, _ in every])
+        wrong = tuple(f for f in misnamed if Path(f.file).parent.name in splits)
+        return Target("dataset", p, tuple(x for x in every if x[1] in splits), present, None, meta, wrong,
+                      tuple(Path(f.file) for f in wrong), splits, letters=letters)
     if subject not in present and subject not in _mapped_keys(p):
         known = ", ".join(list(present)[:8]) or "none"
         raise UsageError(f"no subject {subject!r} in this dataset", file=p, hint=f"subjects: {known}")
     mine = {subject: present.get(subject, {})} if subject in present else {}
     files = tuple((f, s, subject) for s, f in mine.get(subject, {}).items())
-    return Target("subject", p, files, mine, subject, meta)
+    letters = dataset_letters(meta, [f for f, _, _ in files])
+    return Target("subject", p, tuple(x for x in files if x[1] in splits), mine, subject, meta, splits=splits,
+                  letters=letters)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from toolkit.dataset.layout import DEFAULT_CATEGORIES
+from toolkit.dataset.layout import DEFAULT_CATEGORIES, SPLITS
 from toolkit.validate.dataset_checks import content_findings, missing_split_findings
 from toolkit.validate.findings import Finding, ValidateOptions, ValidationReport, sort_findings
 from toolkit.validate.mapping_checks import read_mapping_findings
@@ -19,18 +19,24 @@ from toolkit.validate.targets import Target, resolve_target
 BATCH_FILES = 200
 """Files read and schema-checked together (bounds memory; pandera's cost is per call)."""
 
+def _split_schemas(options: ValidateOptions) -> dict[str, Path]:
+    """The user's schema of each split that has one (the others keep the stock schema)."""
+    return {split: path for split in SPLITS if (path := options.schema_for(split)) is not None}
+
+
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, file)`` before each file is read."""
 
 
 def _check_files(target: Target, options: ValidateOptions, progress: Progress | None) -> list[SplitFile]:
-    letters = target.meta.letters if target.meta is not None else None
+    letters = target.letters
     checked: list[SplitFile] = []
+    total = len(target.files) + len(target.misnamed)  # a misnamed file is checked too (its name)
     for start in range(0, len(target.files), BATCH_FILES):
         batch = target.files[start : start + BATCH_FILES]
         if progress is not None:
-            progress(start, len(target.files), str(batch[0][0]))
-        checked += check_split_files(batch, letters, options.schema)
+            progress(start, total, str(batch[0][0]))
+        checked += check_split_files(batch, letters, _split_schemas(options))
     return checked
 
 
@@ -54,14 +60,15 @@ def validate_path(
     if target.mapping is not None and target.root is not None:
         declared = target.meta.categories if target.meta is not None else ()
         mapping_findings, _ = read_mapping_findings(
-            target.mapping, (*DEFAULT_CATEGORIES, *declared), set(target.present), only=target.subject
+            target.mapping, (*DEFAULT_CATEGORIES, *declared), set(target.present), only=target.subject,
+            schema=options.schema_for("subject_mapping"),
         )
-        findings += mapping_findings + missing_split_findings(target.root, target.present)
+        findings += mapping_findings + missing_split_findings(target.root, target.present, target.splits)
     findings += content_findings(checked, options)
     return ValidationReport(
         path=str(path),
         findings=tuple(sort_findings(findings)),
-        files=tuple(sf.file for sf in checked),
+        files=(*(sf.file for sf in checked), *map(str, target.misnamed)),
         notes=target.notes,
     )
 
@@ -77,5 +84,5 @@ def validate_split_file(
         >>> [f.code for f in validate_split_file("bank/val/law_val.csv", "val")]  # doctest: +SKIP
         ['W208', 'E207']
     """
-    checked = check_split_file(path, split, letters, schema=options.schema)
+    checked = check_split_file(path, split, letters, schema=_split_schemas(options))
     return sort_findings([*checked.findings, *content_findings([checked], options)])
