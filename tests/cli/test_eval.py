@@ -155,3 +155,77 @@ def test_gen_and_ppl_configs_in_one_run_would_collide_and_are_refused(cli, bank)
     result = cli("eval", "--datasets", "seed_gen", "seed_ppl", "--hf-path", "x", "--backend", "fake")
     assert result.exit_code == 2
     assert "both called 'seed-values'" in result.stderr and "separate runs" in result.stderr
+
+
+def test_infer_then_eval_each_exit_zero_and_eval_needs_a_run(cli, bank):
+    infer = cli(*_fake("--mode", "infer"))
+    assert infer.exit_code == 0, infer.stderr
+    run = next((bank / "outputs" / "default").iterdir())
+    assert (run / "predictions" / "fake-model" / "seed-values.json").is_file()
+    assert not list((run / "results").rglob("*.json"))  # nothing scored yet
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["results"] == []  # no dataset is reported failed
+    scored = cli(*_fake("--mode", "eval", "-r"))
+    assert scored.exit_code == 0, scored.stderr
+    assert "seed-values" in scored.stdout and (run / "results" / "fake-model" / "seed-values.json").is_file()
+    fresh = cli(*_fake("--mode", "eval"))
+    assert fresh.exit_code == 2 and "add -r" in fresh.stderr
+
+
+def test_a_model_that_fails_to_load_fails_its_datasets_and_the_other_model_still_runs(cli, bank, tiny_model_dir):
+    broken = bank / "broken-model"
+    broken.mkdir()  # exists, but holds no model
+    result = cli("eval", "--datasets", "seed_ppl", "--hf-path", str(broken), str(tiny_model_dir), "--hf-type", "base",
+                 "--num-gpus", "0", "--display", "plain")
+    assert result.exit_code == 1
+    assert "failed [broken-model] seed-values: cannot load the tokenizer" in result.stderr
+    header, *rows = [line.split() for line in result.stdout.splitlines() if line.strip() and not line.startswith("-")]
+    assert header[-2:] == ["broken-model", tiny_model_dir.name]
+    first = next(r for r in rows if r[0] == "seed-values")
+    assert first[4] == "error:" and first[-1].replace(".", "").isdigit()
+    run = next((bank / "outputs" / "default").iterdir())
+    assert json.loads((run / "manifest.json").read_text(encoding="utf-8"))["results"]
+
+
+def test_a_missing_model_path_is_refused_before_a_run_folder_is_made(cli, bank, tiny_model_dir):
+    result = cli("eval", "--datasets", "seed_gen", "--hf-path", str(tiny_model_dir), "/no/such/model",
+                 "--hf-type", "base", "--num-gpus", "0", "--display", "none")
+    assert result.exit_code == 2 and "model not found: /no/such/model" in result.stderr
+    assert not (bank / "outputs").exists()
+
+
+def test_debug_shows_the_traceback_above_the_one_line_error(cli, bank):
+    result = cli("eval", "--datasets", "seed_gen", "--hf-path", "/no/such/model", "--hf-type", "base", "--debug")
+    assert result.exit_code == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("error: model not found")
+
+
+def test_resume_notes_what_it_does(cli, bank):
+    first = cli(*_fake("-r", "--display", "plain"))
+    assert first.exit_code == 0 and "no earlier run under outputs/default: starting a new one" in first.stderr
+    again = cli(*_fake("-r", "--display", "plain"))
+    assert again.exit_code == 0
+    assert "loading model" not in again.stderr  # everything is done: the model is not even loaded
+    assert "10/10 done" in again.stderr
+    longer = cli(*_fake("-r", "--display", "plain", "--max-out-len", "9"))
+    assert longer.exit_code == 0
+    assert "earlier predictions were made with other data, prompts or settings: inferring again" in longer.stderr
+
+
+def test_key_value_lists_stop_at_a_word_that_is_not_a_pair():
+    assert expand_args(["--tokenizer-kwargs", "a=b", "run.py", "-r"]) == [
+        "--tokenizer-kwargs", "a=b", "run.py", "-r", "latest"]
+    assert expand_args(["--model-kwargs", "novalue"]) == ["--model-kwargs", "novalue"]  # still reported as bad
+
+
+def test_ctrl_c_says_once_how_to_resume_and_exits_130(cli, bank, monkeypatch):
+    import toolkit.engine.run
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(toolkit.engine.run, "run_eval", interrupted)
+    result = cli(*_fake())
+    assert result.exit_code == 130
+    assert result.stderr == "interrupted: every finished batch is saved; resume with the same command plus -r\n"

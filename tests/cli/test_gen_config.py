@@ -220,6 +220,16 @@ def test_check_json_and_errors(cli, tmp_path):
     (tmp_path / "broken_gen_000000.py").write_text("x_datasets = [\n", encoding="utf-8")
     broken = cli("gen-config", "--check", tmp_path / "broken_gen_000000.py")
     assert broken.exit_code == 2 and "cannot read config" in broken.stderr
+    # one unreadable file does not hide the verdicts on the others
+    stale = tmp_path / "ceval_ppl_123abc.py"
+    shutil.copy(STOCK / "ceval_ppl_578f8d.py", stale)
+    mixed = cli("gen-config", "--check", STOCK / "ceval_gen_5f30c7.py", tmp_path / "broken_gen_000000.py", stale)
+    assert mixed.exit_code == 2
+    assert mixed.stdout.splitlines()[0].startswith("ok ") and mixed.stdout.splitlines()[1].startswith("stale ")
+    assert "cannot read config" in mixed.stderr and "1 of 3 files stale" in mixed.stderr
+    as_json = cli("gen-config", "--check", "--json", tmp_path / "broken_gen_000000.py", STOCK / "ceval_gen_5f30c7.py")
+    body = json.loads(as_json.stdout)
+    assert [r["status"] for r in body] == ["error", "ok"] and "cannot read config" in body[0]["error"]
 
 
 def test_gen_config_never_imports_torch(tmp_path):

@@ -126,6 +126,10 @@ def test_load_datasets_resolves_names_and_collects_every_suffixed_list(tmp_path)
     specs = load_datasets(["two_gen"], config_dir=tmp_path / "configs")
     assert [s.name for s in specs] == ["computer_network", "operating_system"]
     assert len(load_datasets(["ceval_gen"])) == 52
+    # OpenCompass's NAME/SUFFIX: only the variables ending in SUFFIX
+    assert [s.name for s in load_datasets(["two_gen/second_datasets"], config_dir=tmp_path / "configs")] == ["operating_system"]
+    with pytest.raises(ConfigError, match="no variable ending in '_nothing'"):
+        load_datasets(["two_gen/_nothing"], config_dir=tmp_path / "configs")
 
 
 def test_duplicate_abbreviations_are_refused():
@@ -180,6 +184,7 @@ def test_zero_retriever_options_and_postprocessor_kwargs(tmp_path):
          "fix_id_list must be a list of row numbers"),
         ("type=GenInferencer,", "type=GenInferencer, fix_id_list=[0],", "fix_id_list belongs to the retriever"),
         ("options='AB'", "options='AB', strict=True", "unsupported key 'strict' in pred_postprocessor"),
+        ("options='AB'", "cushion=True", "first_option_postprocess needs options (OpenCompass fails without it)"),
         ("dict(type=AccEvaluator)", "dict(type='opencompass.openicl.icl_evaluator.BleuEvaluator')",
          "unsupported evaluator type"),
         ("output_column='answer'", "output_column='answer', test_range='[0:5]'", "unsupported key 'test_range' in reader_cfg"),

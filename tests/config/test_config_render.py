@@ -58,6 +58,23 @@ def test_ceval_names_and_versions_match_opencompass(ceval_dir):
     assert list(versions["gen"])[:2] == ["ceval-computer_network", "ceval-operating_system"]  # mapping order kept
 
 
+def test_one_subject_alone_gets_opencompass_file_names(ceval_dir, tmp_path):
+    """computer_network on its own: the file hash is the per-subject version OpenCompass computes."""
+    import json
+    import shutil
+
+    one = tmp_path / "one" / "ceval"
+    for split in ("dev", "val", "test"):
+        (one / split).mkdir(parents=True)
+        shutil.copy(ceval_dir / split / f"computer_network_{split}.csv", one / split)
+    mapping = json.loads((ceval_dir / "subject_mapping.json").read_text(encoding="utf-8"))
+    (one / "subject_mapping.json").write_text(json.dumps({"computer_network": mapping["computer_network"]},
+                                                         ensure_ascii=False), encoding="utf-8")
+    files = render(one, name="ceval")
+    assert list(files) == ["ceval_gen_db9ce2.py", "ceval_gen.py", "ceval_ppl_9b9417.py", "ceval_ppl.py",
+                           "ceval_summary_groups.py"]
+
+
 def test_shared_ceval_mapping_matches_the_stock_configs_order_and_categories(ceval_dir):
     # The list order decides the file hash, so the shared mapping must list subjects as the stock file does.
     stock = read_config(REPO / "toolkit" / "configs" / "datasets" / "ceval" / "ceval_gen_5f30c7.py")

@@ -99,6 +99,8 @@ def test_a_killed_run_resumes_without_inferring_anything_twice(bank, tiny_model,
     with pytest.raises(KeyboardInterrupt):
         run_eval(spec, models={"tiny": killed})
     assert killed.requests == 8  # two batches of four (the loaded model's batch size) were saved
+    interrupted = max(Path(spec.work_dir).iterdir())
+    assert json.loads((interrupted / "manifest.json").read_text(encoding="utf-8"))["interrupted"] is True
     resumed_model = CountingModel(tiny_model)
     resumed = run_eval(replace(spec, reuse="latest"), models={"tiny": resumed_model})
     assert resumed_model.requests == 20 - 8  # nothing inferred twice

@@ -73,4 +73,37 @@ def test_a_task_file_runs_on_its_own(spec, tmp_path):
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line.split(" ", 1)[1]) for line in proc.stdout.splitlines() if line.startswith("@@toolkit ")]
     assert [e["event"] for e in events if e["event"] in ("start", "finish")] == ["start", "finish", "start", "finish"]
-    assert list((tmp_path / "run" / "predictions" / "fake" / ".partial").glob("*.jsonl"))
+    pred_dir = tmp_path / "run" / "predictions" / "fake"
+    assert not list((pred_dir / ".partial").glob("*.jsonl"))  # complete: merged into OpenCompass's files
+    for abbr in ("seed-values", "seed-values_copy"):
+        preds = json.loads((pred_dir / f"{abbr}.json").read_text(encoding="utf-8"))
+        assert sorted(map(int, preds)) == list(range(40)) and {"origin_prompt", "prediction", "gold"} <= set(preds["0"])
+
+
+def test_a_task_file_from_a_run_works_from_any_folder_and_its_eval_task_too(spec, tmp_path):
+    """What a cluster runner relies on: absolute paths in task files, and scoring as a task of its own."""
+    out = run_eval(spec, display=PlainDisplay())
+    tasks = sorted(p.name for p in (out.run_dir / "tasks").glob("*.json"))
+    assert tasks == ["eval-fake.json", "fake-0.json", "fake-1.json"]
+    infer = read_task(out.run_dir / "tasks" / "fake-0.json")
+    assert Path(infer.run_dir).is_absolute() and all(Path(i.data_dir).is_absolute() for i in infer.items)
+    expected = {p.name: p.read_text(encoding="utf-8") for p in (out.run_dir / "results" / "fake").glob("*.json")}
+    for p in (out.run_dir / "results" / "fake").glob("*.json"):
+        p.unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "toolkit.engine.worker", str(out.run_dir.resolve() / "tasks" / "eval-fake.json")],
+                          capture_output=True, text=True, cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line.split(" ", 1)[1]) for line in proc.stdout.splitlines() if line.startswith("@@toolkit ")]
+    assert [(e["event"], e["abbr"], e["status"]) for e in events] == [("scored", "seed-values", "ok"),
+                                                                       ("scored", "seed-values_copy", "ok")]
+    again = {p.name: p.read_text(encoding="utf-8") for p in (out.run_dir / "results" / "fake").glob("*.json")}
+    assert again.keys() == expected.keys()
+    for name in expected:  # the same scores (timings aside)
+        a, b = json.loads(expected[name]), json.loads(again[name])
+        a.pop("timings"), b.pop("timings")
+        assert a == b
+    assert not list(elsewhere.iterdir())  # nothing written relative to the working folder
+    log = (out.run_dir / "logs" / "eval" / "fake" / "eval-fake.out").read_text(encoding="utf-8")
+    assert "[fake] seed-values: scored ok" in log

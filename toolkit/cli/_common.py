@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import traceback
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
@@ -44,13 +45,19 @@ def report_error(err: ToolkitError) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Turn ToolkitError into a message and an exit code; Ctrl-C into exit 130."""
+    """Turn ToolkitError into a message and an exit code; Ctrl-C into exit 130.
+
+    A command called with ``debug=True`` (``--debug``) also prints the traceback
+    above the one-line message.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ToolkitError as err:
+            if kwargs.get("debug"):
+                traceback.print_exc(file=sys.stderr)
             report_error(err)
             raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:

@@ -21,6 +21,8 @@ from toolkit.cli.main import app
 
 LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
                 "--hf-path", "--data-path", "--abbr"}
+PAIR_OPTIONS = {"--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--data-path"}
+"""Their values are ``key=value``: a word without ``=`` after them (a config file) is not theirs."""
 REUSE = {"-r", "--reuse"}
 
 
@@ -40,7 +42,7 @@ def expand_args(args: list[str]) -> list[str]:
         if arg in LIST_OPTIONS:
             j = i + 1
             values = []
-            while j < len(args) and not args[j].startswith("-"):
+            while j < len(args) and not args[j].startswith("-") and (arg not in PAIR_OPTIONS or "=" in args[j] or not values):
                 values.append(args[j])
                 j += 1
             if not values:
@@ -149,7 +151,7 @@ def eval_command(
         outcome = run_eval(spec, display=make_display("none" if json_output and display == "auto" else display))
     except KeyboardInterrupt:
         typer.echo("interrupted: every finished batch is saved; resume with the same command plus -r", err=True)
-        raise
+        raise typer.Exit(130) from None
     from toolkit.report.run_report import write_run_reports
 
     _print_outcome(outcome, write_run_reports(outcome), json_output)

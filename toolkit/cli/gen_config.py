@@ -53,12 +53,16 @@ def _check(paths: list[Path], json_out: bool) -> None:
                 print(f"stale  {r.path}: the prompts hash to {r.computed}, not {r.suffix}; rename it to {r.expected_name}")
             elif r.status == "unhashed":
                 print(f"n/a    {r.path}: no hash suffix in the name (its prompts hash to {r.computed})")
-            else:
+            elif r.status == "no-datasets":
                 print(f"n/a    {r.path}: no *_datasets variable, nothing to hash")
+    failed = [r for r in results if r.error is not None]
+    for r in failed:
+        print(f"error: {r.error}", file=sys.stderr)
     stale = sum(r.status == "stale" for r in results)
     if stale:
         print(f"{stale} of {len(results)} file{'s' if len(results) != 1 else ''} stale", file=sys.stderr)
-        raise typer.Exit(1)
+    if failed or stale:  # an unreadable file is the caller's to fix (exit 2) and outranks a stale one
+        raise typer.Exit(max(r.error.exit_code for r in failed) if failed else 1)
 
 
 @app.command("gen-config", epilog=EPILOG)

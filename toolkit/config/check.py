@@ -18,11 +18,11 @@ from typing import Any, Literal
 from toolkit.config.hashing import file_suffix
 from toolkit.config.loader import suffixed
 from toolkit.config.pyconfig import read_config
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, ToolkitError
 
 _SUFFIXED_NAME = re.compile(r"^(?P<stem>.+)_(?P<suffix>[0-9a-f]{6})\.py$")
 
-Status = Literal["ok", "stale", "unhashed", "no-datasets"]
+Status = Literal["ok", "stale", "unhashed", "no-datasets", "error"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class SuffixCheck:
     """The prompt hash of the file's first ``*_datasets`` list; None when it has none."""
     suffix: str | None
     """The suffix in the file name; None when the name has none."""
+    error: ToolkitError | None = None
+    """Why the file could not be read or hashed (status ``error``)."""
 
     @property
     def expected_name(self) -> str:
@@ -50,6 +52,7 @@ class SuffixCheck:
             "suffix": self.suffix,
             "computed": self.computed,
             "expected_name": self.expected_name,
+            **({"error": str(self.error)} if self.error is not None else {}),
         }
 
 
@@ -86,5 +89,12 @@ def check_file(path: str | Path) -> SuffixCheck:
 
 
 def check_files(paths: Iterable[str | Path]) -> list[SuffixCheck]:
-    """:func:`check_file` for each path, in order."""
-    return [check_file(p) for p in paths]
+    """:func:`check_file` for each path, in order; a file that cannot be read gets status ``error``."""
+    results = []
+    for p in paths:
+        try:
+            results.append(check_file(p))
+        except ToolkitError as err:
+            m = _SUFFIXED_NAME.match(Path(p).name)
+            results.append(SuffixCheck(Path(p), "error", None, m.group("suffix") if m else None, err))
+    return results

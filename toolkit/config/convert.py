@@ -185,6 +185,9 @@ def _evaluation(where: _Where, value: Any) -> EvalCfgSpec:
     name = lookup_type(post.get("type"), POSTPROCESSOR_TYPES, "pred_postprocessor", file=where.file, where=where.entry).kind
     kwargs = {k: v for k, v in post.items() if k != "type"}
     where.keys(kwargs, POSTPROCESSOR_KWARGS[name], f"pred_postprocessor ({name})")
+    if name == "first_option_postprocess" and "options" not in kwargs:  # OpenCompass's function has no default for it
+        raise where.error("first_option_postprocess needs options (OpenCompass fails without it)",
+                          hint="dict(type=first_option_postprocess, options='ABCD')")
     return EvalCfgSpec(pred_postprocessor=name, postprocessor_kwargs=kwargs, pred_role=cfg.get("pred_role"))
 
 

@@ -6,7 +6,7 @@ Which variables count follows OpenCompass:
   ``opencompass --datasets NAME`` reads every variable whose name ends in ``_datasets``.
   :func:`load_config` does the first when the file has a ``datasets`` variable and the
   second otherwise (a dataset config such as ``ceval_gen.py`` has only ``ceval_datasets``);
-  :func:`load_datasets` always does the second.
+  :func:`load_datasets` always does the second (``NAME/SUFFIX``: variables ending in ``SUFFIX``).
 * summary groups come from ``summarizer['summary_groups']``, else ``summary_groups``,
   else every ``*_summary_groups`` list, in file order;
 * every ``<name>_subject_mapping`` dict is kept by ``<name>`` (names and categories for reports).
@@ -22,7 +22,7 @@ from typing import Any
 
 from toolkit.config.convert import dataset_spec, model_spec
 from toolkit.config.pyconfig import read_config
-from toolkit.config.resolve import resolve_dataset_configs
+from toolkit.config.resolve import resolve_dataset_configs, split_dataset_arg
 from toolkit.config.spec import DatasetSpec, LoadedConfig
 from toolkit.errors import ConfigError
 
@@ -38,13 +38,19 @@ def suffixed(values: Mapping[str, Any], suffix: str) -> list[str]:
     return [name for name in values if name.endswith(suffix)]
 
 
-def dataset_dicts(values: Mapping[str, Any], file: Path, *, prefer_datasets: bool = True) -> list[Mapping[str, Any]]:
-    """The dataset dicts of a read config: ``datasets`` if present (and preferred), else all ``*_datasets``."""
+def dataset_dicts(values: Mapping[str, Any], file: Path, *, prefer_datasets: bool = True,
+                  suffix: str = "_datasets") -> list[Mapping[str, Any]]:
+    """The dataset dicts of a read config: ``datasets`` if present (and preferred), else every ``*<suffix>``.
+
+    Without a preference, a config holding only ``datasets`` still gives those.
+    """
     if prefer_datasets and "datasets" in values:
         return _list_of_dicts(values["datasets"], "datasets", file)
     out: list[Mapping[str, Any]] = []
-    for name in suffixed(values, "_datasets"):
+    for name in suffixed(values, suffix):
         out += _list_of_dicts(values[name], name, file)
+    if not out and suffix == "_datasets" and "datasets" in values:
+        return _list_of_dicts(values["datasets"], "datasets", file)
     return out
 
 
@@ -114,8 +120,26 @@ def load_datasets(names: Iterable[str], config_dir: str | Path | None = None) ->
         >>> [d.abbr for d in load_datasets(["ceval_gen"])][:2]
         ['ceval-computer_network', 'ceval-operating_system']
     """
+    return _unique(load_dataset_args(names, config_dir)[0])
+
+
+def load_dataset_args(names: Iterable[str], config_dir: str | Path | None = None) -> tuple[tuple[DatasetSpec, ...], list[Path]]:
+    """The datasets of each ``--datasets`` value (abbrs unique within each file) and the files read.
+
+    ``NAME/SUFFIX`` (OpenCompass's form) reads the variables ending in ``SUFFIX``
+    instead of ``_datasets``; a config that holds only ``datasets`` gives those.
+    """
     specs: list[DatasetSpec] = []
-    for file in resolve_dataset_configs(names, config_dir):
-        values = read_config(file)
-        specs += [dataset_spec(d, file=file) for d in dataset_dicts(values, file, prefer_datasets=False)]
-    return _unique(specs)
+    files: list[Path] = []
+    for arg in names:
+        name, suffix = split_dataset_arg(arg)
+        for file in resolve_dataset_configs([name], config_dir):
+            values = read_config(file)
+            found = dataset_dicts(values, file, prefer_datasets=False, suffix=suffix)
+            if not found:
+                raise ConfigError(f"--datasets {arg}: no variable ending in {suffix!r}", file=file,
+                                  hint="check the suffix after '/' (OpenCompass's default is _datasets)")
+            specs += _unique([dataset_spec(d, file=file) for d in found])
+            if file not in files:
+                files.append(file)
+    return tuple(specs), files

@@ -77,6 +77,23 @@ def resolve_dataset_config(name: str, config_dir: str | Path | None = None) -> P
     raise ConfigError(f"no dataset config named {name!r} (searched {searched} and toolkit's shipped configs)", hint=hint)
 
 
+def split_dataset_arg(arg: str) -> tuple[str, str]:
+    """``NAME`` → (NAME, ``_datasets``); OpenCompass's ``NAME/SUFFIX`` → (NAME, SUFFIX); a ``.py`` path stays whole.
+
+    The suffix picks the config's variables to read (those whose name ends with it).
+
+    Example:
+        >>> split_dataset_arg("ceval_gen"), split_dataset_arg("ceval_gen/_test_datasets")
+        (('ceval_gen', '_datasets'), ('ceval_gen', '_test_datasets'))
+    """
+    if _is_path(arg) or "/" not in arg:
+        return arg, "_datasets"
+    name, suffix = arg.split("/", 1)
+    if not name or not suffix:
+        raise ConfigError(f"--datasets {arg}: expected NAME or NAME/VARIABLE_SUFFIX", hint="e.g. ceval_gen/_datasets")
+    return name, suffix
+
+
 def resolve_dataset_configs(names: Iterable[str], config_dir: str | Path | None = None) -> list[Path]:
     """The config files for several ``--datasets`` values, in order, each once.
 

@@ -57,7 +57,8 @@ def machine_facts() -> dict[str, Any]:
 
 
 def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
-                   timings: Mapping[str, float], *, reused: bool, loaded: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   timings: Mapping[str, float], *, reused: bool, loaded: Mapping[str, Any] | None = None,
+                   interrupted: bool = False) -> dict[str, Any]:
     """The manifest as a dict (pure apart from hashing the data files)."""
     datasets = []
     for d in planned:
@@ -73,6 +74,7 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": spec.command,
         "reused_run": reused,
+        "interrupted": interrupted,
         "mode": spec.mode,
         "models": [{**to_plain(m), "loaded": dict((loaded or {}).get(m.abbr, {}))} for m in spec.models],
         "inference": {"infer_mode": spec.infer_mode, "min_out_len": spec.min_out_len,
@@ -86,11 +88,11 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
 
 def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, models: Mapping[str, Any] | None = None,
-                   loaded: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Write ``manifest.json`` atomically and return it."""
+                   loaded: Mapping[str, Any] | None = None, interrupted: bool = False) -> dict[str, Any]:
+    """Write ``manifest.json`` atomically and return it (``interrupted``: after Ctrl-C, before any scoring)."""
     facts = dict(loaded or {})
     for abbr, model in (models or {}).items():
         facts.setdefault(abbr, model.describe())
-    data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts)
+    data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts, interrupted=interrupted)
     atomic_write_text(dirs.manifest, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     return data

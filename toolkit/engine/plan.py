@@ -38,7 +38,7 @@ def plan_datasets(datasets: Sequence[DatasetSpec], *, overrides: Mapping[str, st
         if validate:
             problems += _validation_errors(ds, Path(data_dir))
         splits = load_ceval_splits(data_dir, ds.name)
-        planned.append(PlannedDataset(ds, str(data_dir), len(splits.get(ds.reader.test_split, []))))
+        planned.append(PlannedDataset(ds, str(Path(data_dir).resolve()), len(splits.get(ds.reader.test_split, []))))
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

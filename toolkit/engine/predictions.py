@@ -47,24 +47,35 @@ def _read_partial(path: Path, key: str) -> dict[int, dict[str, Any]] | None:
     return records
 
 
-def load_done(pred_dir: Path, abbr: str, key: str) -> dict[int, dict[str, Any]]:
+def load_done(pred_dir: Path, abbr: str, key: str, *, stale: list[Path] | None = None) -> dict[int, dict[str, Any]]:
     """Every finished record of ``abbr`` whose key matches, from the final file or partial files.
 
-    Partial files with another key are renamed ``*.stale`` so they are never read again.
+    Files with another key (other data, prompts or settings) are renamed ``*.stale`` so
+    they are never read again; their new paths are appended to ``stale`` when given.
     """
     final = pred_dir / f"{abbr}.json"
     key_file = _key_file(pred_dir, abbr)
-    if final.is_file() and key_file.is_file() and key_file.read_text(encoding="utf-8").strip() == key:
-        return read_predictions(final)
+    if final.is_file() and key_file.is_file():
+        if key_file.read_text(encoding="utf-8").strip() == key:
+            return read_predictions(final)
+        _set_aside(final, stale)
+        key_file.unlink()
     done: dict[int, dict[str, Any]] = {}
     folder = partial_dir(pred_dir)
     for path in sorted(folder.glob(f"{abbr}.*.jsonl")) if folder.is_dir() else []:
         got = _read_partial(path, key)
         if got is None:
-            path.rename(path.with_suffix(".stale"))
+            _set_aside(path, stale)
             continue
         done.update(got)
     return done
+
+
+def _set_aside(path: Path, stale: list[Path] | None) -> None:
+    target = path.with_name(path.name + ".stale") if path.suffix == ".json" else path.with_suffix(".stale")
+    path.rename(target)
+    if stale is not None:
+        stale.append(target)
 
 
 class PartialWriter:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 
 class Display(Protocol):
@@ -48,14 +48,31 @@ class _Rate(TextColumn):
         return Text(f"{speed:.2f} q/s" if speed else "  — q/s", style="progress.data.speed")
 
 
+def shorten(text: str, width: int) -> str:
+    """``text`` cut in the middle to at most ``width`` characters (both ends stay readable).
+
+    Example:
+        >>> shorten("SmolLM2-135M-Instruct", 12)
+        'SmolL…struct'
+    """
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
+OTHER_COLUMNS = 52
+"""Characters the bar, count, rate and ETA need, so that a long name never pushes them off the line."""
+
+
 class RichDisplay:
-    """One bar per (model, dataset) on stderr."""
+    """One bar per (model, dataset) on stderr; names are shortened so the numbers always fit."""
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(file=sys.stderr)
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(),
-            TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"), BarColumn(bar_width=None if self.console.width >= 120 else 16),
+            MofNCompleteColumn(), _Rate(), TextColumn("ETA"), TimeRemainingColumn(),
             console=self.console, transient=False,
         )
         self.progress.start()
@@ -65,7 +82,8 @@ class RichDisplay:
         kind, abbr = event.get("event"), event.get("abbr", "")
         key = (model, abbr)
         if kind == "start":
-            self.bars[key] = self.progress.add_task(f"{model} {abbr}", total=event["total"], completed=event.get("done", 0))
+            label = shorten(f"{shorten(model, 16)} {abbr}", max(16, self.console.width - OTHER_COLUMNS))
+            self.bars[key] = self.progress.add_task(label, total=event["total"], completed=event.get("done", 0))
         elif kind == "progress" and key in self.bars:
             self.progress.advance(self.bars[key], event["n"])
         elif kind == "warning":
@@ -74,6 +92,8 @@ class RichDisplay:
             self.progress.console.print(f"[red]failed[/red] {model} {abbr}: {event['error']}")
         elif kind == "loading":
             self.progress.console.print(f"loading model {model} …")
+        elif kind == "note":
+            self.progress.console.print(event["message"])
 
     def close(self) -> None:  # noqa: D102
         self.progress.stop()
@@ -82,12 +102,14 @@ class RichDisplay:
 class PlainDisplay:
     """Plain lines on stderr (no terminal): starts, finishes and a line every few seconds."""
 
-    def __init__(self, every: float = 5.0) -> None:
+    def __init__(self, every: float = 5.0, stream: TextIO | None = None) -> None:
         self.every = every
+        self.stream = stream
+        """Where the lines go (default: the current stderr); a task's log file for the runners."""
         self.state: dict[tuple[str, str], list[float]] = {}
 
     def _line(self, text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
+        print(text, file=self.stream or sys.stderr, flush=True)
 
     def handle(self, model: str, event: dict[str, Any]) -> None:  # noqa: D102
         kind, abbr = event.get("event"), event.get("abbr", "")
@@ -112,6 +134,13 @@ class PlainDisplay:
             self._line(f"failed [{model}] {abbr}: {event['error']}")
         elif kind == "loading":
             self._line(f"loading model {model} …")
+        elif kind == "loaded":
+            self._line(f"loaded model {model}")
+        elif kind == "note":
+            self._line(event["message"])
+        elif kind == "scored":
+            shown = f" {event['value']:.2f}" if event.get("value") is not None else f" {event.get('error') or ''}"
+            self._line(f"[{model}] {abbr}: scored {event['status']}{shown}".rstrip())
 
     def close(self) -> None:  # noqa: D102
         return None

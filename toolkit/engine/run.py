@@ -15,21 +15,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
-from toolkit.engine.evaluate import score_accuracy
-from toolkit.engine.infer import InferParams, dataset_postprocessor, resolve_mode
+from toolkit.engine.eval_task import EvalTaskSpec, eval_tasks, run_eval_task, write_eval_task
+from toolkit.engine.infer import InferParams
 from toolkit.engine.manifest import write_manifest
-from toolkit.engine.partition import PlannedDataset, partition
+from toolkit.engine.partition import partition
 from toolkit.engine.plan import plan_datasets
-from toolkit.engine.predictions import finalize, load_done
-from toolkit.engine.progress import Display, NullDisplay
-from toolkit.engine.results import ResultRecord, failed_record, read_result, record_from_score, result_path, write_result
+from toolkit.engine.progress import Display, NullDisplay, PlainDisplay
+from toolkit.engine.results import ResultRecord, read_result, result_path
 from toolkit.engine.runner import InProcessRunner, LocalRunner
 from toolkit.engine.serialize import to_plain
 from toolkit.engine.slurm import SlurmOptions, SlurmRunner, srun_commands
 from toolkit.engine.summarise import Summary, summarise
-from toolkit.engine.task import TaskItem, TaskSpec, item_key
+from toolkit.engine.task import TaskItem, TaskSpec
 from toolkit.engine.workdir import RunDirs, resolve_run_dir
 from toolkit.fileio import atomic_write_text
+from toolkit.models.paths import check_model_paths
 
 RunMode = Literal["all", "infer", "eval", "viz"]
 
@@ -106,35 +106,51 @@ class _Recorder:
 
 
 def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mapping[str, Any] | None = None) -> EvalOutcome:
-    """Run an evaluation end to end; ``models`` may hold already-loaded models by abbr (tests, notebooks)."""
+    """Run an evaluation end to end; ``models`` may hold already-loaded models by abbr (tests, notebooks).
+
+    Nothing is written before the run is known to be runnable (datasets planned and
+    validated, model paths found). Ctrl-C still writes the manifest (``interrupted``).
+    """
     display = _Recorder(display or NullDisplay())
     started = time.time()
     planned = plan_datasets(spec.datasets, overrides=spec.data_paths, validate=spec.validate and spec.mode in ("all", "infer"))
     run_dir, reused = resolve_run_dir(Path(spec.work_dir), spec.reuse)
     dirs = RunDirs(run_dir)
     params = {m.abbr: infer_params(m, spec) for m in spec.models}
-    tasks = partition(spec.models, planned, run_dir=str(run_dir), params=params, workers=spec.max_workers,
+    root = str(run_dir.resolve())  # task files work from any folder (cluster jobs)
+    tasks = partition(spec.models, planned, run_dir=root, params=params, workers=spec.max_workers,
                       backend=spec.backend, device=spec.device)
     if spec.dry_run:
         commands = srun_commands(tasks, spec.slurm) if spec.slurm is not None else {}
         return EvalOutcome(run_dir, tuple(tasks), dry_run=True, commands=commands)
+    if spec.mode in ("all", "infer") and spec.backend == "hf":
+        for model in spec.models:
+            if model.abbr not in (models or {}):
+                check_model_paths(model)
     runner = _runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
+    if spec.reuse == "latest" and not reused:
+        display.handle("", {"event": "note", "message": f"no earlier run under {spec.work_dir}: starting a new one"})
     dirs.make()
     atomic_write_text(dirs.configs / "run.json", json.dumps(to_plain(spec), ensure_ascii=False, indent=2) + "\n")
     timings: dict[str, float] = {}
+    records: list[ResultRecord] = []
     if runner is not None:
         t0 = time.perf_counter()
         try:
             runner.run(tasks, dirs)
+        except KeyboardInterrupt:
+            timings["total_seconds"] = round(time.time() - started, 3)
+            write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models,
+                           loaded=display.loaded, interrupted=True)
+            raise
         finally:
             display.close()
         timings["infer_seconds"] = round(time.perf_counter() - t0, 3)
-    records: list[ResultRecord] = []
     if spec.mode in ("all", "infer", "eval"):
         t0 = time.perf_counter()
-        for model in spec.models:
-            for ds in planned:
-                records.append(_evaluate(dirs, model, ds, spec, score=spec.mode != "infer"))
+        items = tuple(TaskItem(d.dataset, d.data_dir, 0, d.rows) for d in planned)
+        for task in eval_tasks(spec.models, items, run_dir=root, params=params, score=spec.mode != "infer"):
+            records += _run_eval_task(task, dirs, display)
         timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
     else:  # viz: the results already on disk
         for model in spec.models:
@@ -151,41 +167,20 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     return EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
 
 
+def _run_eval_task(task: EvalTaskSpec, dirs: RunDirs, display: Display) -> list[ResultRecord]:
+    """Write the eval task file and run it here (scoring is cheap), its events logged under ``logs/eval/``."""
+    write_eval_task(dirs.tasks / f"{task.task_id}.json", task)
+    log_path = dirs.eval_log(task.model.abbr, task.task_id)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "a", encoding="utf-8") as fh:
+        log = PlainDisplay(stream=fh)
+        return run_eval_task(task, lambda event: log.handle(task.model.abbr, event))
+
+
 def _runner(spec: EvalRunSpec, display: Display, models: Mapping[str, Any] | None) -> InProcessRunner | LocalRunner:
     """Slurm jobs when asked; in this process for --debug, one worker or preloaded models; else local workers."""
     if spec.slurm is not None and not spec.debug:
         return SlurmRunner(display, spec.slurm, max_workers=spec.max_workers)
     if spec.debug or spec.max_workers <= 1 or models:
-        return InProcessRunner(display, debug=spec.debug, models=models)
+        return InProcessRunner(display, debug=spec.debug, models=dict(models or {}))
     return LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=spec.num_gpus)
-
-
-def _evaluate(dirs: RunDirs, model: ModelSpec, planned: PlannedDataset, spec: EvalRunSpec, *, score: bool) -> ResultRecord:
-    ds = planned.dataset
-    mode = resolve_mode(ds, infer_params(model, spec))
-    task = TaskSpec("eval", model, (), str(dirs.root), infer_params(model, spec))
-    key = item_key(task, TaskItem(ds, planned.data_dir))
-    pred_dir = dirs.predictions / model.abbr
-    done = load_done(pred_dir, ds.abbr, key)
-    missing = [i for i in range(planned.rows) if i not in done]
-    if missing:
-        error = dirs.read_error(model.abbr, ds.abbr) or f"{len(missing)} of {planned.rows} questions have no prediction"
-        record = failed_record(model.abbr, ds.abbr, ds.version, mode, error)
-        if score:
-            write_result(dirs.results, record)
-        return record
-    finalize(pred_dir, ds.abbr, key, done)
-    if not score:
-        return failed_record(model.abbr, ds.abbr, ds.version, mode, "not evaluated (--mode infer)")
-    post = dataset_postprocessor(ds)
-    order = sorted(done)
-    preds = [post(str(done[i].get("prediction", ""))) if mode == "gen" else str(done[i].get("prediction", ""))
-             for i in order]
-    golds = [done[i].get("gold") for i in order]
-    t0 = time.perf_counter()
-    result = score_accuracy(preds, golds)
-    record = record_from_score(model.abbr, ds.abbr, ds.version, mode, result,
-                               timings={"eval_seconds": round(time.perf_counter() - t0, 4)})
-    write_result(dirs.results, record)
-    return record
-

@@ -22,14 +22,18 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
-from toolkit.engine.progress import Display
-from toolkit.engine.task import TaskSpec, run_task, write_task
+from toolkit.engine.progress import Display, PlainDisplay
+from toolkit.engine.task import TaskSpec, load_task_model, run_task, write_task
 from toolkit.engine.worker import MARKER
 from toolkit.engine.workdir import RunDirs
 
 
 class InProcessRunner:
-    """Run tasks here, sequentially; a model is loaded once for all tasks that use it."""
+    """Run tasks here, sequentially; a model is loaded once for all tasks that use it.
+
+    Each task's events also go, as plain lines, to ``logs/infer/<model>/<task>.out``,
+    as a worker process's do.
+    """
 
     def __init__(self, display: Display, *, debug: bool = False, models: dict[str, Any] | None = None) -> None:
         self.display = display
@@ -40,16 +44,23 @@ class InProcessRunner:
         """Returns task id → exit code (0 ok, 1 a dataset failed)."""
         codes: dict[str, int] = {}
         for task in tasks:
-            model = self.models.get(task.model.abbr)
-            if model is None:
-                from toolkit.models import load_model
+            write_task(dirs.tasks / f"{task.task_id}.json", task)
+            log_path = dirs.infer_log(task.model.abbr, task.task_id)
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "a", encoding="utf-8") as log_fh:
+                log = PlainDisplay(stream=log_fh)
+                abbr = task.model.abbr
 
-                self.display.handle(task.model.abbr, {"event": "loading"})
-                model = load_model(task.model, task.backend, device=task.device,
-                                   warn=lambda msg, m=task.model.abbr: self.display.handle(m, {"event": "warning", "message": msg}))
-                self.models[task.model.abbr] = model
-                self.display.handle(task.model.abbr, {"event": "loaded", "describe": model.describe()})
-            ok = run_task(task, lambda e, m=task.model.abbr: self.display.handle(m, e), model=model, debug=self.debug)
+                def emit(event: dict[str, Any], m: str = abbr, log: PlainDisplay = log) -> None:
+                    log.handle(m, event)
+                    self.display.handle(m, event)
+
+                def load(task: TaskSpec = task, emit: Any = emit) -> Any:
+                    model = load_task_model(task, emit)
+                    self.models[task.model.abbr] = model
+                    return model
+
+                ok = run_task(task, emit, model=self.models.get(abbr), load=load, debug=self.debug)
             codes[task.task_id] = 0 if ok else 1
         return codes
 
@@ -152,15 +163,20 @@ class LocalRunner:
         proc = subprocess.Popen(self.worker_command(task, path), stdout=subprocess.PIPE,
                                 stderr=log_fh, env=env, text=True, encoding="utf-8")
 
+        plain = PlainDisplay(stream=log_fh)
+
         def read() -> None:
             assert proc.stdout is not None
             for line in proc.stdout:
                 if line.startswith(MARKER):
                     try:
-                        events.put((task.model.abbr, json.loads(line[len(MARKER):])))
-                        continue
+                        event = json.loads(line[len(MARKER):])
                     except json.JSONDecodeError:
                         pass
+                    else:
+                        plain.handle(task.model.abbr, event)
+                        events.put((task.model.abbr, event))
+                        continue
                 log_fh.write(line)
             log_fh.close()
 

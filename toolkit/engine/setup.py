@@ -201,8 +201,7 @@ def _select(datasets: Sequence[DatasetSpec], patterns: Sequence[str]) -> tuple[D
 
 def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
     """Resolve everything the options name; raise UsageError/ConfigError naming what is missing."""
-    from toolkit.config.loader import load_config
-    from toolkit.config.resolve import resolve_dataset_configs
+    from toolkit.config.loader import load_config, load_dataset_args
 
     datasets: list[DatasetSpec] = []
     models: list[ModelSpec] = []
@@ -215,9 +214,9 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         models += loaded.models
         files.append(opts.config)
     if opts.datasets:
-        for file in resolve_dataset_configs(opts.datasets, opts.config_dir):
-            datasets += load_config(file).datasets
-            files.append(file)
+        specs, dataset_files = load_dataset_args(opts.datasets, opts.config_dir)
+        datasets += specs
+        files += dataset_files
     if not datasets:
         raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
     for i, path in enumerate(opts.hf_paths):
@@ -239,6 +238,9 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
                      "or use --infer-mode to score one config in another mode")
     if opts.mode not in ("all", "infer", "eval", "viz"):
         raise UsageError(f"unknown --mode {opts.mode!r}", hint="use all, infer, eval or viz")
+    if opts.mode in ("eval", "viz") and opts.reuse is None and not opts.dry_run:
+        raise UsageError(f"--mode {opts.mode} works on the predictions of an earlier run",
+                         hint="add -r (the latest run) or -r TIMESTAMP")
     return EvalRunSpec(
         datasets=_select(list(unique.values()), opts.abbr),
         models=tuple(models),

@@ -15,13 +15,13 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.dataset.layout import SPLITS, split_file
 from toolkit.engine.fingerprint import prediction_key
 from toolkit.engine.infer import DatasetInference, InferParams, resolve_mode
-from toolkit.engine.predictions import PartialWriter, load_done
+from toolkit.engine.predictions import PartialWriter, finalize, load_done
 from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.workdir import RunDirs
 from toolkit.fileio import atomic_write_text
@@ -56,6 +56,7 @@ class TaskSpec:
     params: InferParams = field(default_factory=InferParams)
     backend: str = "hf"
     device: str | None = None
+    kind: Literal["infer"] = "infer"
 
 
 def write_task(path: Path, task: TaskSpec) -> None:
@@ -74,8 +75,11 @@ def data_files(dataset: DatasetSpec, data_dir: str) -> dict[str, Path]:
     return {s: p for s, p in files.items() if p.is_file()}
 
 
-def item_key(task: TaskSpec, item: TaskItem) -> str:
-    """The reuse key of the item's predictions (model, data bytes, infer_cfg, mode, parameters)."""
+def item_key(task: Any, item: TaskItem) -> str:
+    """The reuse key of the item's predictions (model, data bytes, infer_cfg, mode, parameters).
+
+    ``task`` is an infer or an eval task: only its ``model`` and ``params`` count.
+    """
     files = data_files(item.dataset, item.data_dir)
     mode = resolve_mode(item.dataset, task.params)
     params = to_plain(task.params)
@@ -83,72 +87,119 @@ def item_key(task: TaskSpec, item: TaskItem) -> str:
     return prediction_key(task.model, item.dataset, files, mode, params)
 
 
-def run_item(task: TaskSpec, item: TaskItem, model: Any, emit: EventSink) -> None:
-    """Infer the rows of one item that have no prediction yet; append them batch by batch."""
+@dataclass(frozen=True)
+class _ItemPlan:
+    """What one item still needs: its rows without a prediction (and what finding them read)."""
+
+    item: TaskItem
+    key: str
+    splits: Mapping[str, Any]
+    total: int
+    todo: tuple[int, ...]
+    stale: tuple[Path, ...]
+
+
+def _plan_item(task: TaskSpec, item: TaskItem) -> _ItemPlan:
     from toolkit.engine.data import load_ceval_splits
 
     dirs = RunDirs(Path(task.run_dir))
-    abbr = item.dataset.abbr
     key = item_key(task, item)
     splits = load_ceval_splits(item.data_dir, item.dataset.name)
     n_test = len(splits.get(item.dataset.reader.test_split, []))
     stop = n_test if item.stop is None else min(item.stop, n_test)
-    pred_dir = dirs.predictions / task.model.abbr
-    done = load_done(pred_dir, abbr, key)
-    todo = [i for i in range(item.start, stop) if i not in done]
-    emit({"event": "start", "abbr": abbr, "total": stop - item.start, "done": stop - item.start - len(todo)})
-    dirs.clear_error(task.model.abbr, abbr)
-    if not todo:
-        emit({"event": "finish", "abbr": abbr})
-        return
-    started = time.perf_counter()
-    inference = DatasetInference(model, item.dataset, splits, task.params, indices=todo)
-    writer = PartialWriter(pred_dir, abbr, item.slice_name, key)
-    for records in inference.run(progress=lambda n: emit({"event": "progress", "abbr": abbr, "n": n})):
-        writer.append(records)
-    too_long = inference.too_long
-    if too_long:
+    stale: list[Path] = []
+    done = load_done(dirs.predictions / task.model.abbr, item.dataset.abbr, key, stale=stale)
+    todo = tuple(i for i in range(item.start, stop) if i not in done)
+    return _ItemPlan(item, key, splits, stop - item.start, todo, tuple(stale))
+
+
+def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> None:
+    """Infer the rows of one item that have no prediction yet; append them batch by batch."""
+    dirs = RunDirs(Path(task.run_dir))
+    item, abbr = plan.item, plan.item.dataset.abbr
+    if plan.stale:
         emit({"event": "warning", "abbr": abbr,
-              "message": f"{len(too_long)} question(s) exceed max_seq_len even without examples; kept whole "
-                         f"(rows {', '.join(map(str, too_long[:5]))}{'…' if len(too_long) > 5 else ''})"})
-    emit({"event": "finish", "abbr": abbr, "seconds": round(time.perf_counter() - started, 3)})
+              "message": "earlier predictions were made with other data, prompts or settings: inferring again "
+                         f"(kept as {', '.join(p.name for p in plan.stale)})"})
+    emit({"event": "start", "abbr": abbr, "total": plan.total, "done": plan.total - len(plan.todo)})
+    dirs.clear_error(task.model.abbr, abbr)
+    pred_dir = dirs.predictions / task.model.abbr
+    if plan.todo:
+        started = time.perf_counter()
+        inference = DatasetInference(model, item.dataset, plan.splits, task.params, indices=plan.todo)
+        writer = PartialWriter(pred_dir, abbr, item.slice_name, plan.key)
+        for records in inference.run(progress=lambda n: emit({"event": "progress", "abbr": abbr, "n": n})):
+            writer.append(records)
+        too_long = inference.too_long
+        if too_long:
+            emit({"event": "warning", "abbr": abbr,
+                  "message": f"{len(too_long)} question(s) exceed max_seq_len even without examples; kept whole "
+                             f"(rows {', '.join(map(str, too_long[:5]))}{'…' if len(too_long) > 5 else ''})"})
+        emit({"event": "finish", "abbr": abbr, "seconds": round(time.perf_counter() - started, 3)})
+    else:
+        emit({"event": "finish", "abbr": abbr})
+    # the last slice of a dataset to finish writes OpenCompass's predictions file
+    n_test = len(plan.splits.get(item.dataset.reader.test_split, []))
+    done = load_done(pred_dir, abbr, plan.key)
+    if len(done) >= n_test and all(i in done for i in range(n_test)):
+        finalize(pred_dir, abbr, plan.key, done)
 
 
-def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None, debug: bool = False) -> bool:
+def _fail(task: TaskSpec, item: TaskItem, err: BaseException, emit: EventSink) -> None:
+    dirs = RunDirs(Path(task.run_dir))
+    dirs.write_error(task.model.abbr, item.dataset.abbr, err, traceback.format_exc())
+    emit({"event": "error", "abbr": item.dataset.abbr, "error": dirs.read_error(task.model.abbr, item.dataset.abbr)})
+
+
+def load_task_model(task: TaskSpec, emit: EventSink) -> Any:
+    """Load the task's model, announcing it (``loading`` / ``loaded`` events)."""
+    from toolkit.models import load_model
+
+    emit({"event": "loading", "model": task.model.abbr})
+    model = load_model(task.model, task.backend, device=task.device,
+                       warn=lambda msg: emit({"event": "warning", "message": msg}))
+    emit({"event": "loaded", "model": task.model.abbr, "describe": model.describe()})
+    return model
+
+
+def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None,
+             load: Callable[[], Any] | None = None, debug: bool = False) -> bool:
     """Run every item of an infer task; returns True when all succeeded.
 
-    The model is loaded once for the whole task. A failing item is recorded (its
-    error goes to the run's status folder) and the others still run, unless
-    ``debug`` asks for the traceback to propagate.
+    The model (``model``, else ``load()``, else :func:`load_task_model`) is loaded once
+    for the whole task, and only when some item has rows left to infer. A failing item
+    is recorded (its error goes to the run's status folder) and the others still run,
+    unless ``debug`` asks for the traceback to propagate.
     """
-    dirs = RunDirs(Path(task.run_dir))
     ok = True
-    if model is None:
+    plans: list[_ItemPlan] = []
+    for item in task.items:
         try:
-            from toolkit.models import load_model
-
-            emit({"event": "loading", "model": task.model.abbr})
-            model = load_model(task.model, task.backend, device=task.device,
-                               warn=lambda msg: emit({"event": "warning", "message": msg}))
-            emit({"event": "loaded", "model": task.model.abbr, "describe": model.describe()})
+            plans.append(_plan_item(task, item))
         except Exception as err:
             if debug:
                 raise
-            for item in task.items:
-                dirs.write_error(task.model.abbr, item.dataset.abbr, err, traceback.format_exc())
-                emit({"event": "error", "abbr": item.dataset.abbr, "error": dirs.read_error(task.model.abbr, item.dataset.abbr)})
-            return False
-    for item in task.items:
+            ok = False
+            _fail(task, item, err, emit)
+    if model is None and any(p.todo for p in plans):
         try:
-            run_item(task, item, model, emit)
+            model = load() if load is not None else load_task_model(task, emit)
+        except Exception as err:
+            if debug:
+                raise
+            for plan in plans:
+                _fail(task, plan.item, err, emit)
+            return False
+    for plan in plans:
+        try:
+            _run_item(task, plan, model, emit)
         except KeyboardInterrupt:
             raise
         except Exception as err:
             if debug:
                 raise
             ok = False
-            dirs.write_error(task.model.abbr, item.dataset.abbr, err, traceback.format_exc())
-            emit({"event": "error", "abbr": item.dataset.abbr, "error": dirs.read_error(task.model.abbr, item.dataset.abbr)})
+            _fail(task, plan.item, err, emit)
     return ok
 
 

@@ -3,11 +3,12 @@
 ```
 <work_dir>/<YYYYMMDD_HHMMSS>/
     configs/         the resolved run spec (models, datasets) as JSON
-    tasks/           one JSON file per infer task (runnable alone)
+    tasks/           one JSON file per infer task and per model's eval task (each runnable alone)
     predictions/<model>/<abbr>.json      origin_prompt, prediction, gold (+ .partial/ while running)
     results/<model>/<abbr>.json          accuracy, status, counts
     summary/summary_<ts>.{txt,csv,md,html}
-    logs/infer/<model>/<task>.out        each worker's log
+    logs/infer/<model>/<task>.out        each infer task's log
+    logs/eval/<model>/eval-<model>.out   each eval task's log
     status/<model>/<abbr>.error          a failed dataset's error (last line first, then the traceback)
     manifest.json    model and its parameters, data file hashes, config hashes, versions, timings, machine
 ```
@@ -105,6 +106,10 @@ class RunDirs:
     def infer_log(self, model: str, task_id: str) -> Path:
         """``logs/infer/<model>/<task>.out``."""
         return self.root / "logs" / "infer" / model / f"{task_id}.out"
+
+    def eval_log(self, model: str, task_id: str) -> Path:
+        """``logs/eval/<model>/<task>.out``."""
+        return self.root / "logs" / "eval" / model / f"{task_id}.out"
 
     def error_file(self, model: str, abbr: str) -> Path:
         """``status/<model>/<abbr>.error``."""

@@ -1,8 +1,10 @@
-"""``python -m toolkit.engine.worker TASK.json``: run one infer task in its own process.
+"""``python -m toolkit.engine.worker TASK.json``: run one task file (infer or eval) in its own process.
 
-Events go to stdout as ``@@toolkit {json}`` lines for the runner to show; logs and
-library chatter go to stderr (the runner writes it to ``logs/infer/…``). Exit code
-0 when every dataset succeeded, 1 when one failed, 130 when interrupted.
+Infer tasks (``tasks/<model>-<n>.json``) infer their dataset slices; eval tasks
+(``tasks/eval-<model>.json``) score the predictions and write ``results/``. Events go
+to stdout as ``@@toolkit {json}`` lines for the runner to show; logs and library
+chatter go to stderr (the runner writes it to ``logs/infer/…``). Exit code 0 when
+every dataset succeeded, 1 when one failed, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+from toolkit.errors import ToolkitError
 
 MARKER = "@@toolkit "
 
@@ -20,19 +24,32 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m toolkit.engine.worker TASK.json", file=sys.stderr)
         return 2
-    from toolkit.engine.task import read_task, run_task
-
-    task = read_task(Path(args[0]))
+    path = Path(args[0])
+    try:
+        kind = json.loads(path.read_text(encoding="utf-8")).get("kind", "infer")
+    except (OSError, ValueError, AttributeError) as err:
+        print(f"error: {path}: not a task file ({err})", file=sys.stderr)
+        return 2
 
     def emit(event: dict) -> None:
         sys.stdout.write(MARKER + json.dumps(event, ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
     try:
-        return 0 if run_task(task, emit) else 1
+        if kind == "eval":
+            from toolkit.engine.eval_task import read_eval_task, run_eval_task
+
+            records = run_eval_task(read_eval_task(path), emit)
+            return 1 if any(r.status == "failed" for r in records) else 0
+        from toolkit.engine.task import read_task, run_task
+
+        return 0 if run_task(read_task(path), emit) else 1
     except KeyboardInterrupt:
         emit({"event": "interrupted"})
         return 130
+    except ToolkitError as err:  # a task file that does not fit: its path and what is wrong
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

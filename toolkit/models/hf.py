@@ -11,27 +11,18 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from toolkit.config.spec import ModelSpec
 from toolkit.errors import RunError, UsageError
 from toolkit.models.base import GenRequest, GenResult, ProgressFn, ScoreRequest, ScoreResult, Tokens
+from toolkit.models.paths import check_model_paths, split_gguf
 
 ENCODE_CACHE_SIZE = 8192
 DEFAULT_TOKENIZER_KWARGS = {"padding_side": "left", "truncation_side": "left", "trust_remote_code": True}
-
-
-def _split_gguf(path: str) -> tuple[str, dict[str, Any]]:
-    """``dir/model.gguf`` → (``dir``, {"gguf_file": "model.gguf"})."""
-    p = Path(path).expanduser()
-    if p.suffix == ".gguf":
-        if not p.is_file():
-            raise UsageError("GGUF file not found", file=p, hint="check --hf-path")
-        return str(p.parent), {"gguf_file": p.name}
-    return str(p), {}
 
 
 def _resolve_dtype(value: Any, torch: Any, device_type: str) -> Any:
@@ -92,14 +83,13 @@ class HFModel:
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as err:  # pragma: no cover - torch/transformers are core dependencies
             raise RunError(f"cannot import torch/transformers ({err})", hint='pip install -e ".[dev]"') from None
-        model_path, model_gguf = _split_gguf(spec.path)
-        tok_path, tok_gguf = _split_gguf(spec.tokenizer_path or spec.path)
-        for given in dict.fromkeys((spec.path, spec.tokenizer_path or spec.path)):
-            # a hub id ("org/name") is left to transformers; anything path-like must exist
-            path_like = given.startswith(("/", ".", "~")) or given.count("/") != 1
-            if path_like and not Path(given).expanduser().exists():
-                raise UsageError(f"model not found: {given}",
-                                 hint="pass a local model folder or .gguf file to --hf-path (see `toolkit demo-model`)")
+        check_model_paths(spec)
+        if not sys.stderr.isatty():  # transformers' own bars would leak \r-lines into logs and plain output
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        model_path, model_gguf = split_gguf(spec.path)
+        tok_path, tok_gguf = split_gguf(spec.tokenizer_path or spec.path)
         tok_kwargs = {**DEFAULT_TOKENIZER_KWARGS, **tok_gguf, **dict(spec.tokenizer_kwargs)}
         try:
             tokenizer = AutoTokenizer.from_pretrained(tok_path, **tok_kwargs)
@@ -118,7 +108,7 @@ class HFModel:
             model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, **model_gguf, **kwargs)
         except (OSError, ValueError) as err:
             raise UsageError(f"cannot load the model from {spec.path}: {err}".splitlines()[0],
-                             hint="check --hf-path (a local Hugging Face folder or a .gguf file)") from None
+                             hint="check --hf-path (a local Hugging Face folder or a .gguf file) and --model-kwargs") from None
         model.eval()
         if tokenizer.pad_token_id is None:
             gen_pad = getattr(model.generation_config, "pad_token_id", None)
