@@ -118,17 +118,24 @@ def _key_file(pred_dir: Path, abbr: str) -> Path:
 
 
 def finalize(pred_dir: Path, abbr: str, key: str, records: Mapping[int, Mapping[str, Any]]) -> Path:
-    """Write ``<abbr>.json`` (OpenCompass's shape) and its key file; drop the partial files."""
+    """Write ``<abbr>.json`` (OpenCompass's shape) and its key file; drop the partial files.
+
+    Nothing is rewritten when the file is already final for ``key`` and no partial file is left.
+    """
+    final = pred_dir / f"{abbr}.json"
+    folder = partial_dir(pred_dir)
+    partials = list(folder.glob(f"{abbr}.*.jsonl")) if folder.is_dir() else []
+    key_file = _key_file(pred_dir, abbr)
+    if not partials and final.is_file() and key_file.is_file() and key_file.read_text(encoding="utf-8").strip() == key:
+        return final
     body: dict[str, Any] = {}
     for index in sorted(records):
         rec = dict(records[index])
         rec.pop("index", None)
         body[str(index)] = rec
-    final = pred_dir / f"{abbr}.json"
     atomic_write_text(final, json.dumps(body, ensure_ascii=False, indent=4) + "\n")
-    atomic_write_text(_key_file(pred_dir, abbr), key + "\n")
-    folder = partial_dir(pred_dir)
-    for path in folder.glob(f"{abbr}.*.jsonl") if folder.is_dir() else []:
+    atomic_write_text(key_file, key + "\n")
+    for path in partials:
         path.unlink()
     return final
 
