@@ -23,7 +23,8 @@ from toolkit.engine.postprocess import (
 )
 from toolkit.errors import ConfigError
 
-OC_SOURCE = Path("/work/ref/opencompass/opencompass/utils/text_postprocessors.py")
+OC_SOURCE = Path(__file__).resolve().parents[1] / "data" / "opencompass" / "text_postprocessors.py"
+"""OpenCompass 0.5.4's own post-processors, copied unchanged (Apache-2.0) as a parity oracle."""
 
 
 # --- first_capital --------------------------------------------------------------------
@@ -82,19 +83,30 @@ def test_first_option_without_cushion_and_with_custom_options() -> None:
     assert first_option_postprocess("答案是E", options="ABCD", cushion=False) == ""
 
 
-@pytest.fixture(scope="module")
-def opencompass_first_option():
-    """OpenCompass's own function, compiled from its unpacked source (a parity oracle only;
-    we never import OpenCompass). Skips where that source is absent, e.g. in CI."""
-    if not OC_SOURCE.is_file():
-        pytest.skip(f"OpenCompass source not found at {OC_SOURCE}")
+def _opencompass_function(name: str):
+    """OpenCompass's own function, compiled from its copied source (we never import OpenCompass)."""
     namespace: dict = {"re": re}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # its patterns are not raw strings
+        warnings.simplefilter("ignore", SyntaxWarning)
         tree = ast.parse(OC_SOURCE.read_text(encoding="utf-8"))
-        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "first_option_postprocess")
+        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
         exec(compile(ast.Module(body=[node], type_ignores=[]), str(OC_SOURCE), "exec"), namespace)
-    return namespace["first_option_postprocess"]
+    return namespace[name]
+
+
+@pytest.fixture(scope="module")
+def opencompass_first_option():
+    return _opencompass_function("first_option_postprocess")
+
+
+_OC_FIRST_CAPITAL = _opencompass_function("first_capital_postprocess")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=20))
+def test_first_capital_equals_opencompass_on_any_text(text: str) -> None:
+    assert first_capital_postprocess(text) == _OC_FIRST_CAPITAL(text)
 
 
 # Characters that exercise OpenCompass's patterns: keywords, punctuation, letters, spaces.
