@@ -102,6 +102,7 @@ def test_a_config_file_with_models_and_datasets(cli, bank):
         (["eval", "--datasets", "seed_gen", "--hf-path", "x", "--abbr", "nothing*"], 2, "matches no dataset"),
         (["eval", "--datasets", "seed_gen", "--hf-path", "/no/such/model", "--hf-type", "base"], 2, "model not found"),
         (["eval", "missing.py", "--hf-path", "x"], 2, "config file not found"),
+        (["eval", "--datasets", "seed_gen", "--hf-path", "x", "-r", "20261203_1108"], 2, "-r takes a run folder's name"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_a_usage_exit(cli, bank, args, code, message):

@@ -9,6 +9,7 @@ and parses OpenCompass-style ``key=value`` options exactly as OpenCompass does
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,7 +209,9 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
     files: list[Path] = []
     if opts.config is not None:
         if not opts.config.is_file():
-            raise UsageError("config file not found", file=opts.config, hint="check the path")
+            looks_like_run = re.fullmatch(r"[\d_]+", opts.config.name) is not None
+            raise UsageError("config file not found", file=opts.config,
+                             hint="-r takes a run folder's name, YYYYMMDD_HHMMSS" if looks_like_run else "check the path")
         loaded = load_config(opts.config)
         datasets += loaded.datasets
         models += loaded.models
