@@ -141,7 +141,7 @@ def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> N
     # the last slice of a dataset to finish writes OpenCompass's predictions file
     n_test = len(plan.splits.get(item.dataset.reader.test_split, []))
     done = load_done(pred_dir, abbr, plan.key)
-    if len(done) >= n_test and all(i in done for i in range(n_test)):
+    if all(i in done for i in range(n_test)):
         finalize(pred_dir, abbr, plan.key, done)
 
 

@@ -92,6 +92,16 @@ def letter_run(header: Sequence[str]) -> int:
     return n
 
 
+def letters_for_run(n: int) -> tuple[str, ...]:
+    """The option letters of a run of ``n`` letter columns; too short a run means the default A–D.
+
+    Example:
+        >>> letters_for_run(3), letters_for_run(1)
+        (('A', 'B', 'C'), ('A', 'B', 'C', 'D'))
+    """
+    return option_letters(n) if n >= MIN_OPTIONS else option_letters(4)
+
+
 def letters_from_header(header: Sequence[str]) -> tuple[str, ...]:
     """The option letters a header uses: the run A, B, C… present in it (default A–D).
 
@@ -99,8 +109,7 @@ def letters_from_header(header: Sequence[str]) -> tuple[str, ...]:
         >>> letters_from_header(["id", "question", "A", "B", "C", "answer"])
         ('A', 'B', 'C')
     """
-    n = letter_run(header)
-    return option_letters(n) if n >= MIN_OPTIONS else option_letters(4)
+    return letters_for_run(letter_run(header))
 
 
 def duplicate_columns(header: Sequence[str], file: str, line: int) -> tuple[list[Finding], list[int]]:

@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.dataset.layout import MAPPING_FILE, MIN_OPTIONS, SPLITS, option_letters, parse_split_filename
+from toolkit.dataset.layout import MAPPING_FILE, SPLITS, parse_split_filename
 from toolkit.dataset.meta import DatasetMeta, read_meta
 from toolkit.dataset.textio import decode_bytes, parse_csv
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.validate.file_checks import letter_run, name_findings
+from toolkit.validate.file_checks import letter_run, letters_for_run, name_findings
 from toolkit.validate.findings import Finding, ValidateOptions
 
 HEADER_BYTES = 8192
@@ -111,8 +111,7 @@ def dataset_letters(meta: DatasetMeta | None, files: Sequence[Path]) -> tuple[st
     """
     if meta is not None:
         return meta.letters
-    longest = max((_header_run(p) for p in files), default=0)
-    return option_letters(longest) if longest >= MIN_OPTIONS else option_letters(4)
+    return letters_for_run(max((_header_run(p) for p in files), default=0))
 
 
 def _scan(root: Path) -> tuple[dict[str, dict[str, Path]], list[Finding]]:

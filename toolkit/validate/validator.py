@@ -19,6 +19,7 @@ from toolkit.validate.targets import Target, resolve_target
 BATCH_FILES = 200
 """Files read and schema-checked together (bounds memory; pandera's cost is per call)."""
 
+
 def _split_schemas(options: ValidateOptions) -> dict[str, Path]:
     """The user's schema of each split that has one (the others keep the stock schema)."""
     return {split: path for split in SPLITS if (path := options.schema_for(split)) is not None}
@@ -32,11 +33,12 @@ def _check_files(target: Target, options: ValidateOptions, progress: Progress | 
     letters = target.letters
     checked: list[SplitFile] = []
     total = len(target.files) + len(target.misnamed)  # a misnamed file is checked too (its name)
+    schemas = _split_schemas(options)
     for start in range(0, len(target.files), BATCH_FILES):
         batch = target.files[start : start + BATCH_FILES]
         if progress is not None:
             progress(start, total, str(batch[0][0]))
-        checked += check_split_files(batch, letters, _split_schemas(options))
+        checked += check_split_files(batch, letters, schemas)
     return checked
 
 
