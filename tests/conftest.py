@@ -107,3 +107,16 @@ def scripted_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"root": root, "three": three.run_dir, "second": second.run_dir, "edited": edited.run_dir,
             "rows": {"algebra": algebra, "history": history, "edited": edited_rows}}
 
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory):
+    """One headless Chromium for the session (tests/browser.py); installed with apt-get when missing and root."""
+    from browser import Chromium, find_chromium
+
+    log = tmp_path_factory.mktemp("chromium-install") / "apt-get.log"
+    executable, why = find_chromium(log=log)
+    if executable is None:
+        pytest.skip(f"no browser for the HTML report tests: {why}")
+    browser = Chromium(executable)
+    yield browser
+    browser.close()
