@@ -45,6 +45,8 @@ def test_item_statistics_by_hand() -> None:
     assert q3.choices == {"D": 2, "A": 1, "B": 1} and q3.unused_distractors == ("C",)
     bias = {b.letter: b for b in analysis.bias}
     assert bias["A"].gold_share == 0.25 and bias["D"].predicted["best"] == 0.5
+    assert analysis.distractor_summary().startswith(
+        "8 of 12 distractors (67%) chosen by no model; in 1 question(s) no model chose any distractor")
 
 
 def test_identical_models_are_noticed() -> None:

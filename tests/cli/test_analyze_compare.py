@@ -83,3 +83,17 @@ def test_compare_usage_errors(cli, scripted_runs) -> None:
     assert unknown.exit_code == 2 and "no model 'nobody'" in unknown.stderr
     bad_alpha = cli("compare", scripted_runs["three"], "--alpha", "2")
     assert bad_alpha.exit_code == 2
+
+
+def test_analyze_and_compare_stay_light(scripted_runs) -> None:
+    """Reading runs needs neither torch, transformers, pandas nor numpy (or scipy, a dev extra only)."""
+    import subprocess
+    import sys
+
+    run = str(scripted_runs["three"])
+    code = ("import sys; from typer.testing import CliRunner; from toolkit.cli.main import app;"
+            f"assert CliRunner().invoke(app, ['analyze', {run!r}]).exit_code == 0;"
+            f"assert CliRunner().invoke(app, ['compare', {run!r}]).exit_code == 0;"
+            "heavy = [m for m in ('torch', 'transformers', 'pandas', 'numpy', 'scipy') if m in sys.modules];"
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)

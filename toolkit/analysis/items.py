@@ -66,6 +66,17 @@ class ItemAnalysis:
     bias: tuple[LetterBias, ...]
     identical: tuple[tuple[str, str], ...] = ()
 
+    def distractor_summary(self) -> str:
+        """How many distractors no model chose, e.g. ``"41 of 165 distractors (25%) chosen by no model; ..."``."""
+        total = sum(i.options - 1 for i in self.items)
+        unused = sum(len(i.unused_distractors) for i in self.items)
+        dead = sum(1 for i in self.items if i.options > 1 and len(i.unused_distractors) == i.options - 1)
+        if not total:
+            return "no distractors to count"
+        return (f"{unused} of {total} distractors ({unused / total:.0%}) chosen by no model; in {dead} question(s) "
+                f"no model chose any distractor (with {len(self.labels)} models, read this with care: few models "
+                "leave many options unpicked)")
+
 
 def analyse_items(panel: Panel) -> ItemAnalysis:
     """Statistics for every scored question of ``panel`` (one with a gold answer and some verdict)."""

@@ -54,6 +54,8 @@ def format_item_report(report: ItemReport, top: int = 20) -> str:
             out += _more(len(shown), len(review))
         if len(a.labels) < 3:
             out.append("discrimination needs at least 3 models (a correlation over the models)")
+    if a.items:
+        out += ["", "Distractors: " + a.distractor_summary()]
     out += ["", "Position bias: how often each letter is gold, and how often each model answers it"]
     out.append(aligned(["letter", "gold", *a.labels],
                        [[b.letter, f"{b.gold_share:.1%}", *(f"{b.predicted.get(m, 0.0):.1%}" for m in a.labels)]

@@ -25,6 +25,7 @@ class ItemsView:
     bias_header: list[str]
     bias_rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
+    distractors: str = ""
 
 
 def _option(question: Question | None, letter: str) -> str:
@@ -59,4 +60,5 @@ def items_view(report: ItemReport, limit: int = ROW_LIMIT) -> ItemsView:
         notes.append("discrimination (a correlation over the models) needs at least 3 models")
     notes += list(report.panel.notes)
     return ItemsView([(label, "-" if acc is None else f"{acc:.2%}") for label, acc in a.totals.items()], len(a.items),
-                     flags, len(audit.key_flags), review, counts, ["letter", "gold", *a.labels], bias_rows, notes)
+                     flags, len(audit.key_flags), review, counts, ["letter", "gold", *a.labels], bias_rows, notes,
+                     a.distractor_summary() if a.items else "")
