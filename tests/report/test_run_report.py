@@ -108,3 +108,19 @@ def test_one_subject_per_category_bank(tmp_path: Path) -> None:
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(extras_module).failed == 0
+
+
+def test_question_text_cannot_break_out_of_the_page() -> None:
+    from run_builder import panel_from_plans, question_key
+
+    from toolkit.report.html import render_html_report
+    from toolkit.report.questions_view import question_payload
+
+    evil = "</script><img src=x onerror=alert(1)> & <!-- \u2028"
+    rows = [("0", evil, "<b>a</b>", "b", "c", "d", "A")]
+    panel = panel_from_plans(rows, {"m": {question_key(rows[0]): "A"}}, ["A"])
+    records = [ResultRecord("m", "bank-subject", "v", "gen", "ok", 100.0, counts=Counts(1, 1, 1))]
+    html = render_html_report(summarise(records), extras=extras_module.ReportExtras(questions=question_payload(panel)))
+    checker = parse(html)
+    assert "img" not in [t for t, _ in checker.tags] and "b" not in [t for t, _ in checker.tags]
+    assert _payload(html)["rows"][0][3] == evil and _payload(html)["rows"][0][4][0] == "<b>a</b>"
