@@ -41,7 +41,7 @@ def resolve_runs(runs: list[Path]) -> list[Path]:
 @app.command("analyze", epilog=EPILOG)
 @handle_errors
 def analyze(
-    runs: Annotated[list[Path], typer.Argument(metavar="RUN...", help="Run folders, or work dirs (their newest run).")],
+    runs: Annotated[list[Path], typer.Argument(metavar="RUN", help="Run folders, or work dirs (their newest run).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print everything, every question included, as JSON.")] = False,
     html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write the analysis as a self-contained HTML page.")] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Rows per list on stdout (0: all).")] = 20,

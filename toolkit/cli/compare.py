@@ -32,7 +32,7 @@ Exit status: 0 when the comparison ran, 1 when a run folder cannot be read, 2 on
 @app.command("compare", epilog=EPILOG)
 @handle_errors
 def compare(
-    runs: Annotated[list[Path], typer.Argument(metavar="RUN_A RUN_B [RUN...]", help="Run folders, or work dirs (their newest run).")],
+    runs: Annotated[list[Path], typer.Argument(metavar="RUN", help="Run folders (two or more models in all), or work dirs (their newest run).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Also write the comparison as a self-contained HTML page.")] = None,
     baseline: Annotated[str | None, typer.Option("--baseline", metavar="MODEL", help="Compare every model with this one (default: the first).")] = None,
