@@ -99,6 +99,18 @@ def test_opencompass_results_without_counts_get_no_interval() -> None:
                for i in u.intervals)
 
 
+def test_a_group_with_an_uncounted_subject_gets_no_interval() -> None:
+    counted = ResultRecord("m", "a", "v", "gen", "ok", value=50.0, counts=Counts(10, 10, 5))
+    plain = ResultRecord("m", "b", "-", "-", "ok", value=30.0)  # OpenCompass's file: a score, no counts
+    groups = [{"name": "g", "subsets": ["a", "b"]}]
+    summary = summarise([counted, plain], groups)
+    unc = summary_uncertainty(summary, [counted, plain], groups)
+    naive = _row(summary, "g", "naive_average")
+    assert summary.rows[naive].cells[0].status == "ok"  # the summary still averages the two scores
+    assert unc[naive].intervals == (None,)  # but an interval over only one of them would be wrong
+    assert unc[0].intervals[0] is not None and unc[1].intervals == (None,)
+
+
 def test_json_rows_carry_n_and_the_interval(fixed) -> None:
     _, _, summary, unc = fixed
     rows = uncertainty_json(summary, unc)

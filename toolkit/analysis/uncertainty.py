@@ -66,8 +66,10 @@ def summary_uncertainty(summary: Summary, records: Iterable[ResultRecord], group
     Cells that are not ``ok``, and scores read from plain OpenCompass result files
     (no question counts), get no interval.
     """
+    records = list(records)
     counts = {(r.model, r.abbr): (r.counts.correct, r.counts.scored) for r in records
               if r.status == "ok" and r.counts.scored > 0}
+    uncounted = {(r.model, r.abbr) for r in records if r.status == "ok" and r.counts.scored == 0}
     shapes = group_shapes(groups, [r.dataset for r in summary.rows if r.kind == "subject"])
     boot = _Bootstrap(counts, shapes, seed, resamples)
     out = []
@@ -80,6 +82,9 @@ def summary_uncertainty(summary: Summary, records: Iterable[ResultRecord], group
                 c = counts.get((model, row.dataset))
                 cells.append(wilson_percent(*c) if c else None)
             elif row.metric in (WEIGHTED, NAIVE) and row.dataset in shapes:
+                if any((model, leaf) in uncounted for leaf in shapes[row.dataset].leaves):
+                    cells.append(None)  # a score without question counts (an OpenCompass file): no interval
+                    continue
                 pooled = [counts.get((model, leaf)) for leaf in shapes[row.dataset].leaves]
                 ok = [p for p in pooled if p is not None]
                 if row.metric == WEIGHTED or len(ok) == 1:  # one scored subject: its naive average is its accuracy
