@@ -76,7 +76,7 @@ def test_equal_averages_make_one_category_chart() -> None:
 def test_run_facts_lead_with_start_time_and_inference_settings(scripted_runs) -> None:
     manifest = json.loads((scripted_runs["three"] / "manifest.json").read_text(encoding="utf-8"))
     facts = report_facts(manifest)
-    assert list(facts)[:2] == ["started", "toolkit"]
+    assert list(facts)[:3] == ["started", "inference", "toolkit"]
     assert facts["started"] < manifest["created"] and facts["started"].endswith("+00:00")
     inference = facts["inference"]
     assert {"infer_mode", "early_stop", "min_out_len", "reserve_output"} <= set(inference)

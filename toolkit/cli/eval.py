@@ -190,7 +190,11 @@ def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
 
         uncertainty = run_uncertainty(outcome)
         if sys.stdout.isatty():
-            print_summary(outcome.summary, stdout_console(), uncertainty)
+            from toolkit.report.terminal_intervals import print_intervals
+
+            print_summary(outcome.summary, stdout_console())
+            if uncertainty is not None:
+                print_intervals(outcome.summary, uncertainty, stdout_console())
         else:
             typer.echo(format_txt(outcome.summary, uncertainty), nl=False)
     for kind, path in files.items():

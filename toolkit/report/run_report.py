@@ -27,24 +27,28 @@ def _started(manifest: Mapping[str, Any]) -> str | None:
 
 
 def report_facts(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a run manifest the HTML report shows: when it started and with which settings first."""
-    facts: dict[str, Any] = {}
-    started = _started(manifest)
-    if started is not None:
-        facts["started"] = started
-    keep = ("toolkit", "created", "command", "mode")
-    facts.update({k: manifest[k] for k in keep if k in manifest})
-    models = manifest.get("models", [])
-    if "inference" in manifest or models:
-        facts["inference"] = dict(manifest.get("inference", {})) | {
-            m.get("abbr", "?"): {k: m.get(k) for k in ("max_seq_len", "max_out_len", "batch_size", "num_gpus")}
-            for m in models}
-    facts.update({k: manifest[k] for k in ("timings", "machine") if k in manifest})
+    """The part of a run manifest the HTML report shows."""
+    keep = ("toolkit", "created", "command", "mode", "timings", "machine")
+    facts = {k: manifest[k] for k in keep if k in manifest}
     facts["models"] = [{k: m.get(k) for k in ("abbr", "path", "hf_type", "max_seq_len", "max_out_len", "batch_size")}
-                       | {"loaded": m.get("loaded", {})} for m in models]
+                       | {"loaded": m.get("loaded", {})} for m in manifest.get("models", [])]
     facts["datasets"] = [{"abbr": d["abbr"], "version": d["version"], "rows": d["rows"],
                           "data": {s: f["sha256"][:12] for s, f in d["files"].items()}} for d in manifest.get("datasets", [])]
-    return facts
+    return _start_and_settings(manifest) | facts
+
+
+def _start_and_settings(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """What the run section shows first: when the run started and how it inferred (mode, early stop, lengths, batch)."""
+    first: dict[str, Any] = {}
+    started = _started(manifest)
+    if started is not None:
+        first["started"] = started
+    models = manifest.get("models", [])
+    if "inference" in manifest or models:
+        first["inference"] = dict(manifest.get("inference", {})) | {
+            m.get("abbr", "?"): {k: m.get(k) for k in ("max_seq_len", "max_out_len", "batch_size", "num_gpus")}
+            for m in models}
+    return first
 
 
 def run_uncertainty(outcome: EvalOutcome) -> tuple[RowUncertainty, ...] | None:
