@@ -108,3 +108,11 @@ def test_a_wrong_encoding_names_the_byte_and_line() -> None:
 def test_unknown_encodings_are_usage_errors(name: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         check_encoding(name)
+
+
+def test_a_long_line_is_shown_around_the_first_uncommon_ideograph() -> None:
+    data = ("id,q\n0," + "x" * 5000 + " Hélène est au Québec " + "y" * 5000 + "\n").encode("cp1252")
+    number, as_gb, as_latin = first_implausible_line(data, data.decode("gb18030"))
+    assert number == 2 and len(as_gb) < 80 and len(as_latin) < 80
+    assert as_gb.startswith("…x") and "H閘鑞e est au Qu閎ec" in as_gb and as_gb.endswith("y…")
+    assert "Hélène est au Québec" in as_latin and as_latin.startswith("…x") and as_latin.endswith("y…")

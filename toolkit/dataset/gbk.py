@@ -150,12 +150,17 @@ def latin_reading(data: bytes) -> str:
     return data.decode("latin-1").translate(_CP1252)
 
 
+SHOWN_BEFORE, SHOWN_AFTER = 25, 35
+"""Characters shown before and after the first uncommon ideograph of a line in an error message."""
+
+
 def first_implausible_line(data: bytes, text: str) -> tuple[int, str, str] | None:
     """When ``text`` (``data`` decoded as GB18030) is not plausibly Chinese, the first line that shows it.
 
     Not plausible: it has ideographs and fewer than :data:`COMMON_SHARE` of them are common
-    hanzi. Returns ``(line number, the line as GB18030, the line as cp1252)`` for the first
-    line holding an uncommon ideograph; None when the reading is plausible.
+    hanzi. Returns ``(line number, the line as GB18030, the same bytes as cp1252)`` for the
+    first line holding an uncommon ideograph (a long line cut to the part around it, ``…``
+    marking the cuts); None when the reading is plausible.
 
     Example:
         >>> first_implausible_line("id\\nHélène".encode("cp1252"), "id\\nH閘鑞e")
@@ -165,9 +170,14 @@ def first_implausible_line(data: bytes, text: str) -> tuple[int, str, str] | Non
     if share is None or share >= COMMON_SHARE:
         return None
     common = common_hanzi()
-    lines = data.split(b"\n")  # 0x0A is never part of a GB18030 character
-    for number, raw in enumerate(lines, start=1):
-        line = raw.decode("gb18030", errors="replace")
-        if any(_is_ideograph(c) and c not in common for c in line):
-            return number, line.rstrip("\r"), latin_reading(raw).rstrip("\r")
+    for number, raw in enumerate(data.split(b"\n"), start=1):  # 0x0A is never part of a GB18030 character
+        line = raw.rstrip(b"\r").decode("gb18030", errors="replace")
+        at = next((i for i, c in enumerate(line) if _is_ideograph(c) and c not in common), None)
+        if at is not None:
+            start, stop = max(0, at - SHOWN_BEFORE), min(len(line), at + SHOWN_AFTER)
+            offset = len(line[:start].encode("gb18030", errors="replace"))
+            size = len(line[start:stop].encode("gb18030", errors="replace"))
+            cut = ("…" if start else "", "…" if stop < len(line) else "")
+            return (number, cut[0] + line[start:stop] + cut[1],
+                    cut[0] + latin_reading(raw[offset : offset + size]) + cut[1])
     return None
