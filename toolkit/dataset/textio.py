@@ -69,7 +69,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @contextmanager
-def _long_cells(text: str) -> Iterator[None]:
+def long_csv_cells(text: str) -> Iterator[None]:
     """csv's cell-size limit (128 KiB by default) lifted to the text's length while it is parsed, then restored.
 
     Any cell of a text that fits in memory is legitimate: only a runaway quote makes a
@@ -97,7 +97,7 @@ def parse_csv(text: str, *, delimiter: str = ",", has_header: bool = True, sourc
         >>> t.rows, t.lines
         ((('0', 'two\\nlines'), ('1', 'NA')), (2, 4))
     """
-    with _long_cells(text):
+    with long_csv_cells(text):
         return _parse(text, delimiter, has_header, source)
 
 
@@ -176,7 +176,7 @@ def parse_header(text: str, *, delimiter: str = ",") -> tuple[str, ...]:
         >>> parse_header('\\nid,question,A\\n0,"cut here')
         ('id', 'question', 'A')
     """
-    with _long_cells(text):
+    with long_csv_cells(text):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
         return next((tuple(record) for record in reader if record), ())
 
