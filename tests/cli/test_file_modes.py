@@ -68,3 +68,16 @@ def test_fix_keeps_the_mode_of_the_file_it_rewrites(cli, tmp_path: Path, seed_ra
     assert mode(val) == 0o640  # … and kept its mode
     backup = next(val.parent.glob(val.name + ".bak-*"))
     assert backup.read_bytes() == before and mode(backup) == 0o640
+
+
+def test_the_demo_model_folder_gets_the_umask_mode(cli, tmp_path: Path, tiny_model_dir: Path, umask: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """transformers saves the weights 0600 itself: the folder we rename into place is made readable as the umask says."""
+    from demo_standin import stand_in_demo
+
+    stand_in_demo(monkeypatch, tiny_model_dir)
+    monkeypatch.setenv("TOOLKIT_CACHE", str(tmp_path / "cache"))
+    result = cli("demo-model")
+    assert result.exit_code == 0, result.stderr
+    assert modes_under(tmp_path / "cache") == ({0o666 & ~umask}, {0o777 & ~umask})
+    assert (tmp_path / "cache" / "models" / "SmolLM2-135M-Instruct" / "model.safetensors").is_file()

