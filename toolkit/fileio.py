@@ -121,6 +121,8 @@ def fsync_dir(folder: str | Path) -> None:
 
 def _take_mode(fd: int, model: Path | None) -> None:
     """Give the open file ``fd`` the mode (and group, owner as root) of ``model``, or a new file's mode."""
+    if not hasattr(os, "fchmod"):
+        return  # no POSIX modes here (Windows)
     try:
         st = os.stat(model) if model is not None else None
     except OSError:

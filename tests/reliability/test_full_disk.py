@@ -139,6 +139,25 @@ def test_new_dataset(cli, disk: Disk, tmp_path: Path) -> None:
         assert disk.debris() == []
     assert STATS[f"full disk, new-dataset ({disk.kind})"]["failed cleanly"] >= 3
     assert STATS[f"full disk, new-dataset ({disk.kind})"]["had enough space"] >= 1
+    # --force over an existing dataset: a backup of it first, then the new files; all of that, or nothing
+    assert cli("new-dataset", "bank", "--from", sheet, "--root", disk.path / "data").exit_code == 0
+    other = write_sheet(tmp_path / "src2" / "bank.csv", 2000, seed=7)
+    for free in _levels({**reference, **reference}):
+        before = snapshot(disk.path / "data")
+        disk.leave(free)
+        result = cli("new-dataset", "bank", "--from", other, "--root", disk.path / "data", "--force")
+        disk.release()
+        _count("new-dataset --force", disk, result.exit_code != 0)
+        if result.exit_code:
+            _one_line(result, disk)
+            assert snapshot(disk.path / "data") == before  # no partial backup, no half-replaced dataset
+        else:
+            backups = [p for p in (disk.path / "data").iterdir() if ".bak-" in p.name]
+            assert len(backups) == 1 and snapshot(backups[0]) == {k[len("bank/"):]: v for k, v in before.items()
+                                                                 if k.startswith("bank/")}
+            shutil.rmtree(backups[0])
+        assert disk.debris() == []
+    assert STATS[f"full disk, new-dataset --force ({disk.kind})"]["failed cleanly"] >= 3
 
 
 def test_validate_fix_in_place_and_into_a_new_folder(cli, disk: Disk, tmp_path: Path) -> None:
