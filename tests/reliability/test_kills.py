@@ -136,14 +136,15 @@ def test_validate_fix_killed_anywhere_leaves_each_file_old_or_new(forkserver, tm
 
 
 def _records(run_dir: Path) -> dict[str, int]:
-    """Whole records saved per dataset (final files, else partial ones)."""
+    """Whole records saved per dataset, as ``-r`` will find them: a final file with its key, else the partial files."""
     saved: dict[str, int] = {}
     pred = run_dir / "predictions" / "fake-model"
-    for path in pred.glob("*.json") if pred.is_dir() else []:
-        saved[path.stem] = len(json.loads(path.read_text(encoding="utf-8")))
     for path in (pred / ".partial").glob("*.jsonl") if (pred / ".partial").is_dir() else []:
         lines = path.read_text(encoding="utf-8").split("\n")[1:-1]  # the key line; a torn tail has no newline
         saved[path.name.split(".")[0]] = saved.get(path.name.split(".")[0], 0) + len(lines)
+    for path in pred.glob("*.json") if pred.is_dir() else []:
+        if (pred / ".keys" / f"{path.stem}.key").is_file():
+            saved[path.stem] = len(json.loads(path.read_text(encoding="utf-8")))
     return saved
 
 
@@ -177,7 +178,9 @@ def test_eval_killed_anywhere_resumes_to_the_same_predictions(forkserver, tmp_pa
         resumed = forkserver.run([*base, "--display", "plain", "-w", work, "-r"], tmp_path)
         no_traceback(resumed)
         assert resumed.exit == 0, resumed.stderr
-        for abbr, done in re.findall(r"\] (bank-s\d): (\d+)/\d+ done, starting", resumed.stderr):
+        starts = re.findall(r"\] (bank-s\d): (\d+)/\d+ done, starting", resumed.stderr)  # the plain display's line
+        assert sorted(abbr for abbr, _ in starts) == ["bank-s0", "bank-s1"], resumed.stderr
+        for abbr, done in starts:  # -r resumes at exactly what was saved: nothing lost, nothing inferred twice
             assert int(done) == saved.get(abbr, 0), f"{abbr}: resumed at {done}, {saved.get(abbr, 0)} were saved"
         run_dir = next((tmp_path / work).iterdir())
         assert snapshot(run_dir / "predictions") == reference  # the same predictions as a clean run, byte for byte
