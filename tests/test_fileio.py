@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from toolkit import fileio
-from toolkit.fileio import (
-    WriteError, append_bytes, atomic_write_text, copy_file, make_backup, staging_folder, write_error,
-)
-from toolkit.staged import StagedWrites
+from toolkit.fileio import WriteError, append_bytes, atomic_write_text, copy_file, write_error
+from toolkit.staged import StagedWrites, make_backup, staging_folder
 from write_faults import disk_full_after
 
 

@@ -288,61 +288,6 @@ def copy_file(src: str | Path, dst: str | Path, *, keep_mode: bool = False) -> N
     replace_into(tmp, d)
 
 
-def copy_tree(src: str | Path, dst: str | Path, *, keep_mode: bool = False) -> None:
-    """Copy the folder ``src`` into ``dst`` (which may exist), file by file with :func:`copy_file`."""
-    s, d = Path(src), Path(dst)
-    for dirpath, dirnames, filenames in os.walk(s):
-        here = d / Path(dirpath).relative_to(s)
-        here.mkdir(exist_ok=True)
-        if keep_mode:
-            os.chmod(here, stat.S_IMODE(os.stat(dirpath).st_mode))
-        dirnames.sort()
-        for name in sorted(filenames):
-            copy_file(Path(dirpath) / name, here / name, keep_mode=keep_mode)
-
-
-@contextmanager
-def staging_folder(target: Path, *, like: Path | None = None, replace: bool = False) -> Iterator[Path]:
-    """A hidden temporary folder beside ``target``, renamed to ``target`` when the block succeeds.
-
-    ``target`` may exist as an empty folder (it is replaced, its mode kept), or with
-    ``replace`` as any folder (moved aside, then removed once the new one is in place).
-    The renamed folder gets ``like``'s mode, else an existing target's, else a new
-    folder's. On any error the staging folder is removed. Stale staging folders of
-    killed runs are removed first.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(target.parent)
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=temp_prefix(target.name), suffix=".partial", dir=target.parent))
-    except OSError as err:
-        raise labelled(err, target) from None
-    old: Path | None = None
-    try:
-        yield staging
-        model = like if like is not None else (target if target.is_dir() else None)
-        os.chmod(staging, stat.S_IMODE(model.stat().st_mode) if model is not None else new_dir_mode())
-        if target.is_dir() and not any(target.iterdir()):
-            target.rmdir()
-        elif replace and target.exists():
-            old = Path(tempfile.mkdtemp(prefix=temp_prefix(target.name), suffix=".partial", dir=target.parent))
-            os.replace(target, old)  # the debris name: removed below, or by the next write if we are killed
-        try:
-            os.rename(staging, target)
-        except OSError as err:
-            if old is not None:
-                os.replace(old, target)
-                old = None
-            raise labelled(err, target) from None
-        fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-
 def backup_path(path: str | Path, stamp: str | None = None, taken: set[Path] | frozenset[Path] = frozenset()) -> Path:
     """The name a backup of ``path`` gets: ``<name>.bak-<YYYYmmdd-HHMMSS>`` beside it (free, not in ``taken``)."""
     p = Path(path)
@@ -353,21 +298,3 @@ def backup_path(path: str | Path, stamp: str | None = None, taken: set[Path] | f
         candidate = p.with_name(f"{p.name}.bak-{stamp}-{n}")
         n += 1
     return candidate
-
-
-def make_backup(path: str | Path, stamp: str | None = None) -> Path:
-    """Copy a file or folder, complete or not at all, to a fresh backup name beside it; return that name.
-
-    The copy keeps the original's modes and times.
-    """
-    src = Path(path)
-    dst = backup_path(src, stamp)
-    if src.is_dir():
-        try:
-            with staging_folder(dst, like=src) as staging:
-                copy_tree(src, staging, keep_mode=True)
-        except OSError as err:
-            raise labelled(err, dst) from None
-    else:
-        copy_file(src, dst, keep_mode=True)
-    return dst

@@ -1,4 +1,4 @@
-"""Several files written all or nothing.
+"""Several files written all or nothing, and folders built aside then renamed into place.
 
 :class:`StagedWrites` writes each file to a temporary file beside its target;
 nothing is renamed into place until every one of them is on disk. A full disk,
@@ -6,18 +6,25 @@ an error or Ctrl-C before that point removes every temporary file (and every
 folder the batch created), so the targets are exactly as they were. The renames
 at the end need no space; each is atomic, in the order the files were staged
 (so a backup staged before its file is in place before the file changes).
+
+:func:`staging_folder` builds a whole new folder (a dataset, a model, a fixed
+copy, a backup) under a hidden temporary name beside it and renames it into place.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from toolkit.fileio import backup_path, copy_into, fsync_dir, labelled, write_temp
+from toolkit.debris import remove_stale, temp_prefix
+from toolkit.fileio import backup_path, copy_file, copy_into, fsync_dir, labelled, new_dir_mode, write_temp
 
 
 class StagedWrites:
@@ -124,3 +131,76 @@ class StagedWrites:
             except OSError:
                 pass
         self._made.clear()
+
+
+@contextmanager
+def staging_folder(target: Path, *, like: Path | None = None, replace: bool = False) -> Iterator[Path]:
+    """A hidden temporary folder beside ``target``, renamed to ``target`` when the block succeeds.
+
+    ``target`` may exist as an empty folder (it is replaced, its mode kept), or with
+    ``replace`` as any folder (moved aside, then removed once the new one is in place).
+    The renamed folder gets ``like``'s mode, else an existing target's, else a new
+    folder's. On any error the staging folder is removed. Stale staging folders of
+    killed runs are removed first.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target.parent)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=temp_prefix(target.name), suffix=".partial", dir=target.parent))
+    except OSError as err:
+        raise labelled(err, target) from None
+    old: Path | None = None
+    try:
+        yield staging
+        model = like if like is not None else (target if target.is_dir() else None)
+        os.chmod(staging, stat.S_IMODE(model.stat().st_mode) if model is not None else new_dir_mode())
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
+        elif replace and target.exists():
+            old = Path(tempfile.mkdtemp(prefix=temp_prefix(target.name), suffix=".partial", dir=target.parent))
+            os.replace(target, old)  # the debris name: removed below, or by the next write if we are killed
+        try:
+            os.rename(staging, target)
+        except OSError as err:
+            if old is not None:
+                os.replace(old, target)
+                old = None
+            raise labelled(err, target) from None
+        fsync_dir(target.parent)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def copy_tree(src: str | Path, dst: str | Path, *, keep_mode: bool = False) -> None:
+    """Copy the folder ``src`` into ``dst`` (which may exist), file by file with :func:`copy_file`."""
+    s, d = Path(src), Path(dst)
+    for dirpath, dirnames, filenames in os.walk(s):
+        here = d / Path(dirpath).relative_to(s)
+        here.mkdir(exist_ok=True)
+        if keep_mode:
+            os.chmod(here, stat.S_IMODE(os.stat(dirpath).st_mode))
+        dirnames.sort()
+        for name in sorted(filenames):
+            copy_file(Path(dirpath) / name, here / name, keep_mode=keep_mode)
+
+
+def make_backup(path: str | Path, stamp: str | None = None) -> Path:
+    """Copy a file or folder, complete or not at all, to a fresh backup name beside it; return that name.
+
+    The copy keeps the original's modes and times.
+    """
+    src = Path(path)
+    dst = backup_path(src, stamp)
+    if src.is_dir():
+        try:
+            with staging_folder(dst, like=src) as staging:
+                copy_tree(src, staging, keep_mode=True)
+        except OSError as err:
+            raise labelled(err, dst) from None
+    else:
+        copy_file(src, dst, keep_mode=True)
+    return dst

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from toolkit.errors import UsageError
-from toolkit.fileio import staging_folder, write_error
-from toolkit.staged import StagedWrites
+from toolkit.fileio import write_error
+from toolkit.staged import StagedWrites, staging_folder
 
 
 def _create(dataset_dir: Path, files: Mapping[str, str]) -> None:

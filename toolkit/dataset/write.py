@@ -24,7 +24,8 @@ from toolkit.dataset.meta import DatasetMeta, read_meta
 from toolkit.dataset.staging import commit_files
 from toolkit.dataset.textio import format_csv, read_csv
 from toolkit.errors import DataError, ToolkitError, UsageError
-from toolkit.fileio import make_backup, write_error
+from toolkit.fileio import write_error
+from toolkit.staged import make_backup
 
 Rows = Sequence[Sequence[str]]
 

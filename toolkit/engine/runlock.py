@@ -109,9 +109,10 @@ class RunLock:
                 "since": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "command": self.command or " ".join(sys.argv)}
         assert self._fd is not None
-        try:
-            os.ftruncate(self._fd, 0)
-            os.pwrite(self._fd, (json.dumps(info) + "\n").encode("utf-8"), 0)
+        data = (json.dumps(info) + "\n").encode("utf-8")
+        try:  # written over the old note, then cut to length: a reader never finds it empty
+            os.pwrite(self._fd, data, 0)
+            os.ftruncate(self._fd, len(data))
         except OSError:
             pass  # a full disk: the lock holds all the same, only the note of who holds it is missing
 

