@@ -21,7 +21,7 @@ from pathlib import Path
 from toolkit.dataset.layout import MAPPING_FILE, META_FILE
 from toolkit.dataset.textio import decode_bytes, format_csv, parse_csv, record_breaks
 from toolkit.errors import DataError, UsageError
-from toolkit.fileio import copy_file, write_error
+from toolkit.fileio import copy_file, os_error, write_error
 from toolkit.staged import StagedWrites, copy_tree, staging_folder
 from toolkit.validate.file_checks import letters_from_header
 from toolkit.validate.findings import Change, ValidateOptions, ValidationReport
@@ -156,12 +156,14 @@ def _fix_copy(target: Target, options: ValidateOptions, output: Path) -> tuple[l
         with staging_folder(output) as staging:
             where, copied = _copy_target(target, staging)
             how = replace(options, split=copied.split if target.kind == "file" else options.split, subject=copied.subject)
-            letters = resolve_target(where, how).letters
+            copy = resolve_target(where, how)
             with StagedWrites() as batch:
-                changes = [c for p, _, _ in resolve_target(where, how).files
-                           for c in _stage_fix(batch, p, letters, backup=False)]
+                changes = [c for p, _, _ in copy.files for c in _stage_fix(batch, p, copy.letters, backup=False)]
     except OSError as err:
-        raise write_error(err, _moved(err.filename or output, staging, output)) from None
+        name = Path(err.filename) if err.filename else output
+        if not (name.is_relative_to(staging) or name.is_relative_to(output)):
+            raise os_error(err) from None  # reading the source failed, not writing the copy
+        raise write_error(err, _moved(name, staging, output)) from None
     changes = [replace(c, file=str(_moved(c.file, staging, output))) for c in changes]
     return changes, _moved(where, staging, output), how
 
