@@ -18,7 +18,7 @@ from typer.core import TyperCommand
 
 from toolkit.cli._common import handle_errors, stdout_console
 from toolkit.cli.main import app
-from toolkit.fileio import write_error
+from toolkit.fileio import is_disk_full, os_error, write_error
 
 LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
                 "--hf-path", "--data-path", "--abbr"}
@@ -157,7 +157,7 @@ def eval_command(
         typer.echo("interrupted: every finished batch is saved; resume with the same command plus -r", err=True)
         raise typer.Exit(130) from None
     except OSError as err:  # a full disk: every finished batch is saved all the same
-        raise write_error(err, retry="resume with the same command plus -r") from None
+        raise (write_error(err, retry="resume with the same command plus -r") if is_disk_full(err) else os_error(err)) from None
     _print_outcome(outcome, outcome.reports, json_output)
     if outcome.failed:
         raise typer.Exit(1)
