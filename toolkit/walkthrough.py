@@ -137,8 +137,8 @@ def _evaluate(settings: DemoSettings, workdir: Path, model_dir: Path, display: A
         infer_mode=settings.infer_mode if settings.infer_mode == "choice" else None,
         command=f"toolkit demo --workdir {settings.workdir} --infer-mode {settings.infer_mode}",
     )
-    outcome = run_eval(build_run_spec(opts), display=display or make_display("none"))
-    return outcome, write_run_reports(outcome)
+    outcome = run_eval(build_run_spec(opts), display=display or make_display("none"), finish=write_run_reports)
+    return outcome, dict(outcome.reports)
 
 
 def _gpus() -> int:

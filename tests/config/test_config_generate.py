@@ -174,3 +174,25 @@ def test_check_files_without_datasets(tmp_path):
     empty.write_text("x_datasets = []\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="must be a non-empty list"):
         check_file(empty)
+
+
+@pytest.mark.parametrize("budget", [0, 700, 2000])
+def test_a_full_disk_writes_no_config_at_all(make_dataset, tmp_path, monkeypatch, budget):
+    """Issue 9 item 4: not 1 of 5 configs: all of them, or none (and an earlier set stays as it was)."""
+    from toolkit.fileio import WriteError
+    from write_faults import disk_full_after
+
+    root = make_dataset()
+    disk_full_after(monkeypatch, budget)
+    with pytest.raises(WriteError, match="no space left on device") as info:
+        generate_configs(root, out_dir=tmp_path / "out" / "bank")
+    assert info.value.exit_code == 1 and str(tmp_path / "out" / "bank") in str(info.value)
+    assert not (tmp_path / "out").exists()  # not even the folders it would have made
+    monkeypatch.undo()
+    first = generate_configs(root, GenConfigOptions(mode="gen"), out_dir=tmp_path / "out")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    disk_full_after(monkeypatch, budget)
+    with pytest.raises(WriteError):
+        generate_configs(root, GenConfigOptions(mode="gen", hint="新的说明"), out_dir=tmp_path / "out")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
+    assert [f.status for f in first.files] == ["written"] * 3

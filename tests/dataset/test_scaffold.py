@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.dataset import staging
+from toolkit import fileio
 from toolkit.dataset.datasheet import COUNTS_BEGIN, DatasheetFacts
 from toolkit.dataset.layout import split_columns
 from toolkit.dataset.mapping import Subject, read_mapping
@@ -15,6 +15,7 @@ from toolkit.dataset.meta import read_meta
 from toolkit.dataset.scaffold import SubjectRequest, add_subject, default_name_en, pair_subjects, scaffold_dataset
 from toolkit.dataset.write import DatasetSettings
 from toolkit.errors import DataError, UsageError
+from toolkit.fileio import WriteError
 
 LAW = SubjectRequest("law", "Law", "法学", "Humanities")
 VAL_ROW = ["0", "哪个是颜色？", "红", "圆", "快", "高", "A"]
@@ -199,36 +200,35 @@ def test_rows_must_fit_the_header(tmp_path: Path) -> None:
         add_subject(tmp_path / "bank", SubjectRequest("art"), {"val": [["0", "q", "a"]]})
 
 
-def test_a_failed_write_leaves_a_new_dataset_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _fail_write(monkeypatch: pytest.MonkeyPatch, at: int, code: int, message: str) -> None:
+    """Make the ``at``-th write of the write layer fail with ``code`` (each small file is one write)."""
+    real = fileio._os_write
     calls = []
 
-    def flaky(path, text, encoding="utf-8"):
-        calls.append(path)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device", str(path))
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text, encoding=encoding)
+    def flaky(fd, data):
+        calls.append(fd)
+        if len(calls) == at:
+            raise OSError(code, message)
+        return real(fd, data)
 
-    monkeypatch.setattr(staging, "atomic_write_text", flaky)
-    with pytest.raises(UsageError, match="No space left on device"):
+    monkeypatch.setattr(fileio, "_os_write", flaky)
+
+
+def test_a_failed_write_leaves_a_new_dataset_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fail_write(monkeypatch, 3, 28, "No space left on device")
+    # a full disk is not a usage error (issue 9: exit 1, "no space left", the path)
+    with pytest.raises(WriteError, match="no space left on device") as info:
         scaffold_dataset(tmp_path / "data", "bank", [LAW])
+    assert info.value.exit_code == 1 and str(tmp_path / "data" / "bank") in str(info.value)
+    assert ".partial" not in str(info.value)
     assert not (tmp_path / "data").exists()  # not even the root we created
 
 
 def test_a_failed_update_restores_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scaffold_dataset(tmp_path, "bank", [LAW])
     before = tree(tmp_path / "bank")
-    real = staging.atomic_write_text
-    calls = []
-
-    def flaky(path, text, encoding="utf-8"):
-        calls.append(path)
-        if len(calls) == 5:  # after the new split files and the mapping were written
-            raise OSError(5, "Input/output error", str(path))
-        real(path, text, encoding)
-
-    monkeypatch.setattr(staging, "atomic_write_text", flaky)
-    with pytest.raises(UsageError, match="Input/output error"):
+    _fail_write(monkeypatch, 5, 5, "Input/output error")  # after the new split files and the mapping were written
+    with pytest.raises(WriteError, match="Input/output error"):
         scaffold_dataset(tmp_path, "bank", [SubjectRequest("art")])
     assert tree(tmp_path / "bank") == before
     assert sorted(p.name for p in (tmp_path / "bank").iterdir()) == [

@@ -171,3 +171,52 @@ def test_output_must_be_new_and_outside_the_dataset(tmp_path: Path) -> None:
         fix_path(root, output=tmp_path / "busy")
     with pytest.raises(UsageError, match="inside the dataset"):
         fix_path(root, output=root / "fixed")
+
+
+def _messy_bank(root: Path, subjects: int = 3) -> Path:
+    """A dataset whose every val file needs a fix (a padded answer)."""
+    for i in range(subjects):
+        for split in ("dev", "val", "test"):
+            (root / split).mkdir(parents=True, exist_ok=True)
+        (root / "dev" / f"s{i}_dev.csv").write_text(H.replace("answer", "answer,explanation") +
+                                                    "".join(f"{k},q{k},a,b,c,d,A,\n" for k in range(5)), encoding="utf-8")
+        (root / "val" / f"s{i}_val.csv").write_text(H + "".join(f"{k},question {k} of {i},a,b,c,d, B\n" for k in range(200)),
+                                                    encoding="utf-8")
+        (root / "test" / f"s{i}_test.csv").write_text(H, encoding="utf-8")
+    return root
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("budget", [0, 3000, 9000, 20000])
+def test_a_full_disk_during_an_in_place_fix_changes_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             budget: int) -> None:
+    """Issue 9 item 4: a full disk part-way through the backups or the files: every file as it was, no .bak left."""
+    from toolkit.fileio import WriteError
+    from write_faults import disk_full_after
+
+    bank = _messy_bank(tmp_path / "bank")
+    before = _snapshot(bank)
+    disk_full_after(monkeypatch, budget)
+    with pytest.raises(WriteError, match="no space left on device") as info:
+        fix_path(bank)
+    assert str(bank) in str(info.value) and ".tmp" not in str(info.value)
+    assert _snapshot(bank) == before
+
+
+@pytest.mark.parametrize("budget", [0, 5000, 12000])
+def test_a_full_disk_during_a_fix_into_output_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              budget: int) -> None:
+    from toolkit.fileio import WriteError
+    from write_faults import disk_full_after
+
+    bank = _messy_bank(tmp_path / "bank")
+    before = _snapshot(bank)
+    disk_full_after(monkeypatch, budget)
+    with pytest.raises(WriteError, match="no space left on device") as info:
+        fix_path(bank, output=tmp_path / "fixed")
+    assert str(tmp_path / "fixed") in str(info.value) and ".partial" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bank"]  # no output, no hidden staging folder
+    assert _snapshot(bank) == before

@@ -2,7 +2,9 @@
 
 Data goes to stdout, progress and messages to stderr. Library errors
 (:class:`toolkit.errors.ToolkitError`) become one clear line on stderr and an exit
-code: 2 for usage errors, 1 for data and run errors, 130 when interrupted.
+code: 2 for usage errors, 1 for data and run errors, 130 when interrupted. An
+``OSError`` that reaches a command (a full disk, a folder we may not write to)
+becomes one line too, naming the file (:func:`toolkit.fileio.write_error`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import typer
 from rich.console import Console
 
 from toolkit.errors import ToolkitError
+from toolkit.fileio import os_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,8 +43,11 @@ def stderr_console() -> Console:
 
 
 def report_error(err: ToolkitError) -> None:
-    """Print one line for ``err`` on stderr."""
-    print(f"error: {err}", file=sys.stderr)
+    """Print one line for ``err`` on stderr (never failing itself: stderr may be gone)."""
+    try:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def handle_errors(func: F) -> F:
@@ -55,11 +61,12 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except ToolkitError as err:
+        except (ToolkitError, OSError) as err:
             if kwargs.get("debug"):
                 traceback.print_exc(file=sys.stderr)
-            report_error(err)
-            raise typer.Exit(err.exit_code) from None
+            error = err if isinstance(err, ToolkitError) else os_error(err)
+            report_error(error)
+            raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             raise typer.Exit(130) from None

@@ -18,6 +18,7 @@ from typer.core import TyperCommand
 
 from toolkit.cli._common import handle_errors, stdout_console
 from toolkit.cli.main import app
+from toolkit.fileio import is_disk_full, os_error, write_error
 
 LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
                 "--hf-path", "--data-path", "--abbr"}
@@ -147,14 +148,17 @@ def eval_command(
     if hf_type not in ("base", "chat"):
         raise typer.BadParameter("use base or chat", param_hint="--hf-type")
     spec = build_run_spec(opts)
+    from toolkit.report.run_report import write_run_reports
+
     try:
-        outcome = run_eval(spec, display=make_display("none" if json_output and display == "auto" else display))
+        outcome = run_eval(spec, display=make_display("none" if json_output and display == "auto" else display),
+                           finish=write_run_reports)
     except KeyboardInterrupt:
         typer.echo("interrupted: every finished batch is saved; resume with the same command plus -r", err=True)
         raise typer.Exit(130) from None
-    from toolkit.report.run_report import write_run_reports
-
-    print_outcome(outcome, write_run_reports(outcome), json_output)
+    except OSError as err:  # a full disk: every finished batch is saved all the same
+        raise (write_error(err, retry="resume with the same command plus -r") if is_disk_full(err) else os_error(err)) from None
+    print_outcome(outcome, outcome.reports, json_output)
     if outcome.failed:
         raise typer.Exit(1)
 

@@ -1,6 +1,7 @@
 """``toolkit gen-config DATASET_DIR``: read the dataset, render its configs, write them.
 
-The I/O edge of gen-config. Every file is written atomically; a file that exists and
+The I/O edge of gen-config. The files are written all or nothing (each is on disk
+before any is renamed into place, :class:`toolkit.staged.StagedWrites`); a file that exists and
 was not written by gen-config (it lacks our first line) is never overwritten without
 ``force``. Hashed files of an earlier run whose prompts have changed since would
 leave two configs for one dataset, so the ones gen-config wrote are removed.
@@ -16,7 +17,8 @@ from toolkit.config.context import GENERATED_MARK, GenConfigOptions
 from toolkit.config.facts import read_dataset_facts
 from toolkit.config.render import RenderedFile, data_path_for, render_configs
 from toolkit.errors import UsageError
-from toolkit.fileio import atomic_write_text
+from toolkit.fileio import write_error
+from toolkit.staged import StagedWrites
 
 DEFAULT_OUT_ROOT = Path("configs") / "datasets"
 """Where ``opencompass --datasets NAME`` (and ``toolkit eval``) look first, relative to the CWD."""
@@ -100,14 +102,18 @@ def generate_configs(
                 hint="move it away, pass another --out, or pass --force",
             )
     written: list[WrittenFile] = []
-    for item in rendered:
-        target = out / item.filename
-        if target.is_file() and target.read_bytes() == item.text.encode("utf-8"):
-            written.append(WrittenFile(target, item, "unchanged"))
-            continue
-        atomic_write_text(target, item.text)
-        written.append(WrittenFile(target, item, "written"))
+    try:
+        with StagedWrites() as batch:  # every config on disk before any takes its name: all or nothing
+            for item in rendered:
+                target = out / item.filename
+                if target.is_file() and target.read_bytes() == item.text.encode("utf-8"):
+                    written.append(WrittenFile(target, item, "unchanged"))
+                    continue
+                batch.write_text(target, item.text)
+                written.append(WrittenFile(target, item, "written"))
+    except OSError as err:
+        raise write_error(err, err.filename or out) from None
     removed = _stale(out, facts.name, options.modes, {item.filename for item in rendered})
     for path in removed:
-        path.unlink()
+        path.unlink(missing_ok=True)
     return GenConfigResult(facts.name, out, data_path, len(facts.subjects), tuple(written), tuple(removed))

@@ -2,79 +2,61 @@
 
 Everything is rendered in memory first; only then does :func:`commit_files` touch
 the disk. A new dataset is built in a hidden temporary folder beside its target and
-renamed into place in one step. Changes to an existing dataset are written file by
-file (each atomically), and if any write fails every file already written is put
-back as it was, so an error never leaves a dataset half-changed.
+renamed into place in one step. Changes to an existing dataset are staged: every
+changed file is written to a temporary file beside it first, and only when all
+are on disk are they renamed into place (:class:`toolkit.staged.StagedWrites`),
+so an error or a full disk never leaves a dataset half-changed.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from toolkit.errors import UsageError
-from toolkit.fileio import atomic_write_bytes, atomic_write_text
-
-
-def _os_error(err: OSError, path: Path) -> UsageError:
-    return UsageError(f"cannot write ({err.strerror or err})", file=getattr(err, "filename", None) or path,
-                      hint="check that the folder exists and is writable")
+from toolkit.fileio import write_error
+from toolkit.staged import StagedWrites, staging_folder
 
 
 def _create(dataset_dir: Path, files: Mapping[str, str]) -> None:
     root = dataset_dir.parent
     made_root = not root.exists()
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dataset_dir.name}.", suffix=".partial", dir=root))
-    except OSError as err:
-        raise _os_error(err, root) from None
-    try:
-        for relative, text in files.items():
-            atomic_write_text(staging / relative, text)
-        if dataset_dir.is_dir() and not any(dataset_dir.iterdir()):
-            dataset_dir.rmdir()  # an empty folder may be replaced; anything else was refused earlier
-        os.rename(staging, dataset_dir)
+        with staging_folder(dataset_dir) as staging, StagedWrites() as batch:
+            for relative, text in files.items():
+                batch.write_text(staging / relative, text)
     except BaseException as err:
-        shutil.rmtree(staging, ignore_errors=True)
         if made_root and root.is_dir() and not any(root.iterdir()):
             root.rmdir()
         if isinstance(err, OSError):
-            raise _os_error(err, dataset_dir) from None
+            raise write_error(err, _outside(err, dataset_dir)) from None
         raise
+
+
+def _outside(err: OSError, dataset_dir: Path) -> Path:
+    """The path an error names, as people will know it (inside the dataset, not the staging folder)."""
+    name = Path(err.filename) if err.filename else dataset_dir
+    for parent in name.parents:
+        if parent.parent == dataset_dir.parent and parent.name.endswith(".partial"):
+            return dataset_dir / name.relative_to(parent)
+    return name
 
 
 def _update(dataset_dir: Path, files: Mapping[str, str]) -> None:
-    written: list[tuple[Path, bytes | None]] = []
-    new_dirs = [dataset_dir / d for d in {Path(r).parent for r in files} if not (dataset_dir / d).exists()]
     try:
-        for relative, text in files.items():
-            target = dataset_dir / relative
-            before = target.read_bytes() if target.is_file() else None
-            atomic_write_text(target, text)
-            written.append((target, before))
-    except BaseException as err:
-        for target, before in reversed(written):
-            if before is None:
-                target.unlink(missing_ok=True)
-            else:
-                atomic_write_bytes(target, before)
-        for folder in new_dirs:
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-        if isinstance(err, OSError):
-            raise _os_error(err, dataset_dir) from None
-        raise
+        with StagedWrites() as batch:
+            for relative, text in files.items():
+                batch.write_text(dataset_dir / relative, text)
+    except OSError as err:
+        raise write_error(err, err.filename or dataset_dir) from None
 
 
 def commit_files(dataset_dir: str | Path, files: Mapping[str, str]) -> None:
     """Write ``{relative path: text}`` under ``dataset_dir``, all or nothing.
 
     A missing (or empty) ``dataset_dir`` is built aside and renamed into place;
-    an existing one is updated file by file with rollback on any failure.
+    in an existing one every file is staged first, then all are renamed into place.
+    A failed write raises :class:`toolkit.fileio.WriteError` naming the file.
 
     Example:
         >>> commit_files("data/bank", {"dataset.json": "{}\\n"})  # doctest: +SKIP

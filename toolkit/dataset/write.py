@@ -8,6 +8,7 @@ commits them all or nothing (:mod:`toolkit.dataset.staging`).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,8 @@ from toolkit.dataset.meta import DatasetMeta, read_meta
 from toolkit.dataset.staging import commit_files
 from toolkit.dataset.textio import format_csv, read_csv
 from toolkit.errors import DataError, ToolkitError, UsageError
-from toolkit.fileio import make_backup
+from toolkit.fileio import write_error
+from toolkit.staged import make_backup
 
 Rows = Sequence[Sequence[str]]
 
@@ -246,8 +248,16 @@ def write_dataset(
     # Only what changes is written: an untouched file keeps its bytes and its modification time.
     unchanged = {r for r, text in files.items()
                  if (dataset_dir / r).is_file() and (dataset_dir / r).read_bytes() == text.encode()}
-    backup = make_backup(dataset_dir) if force and ex else None
-    commit_files(dataset_dir, {r: t for r, t in files.items() if r not in unchanged})
+    try:
+        backup = make_backup(dataset_dir) if force and ex else None
+    except OSError as err:  # the backup is complete or absent; nothing else was written
+        raise write_error(err) from None
+    try:
+        commit_files(dataset_dir, {r: t for r, t in files.items() if r not in unchanged})
+    except BaseException:
+        if backup is not None:  # nothing changed: the backup of it would only be clutter
+            shutil.rmtree(backup, ignore_errors=True)
+        raise
     return WriteResult(
         dataset_dir=dataset_dir, created=ex is None, added=tuple(k for k in keys if k not in old_keys),
         replaced=tuple(k for k in keys if k in old_keys), backup=backup, meta=meta,

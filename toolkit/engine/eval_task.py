@@ -77,8 +77,9 @@ def evaluate_item(task: EvalTaskSpec, item: TaskItem) -> ResultRecord | None:
     done = load_done(pred_dir, ds.abbr, key)
     rows = item.stop if item.stop is not None else len(done)
     missing = [i for i in range(item.start, rows) if i not in done]
-    if missing:
-        error = dirs.read_error(model.abbr, ds.abbr) or f"{len(missing)} of {rows} questions have no prediction"
+    recorded = dirs.read_error(model.abbr, ds.abbr)  # its last inference failed, even if others filled the gaps
+    if missing or recorded:
+        error = recorded or f"{len(missing)} of {rows} questions have no prediction"
         record = failed_record(model.abbr, ds.abbr, ds.version, mode, error)
         if task.score:
             write_result(dirs.results, record)

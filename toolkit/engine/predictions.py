@@ -3,7 +3,8 @@
 While a task runs, each finished batch is appended to
 ``predictions/<model>/.partial/<abbr>.<slice>.jsonl`` in ONE write followed by
 fsync; the file's first line holds the reuse key. A run killed mid-way leaves at
-most a torn last line, which is ignored; ``-r`` then resumes at the first sample
+most a torn last line, which is ignored; an append that fails (a full disk) cuts
+the file back to its last whole record. ``-r`` then resumes at the first sample
 without a record. When every sample of a dataset is done the records are merged
 into ``predictions/<model>/<abbr>.json`` — a JSON object keyed by the row index
 (as a string) with ``origin_prompt``, ``prediction`` and ``gold``, as OpenCompass
@@ -13,12 +14,11 @@ writes it — atomically; its reuse key goes beside it to ``.keys/<abbr>.key``.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from toolkit.fileio import atomic_write_text
+from toolkit.fileio import append_bytes, atomic_write_text
 
 
 def partial_dir(pred_dir: Path) -> Path:
@@ -63,7 +63,10 @@ def load_done(pred_dir: Path, abbr: str, key: str, *, stale: list[Path] | None =
     done: dict[int, dict[str, Any]] = {}
     folder = partial_dir(pred_dir)
     for path in sorted(folder.glob(f"{abbr}.*.jsonl")) if folder.is_dir() else []:
-        got = _read_partial(path, key)
+        try:
+            got = _read_partial(path, key)
+        except FileNotFoundError:
+            continue  # finalized meanwhile (a run folder is locked, so not by another run)
         if got is None:
             _set_aside(path, stale)
             continue
@@ -101,16 +104,10 @@ class PartialWriter:
                 fh.truncate(end)
 
     def append(self, records: Iterable[Mapping[str, Any]]) -> None:
-        """Append records (each must carry ``index``) in a single write."""
+        """Append records (each must carry ``index``) in full, then fsync; a failed append leaves the file as it was."""
         text = "".join(json.dumps(dict(r), ensure_ascii=False) + "\n" for r in records)
-        if not text:
-            return
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        try:
-            os.write(fd, text.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        if text:
+            append_bytes(self.path, text.encode("utf-8"))
 
 
 def _key_file(pred_dir: Path, abbr: str) -> Path:
@@ -136,7 +133,11 @@ def finalize(pred_dir: Path, abbr: str, key: str, records: Mapping[int, Mapping[
     atomic_write_text(final, json.dumps(body, ensure_ascii=False, indent=4) + "\n")
     atomic_write_text(key_file, key + "\n")
     for path in partials:
-        path.unlink()
+        path.unlink(missing_ok=True)
+    try:
+        folder.rmdir()  # when this was the last dataset in progress
+    except OSError:
+        pass
     return final
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +27,8 @@ from toolkit.engine.serialize import to_plain
 from toolkit.engine.slurm import SlurmOptions, SlurmRunner, srun_commands
 from toolkit.engine.summarise import Summary, summarise
 from toolkit.engine.task import TaskItem, TaskSpec
-from toolkit.engine.workdir import RunDirs, resolve_run_dir
+from toolkit.engine.runlock import RunLock
+from toolkit.engine.workdir import LogStream, RunDirs, claim_run_dir, resolve_run_dir
 from toolkit.fileio import atomic_write_text
 from toolkit.models.paths import check_model_paths
 
@@ -75,6 +76,8 @@ class EvalOutcome:
     dry_run: bool = False
     commands: Mapping[str, list[str]] = field(default_factory=dict)
     """Task id → the command a dry run would launch (Slurm runs: the ``srun`` line)."""
+    reports: Mapping[str, Path] = field(default_factory=dict)
+    """What ``run_eval``'s ``finish`` step wrote (the summary files by format)."""
 
     @property
     def failed(self) -> list[ResultRecord]:
@@ -105,11 +108,17 @@ class _Recorder:
         self.display.close()
 
 
-def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mapping[str, Any] | None = None) -> EvalOutcome:
+def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mapping[str, Any] | None = None,
+             finish: Callable[[EvalOutcome], Mapping[str, Path]] | None = None) -> EvalOutcome:
     """Run an evaluation end to end; ``models`` may hold already-loaded models by abbr (tests, notebooks).
 
     Nothing is written before the run is known to be runnable (datasets planned and
     validated, model paths found). Ctrl-C still writes the manifest (``interrupted``).
+    The run folder is locked while this runs (:class:`~toolkit.engine.runlock.RunLock`):
+    a second process on it stops with a RunError naming the holder. ``finish`` (the
+    report writer) runs under that lock too; what it returns becomes ``reports``.
+    A full disk stops the run with an OSError naming the file; what was saved stays
+    and ``-r`` resumes from it.
     """
     display = _Recorder(display or NullDisplay())
     started = time.time()
@@ -130,6 +139,23 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     runner = _runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
     if spec.reuse == "latest" and not reused:
         display.handle("", {"event": "note", "message": f"no earlier run under {spec.work_dir}: starting a new one"})
+    if not reused and (claimed := claim_run_dir(run_dir)) != run_dir:  # another run took this name meanwhile
+        run_dir, dirs, root = claimed, RunDirs(claimed), str(claimed.resolve())
+        tasks = partition(spec.models, planned, run_dir=root, params=params, workers=spec.max_workers,
+                          backend=spec.backend, device=spec.device)
+    with RunLock(run_dir, command=spec.command) as lock:  # one process at a time in a run folder
+        if lock.swept[0]:
+            display.handle("", {"event": "note", "message": f"removed {lock.swept[0]} temporary file(s) "
+                                f"({lock.swept[1] / 1e6:.1f} MB) an interrupted run left in {run_dir}"})
+        return _run_locked(spec, display, models, finish, planned, dirs, reused, params, root, tasks, runner, started)
+
+
+def _run_locked(spec: EvalRunSpec, display: _Recorder, models: Mapping[str, Any] | None,
+                finish: Callable[[EvalOutcome], Mapping[str, Path]] | None, planned: list[Any], dirs: RunDirs,
+                reused: bool, params: Mapping[str, InferParams], root: str, tasks: list[TaskSpec],
+                runner: Any, started: float) -> EvalOutcome:
+    """The part of :func:`run_eval` that writes, under the run folder's lock."""
+    run_dir = dirs.root
     dirs.make()
     atomic_write_text(dirs.configs / "run.json", json.dumps(to_plain(spec), ensure_ascii=False, indent=2) + "\n")
     timings: dict[str, float] = {}
@@ -164,15 +190,14 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
                             datasets=[d.dataset.abbr for d in planned])
     timings["total_seconds"] = round(time.time() - started, 3)
     manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded)
-    return EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
+    outcome = EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
+    return replace(outcome, reports=dict(finish(outcome))) if finish is not None else outcome
 
 
 def _run_eval_task(task: EvalTaskSpec, dirs: RunDirs, display: Display) -> list[ResultRecord]:
     """Write the eval task file and run it here (scoring is cheap), its events logged under ``logs/eval/``."""
     write_eval_task(dirs.tasks / f"{task.task_id}.json", task)
-    log_path = dirs.eval_log(task.model.abbr, task.task_id)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "a", encoding="utf-8") as fh:
+    with LogStream(dirs.eval_log(task.model.abbr, task.task_id)) as fh:
         log = PlainDisplay(stream=fh)
         return run_eval_task(task, lambda event: log.handle(task.model.abbr, event))
 

@@ -25,7 +25,7 @@ from typing import Any
 from toolkit.engine.progress import Display, PlainDisplay
 from toolkit.engine.task import TaskSpec, load_task_model, run_task, write_task
 from toolkit.engine.worker import MARKER
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine.workdir import LogStream, RunDirs
 
 
 class InProcessRunner:
@@ -45,9 +45,7 @@ class InProcessRunner:
         codes: dict[str, int] = {}
         for task in tasks:
             write_task(dirs.tasks / f"{task.task_id}.json", task)
-            log_path = dirs.infer_log(task.model.abbr, task.task_id)
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(log_path, "a", encoding="utf-8") as log_fh:
+            with LogStream(dirs.infer_log(task.model.abbr, task.task_id)) as log_fh:
                 log = PlainDisplay(stream=log_fh)
                 abbr = task.model.abbr
 
@@ -156,12 +154,11 @@ class LocalRunner:
                events: Queue) -> tuple[subprocess.Popen, str]:
         path = dirs.tasks / f"{task.task_id}.json"
         write_task(path, task)
-        log = dirs.infer_log(task.model.abbr, task.task_id)
-        log.parent.mkdir(parents=True, exist_ok=True)
         env = self.worker_env(slot, threads)
-        log_fh = open(log, "a", encoding="utf-8")  # noqa: SIM115 - closed by the reader thread
+        log_fh = LogStream(dirs.infer_log(task.model.abbr, task.task_id))  # closed by the reader thread
         proc = subprocess.Popen(self.worker_command(task, path), stdout=subprocess.PIPE,
-                                stderr=log_fh, env=env, text=True, encoding="utf-8")
+                                stderr=log_fh if log_fh.fileno() >= 0 else subprocess.DEVNULL,
+                                env=env, text=True, encoding="utf-8")
 
         plain = PlainDisplay(stream=log_fh)
 

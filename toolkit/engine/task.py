@@ -24,7 +24,7 @@ from toolkit.engine.infer import DatasetInference, InferParams, resolve_mode
 from toolkit.engine.predictions import PartialWriter, finalize, load_done
 from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.workdir import RunDirs
-from toolkit.fileio import atomic_write_text
+from toolkit.fileio import atomic_write_text, is_disk_full
 
 Event = dict[str, Any]
 EventSink = Callable[[Event], None]
@@ -146,9 +146,12 @@ def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> N
 
 
 def _fail(task: TaskSpec, item: TaskItem, err: BaseException, emit: EventSink) -> None:
+    """Record and announce a failed item; never fails itself (the disk may be full)."""
+    from toolkit.engine.results import last_error_line
+
     dirs = RunDirs(Path(task.run_dir))
     dirs.write_error(task.model.abbr, item.dataset.abbr, err, traceback.format_exc())
-    emit({"event": "error", "abbr": item.dataset.abbr, "error": dirs.read_error(task.model.abbr, item.dataset.abbr)})
+    emit({"event": "error", "abbr": item.dataset.abbr, "error": last_error_line(err)})
 
 
 def load_task_model(task: TaskSpec, emit: EventSink) -> Any:
@@ -169,7 +172,8 @@ def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None,
     The model (``model``, else ``load()``, else :func:`load_task_model`) is loaded once
     for the whole task, and only when some item has rows left to infer. A failing item
     is recorded (its error goes to the run's status folder) and the others still run,
-    unless ``debug`` asks for the traceback to propagate.
+    unless ``debug`` asks for the traceback to propagate. A full disk stops the task
+    (the OSError propagates): what was saved stays, and ``-r`` resumes from it.
     """
     ok = True
     plans: list[_ItemPlan] = []
@@ -177,7 +181,7 @@ def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None,
         try:
             plans.append(_plan_item(task, item))
         except Exception as err:
-            if debug:
+            if debug or is_disk_full(err):
                 raise
             ok = False
             _fail(task, item, err, emit)
@@ -198,6 +202,10 @@ def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None,
         except Exception as err:
             if debug:
                 raise
+            if is_disk_full(err):  # every other dataset would fail the same way: stop, keeping what was saved
+                RunDirs(Path(task.run_dir)).write_error(task.model.abbr, plan.item.dataset.abbr, err,
+                                                        traceback.format_exc())
+                raise  # said once, by whoever runs the task
             ok = False
             _fail(task, plan.item, err, emit)
     return ok

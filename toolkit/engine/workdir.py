@@ -11,6 +11,7 @@
     logs/eval/<model>/eval-<model>.out   each eval task's log
     status/<model>/<abbr>.error          a failed dataset's error (last line first, then the traceback)
     manifest.json    model and its parameters, data file hashes, config hashes, versions, timings, machine
+    .lock            while a process works on the run: its PID, host and start (toolkit.engine.runlock)
 ```
 """
 
@@ -20,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from toolkit.errors import UsageError
 from toolkit.fileio import atomic_write_text
@@ -60,6 +62,77 @@ def resolve_run_dir(work_dir: Path, reuse: str | None) -> tuple[Path, bool]:
         listed = ", ".join(p.name for p in runs[-5:]) or "none"
         raise UsageError(f"no run {reuse!r} under {work_dir}", hint=f"existing runs: {listed}")
     return path, True
+
+
+def claim_run_dir(path: Path) -> Path:
+    """Create the new run folder ``path``; when another run took that name meanwhile, the next free one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate, n = path, 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            candidate = path.parent / f"{path.name[:15]}_{n}"
+            n += 1
+
+
+class LogStream:
+    """A log file (appended to) that never fails the run: after a failed write (a full disk) it goes quiet.
+
+    Example:
+        >>> with LogStream(Path("run/logs/infer/m/m-0.out")) as log:  # doctest: +SKIP
+        ...     print("loaded", file=log, flush=True)
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.failed = False
+        self._fh: TextIO | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        except OSError:
+            self.failed = True
+
+    def __enter__(self) -> LogStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, text: str) -> int:
+        """Append ``text`` (nothing once a write has failed)."""
+        if self._fh is not None and not self.failed:
+            try:
+                return self._fh.write(text)
+            except (OSError, ValueError):
+                self.failed = True
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush what is buffered, quietly."""
+        if self._fh is not None and not self.failed:
+            try:
+                self._fh.flush()
+            except (OSError, ValueError):
+                self.failed = True
+
+    def fileno(self) -> int:
+        """The file descriptor (a worker process writes its stderr there); -1 without a file."""
+        return self._fh.fileno() if self._fh is not None else -1
+
+    def isatty(self) -> bool:  # noqa: D102
+        return False
+
+    def close(self) -> None:
+        """Close the file, quietly."""
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+            self._fh = None
 
 
 @dataclass(frozen=True)
@@ -115,11 +188,19 @@ class RunDirs:
         """``status/<model>/<abbr>.error``."""
         return self.root / "status" / model / f"{abbr}.error"
 
-    def write_error(self, model: str, abbr: str, err: BaseException, trace: str) -> None:
-        """Record a failed dataset: the error's last line first, then the traceback."""
+    def write_error(self, model: str, abbr: str, err: BaseException, trace: str) -> bool:
+        """Record a failed dataset: the error's last line first, then the traceback.
+
+        Never raises for a write that fails (the disk may be the very thing that is full):
+        returns False then, and the caller still has the error in hand.
+        """
         from toolkit.engine.results import last_error_line
 
-        atomic_write_text(self.error_file(model, abbr), last_error_line(err) + "\n\n" + trace)
+        try:
+            atomic_write_text(self.error_file(model, abbr), last_error_line(err) + "\n\n" + trace)
+        except OSError:
+            return False
+        return True
 
     def read_error(self, model: str, abbr: str) -> str | None:
         """The last error line recorded for a dataset, if any."""

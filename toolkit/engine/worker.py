@@ -4,7 +4,9 @@ Infer tasks (``tasks/<model>-<n>.json``) infer their dataset slices; eval tasks
 (``tasks/eval-<model>.json``) score the predictions and write ``results/``. Events go
 to stdout as ``@@toolkit {json}`` lines for the runner to show; logs and library
 chatter go to stderr (the runner writes it to ``logs/infer/…``). Exit code 0 when
-every dataset succeeded, 1 when one failed, 130 when interrupted.
+every dataset succeeded, 1 when one failed (or the run folder is in use, or the disk is
+full), 130 when interrupted. Run by hand, a task takes the run folder's lock
+(:mod:`toolkit.engine.runlock`); under a runner that holds it, it does not.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-from toolkit.errors import ToolkitError
+from toolkit.engine.runlock import RunLock
+from toolkit.errors import RunError, ToolkitError
+from toolkit.fileio import os_error
 
 MARKER = "@@toolkit "
 
@@ -39,17 +43,27 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "eval":
             from toolkit.engine.eval_task import read_eval_task, run_eval_task
 
-            records = run_eval_task(read_eval_task(path), emit)
+            eval_task = read_eval_task(path)
+            with RunLock(Path(eval_task.run_dir)):  # a no-op under a runner that holds it
+                records = run_eval_task(eval_task, emit)
             return 1 if any(r.status == "failed" for r in records) else 0
         from toolkit.engine.task import read_task, run_task
 
-        return 0 if run_task(read_task(path), emit) else 1
+        task = read_task(path)
+        with RunLock(Path(task.run_dir)):
+            return 0 if run_task(task, emit) else 1
     except KeyboardInterrupt:
         emit({"event": "interrupted"})
         return 130
+    except RunError as err:  # the run folder is in use by another process
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except ToolkitError as err:  # a task file that does not fit: its path and what is wrong
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a full disk: one line (what was saved stays; the run resumes with -r)
+        print(f"error: {os_error(err)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
