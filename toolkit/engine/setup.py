@@ -241,6 +241,11 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
                      "or use --infer-mode to score one config in another mode")
     if opts.mode not in ("all", "infer", "eval", "viz"):
         raise UsageError(f"unknown --mode {opts.mode!r}", hint="use all, infer, eval or viz")
+    if opts.infer_mode not in (None, "gen", "ppl", "choice"):
+        raise UsageError(f"unknown --infer-mode {opts.infer_mode!r}", hint="use gen, ppl or choice")
+    if opts.device not in (None, "cpu", "cuda"):
+        raise UsageError(f"unknown --device {opts.device!r}", hint="use cpu or cuda")
+    _check_room(models, list(unique.values()), opts)
     if opts.mode in ("eval", "viz") and opts.reuse is None and not opts.dry_run:
         raise UsageError(f"--mode {opts.mode} works on the predictions of an earlier run",
                          hint="add -r (the latest run) or -r TIMESTAMP")
@@ -266,6 +271,17 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         command=opts.command,
         slurm=slurm_options(opts),
     )
+
+
+def _check_room(models: Sequence[ModelSpec], datasets: Sequence[DatasetSpec], opts: EvalOptions) -> None:
+    """--reserve-output keeps --max-out-len tokens free in gen mode: --max-seq-len must leave room for a prompt."""
+    if not opts.reserve_output or not any((opts.infer_mode or d.infer.inferencer.kind) == "gen" for d in datasets):
+        return
+    for m in models:
+        if m.max_seq_len is not None and m.max_seq_len <= m.max_out_len:
+            raise UsageError(f"--max-seq-len {m.max_seq_len} leaves no room for a prompt after reserving "
+                             f"--max-out-len {m.max_out_len} tokens (--reserve-output)",
+                             hint="raise --max-seq-len or lower --max-out-len")
 
 
 def slurm_options(opts: EvalOptions) -> SlurmOptions | None:
