@@ -74,13 +74,12 @@ class _OpenCompassArgs(TyperCommand):
 EPILOG = """\
 Examples:
 
-  toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path ~/.cache/toolkit/models/SmolLM2-135M-Instruct --max-seq-len 1024 --max-out-len 16 --batch-size 2 --num-gpus 0
-
+\b
+  toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path "$(toolkit demo-model)" --max-seq-len 1024 --max-out-len 16 --batch-size 2 --num-gpus 0
   toolkit eval --datasets ceval_gen --data-path opencompass/ceval-exam=/data/ceval --abbr 'ceval-computer_*' --hf-path MODEL --infer-mode choice
-
-  toolkit eval --datasets ceval_gen --hf-path MODEL --slurm -p gpu --max-num-workers 8   (each task an srun job)
-
-  toolkit eval my_run.py -r            (resume the latest run of a config with datasets = [...] and models = [...])
+  toolkit eval --datasets ceval_gen --hf-path MODEL --slurm -p gpu --max-num-workers 8    # each task an srun job
+  toolkit eval my_run.py -r    # resume the latest run of a config with datasets = [...] and models = [...]
+  toolkit eval --mode viz -r 20250101_120000    # summarise that run again from its results
 
 Exit status: 0 when every dataset was scored (or is N/A), 1 when a task failed, 2 on usage errors, 130 when interrupted.
 """

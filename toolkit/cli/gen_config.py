@@ -17,12 +17,10 @@ from toolkit.errors import UsageError
 EPILOG = """\
 Examples:
 
+\b
   toolkit gen-config data/my_bank
-
   toolkit gen-config data/my_bank --mode gen --shots 0 --split both
-
   toolkit gen-config data/my_bank --language en --hint "Questions about {name_en}." --out my_configs
-
   toolkit gen-config --check configs/datasets/my_bank/my_bank_gen_*.py
 """
 
