@@ -58,8 +58,12 @@ def machine_facts() -> dict[str, Any]:
 
 def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, loaded: Mapping[str, Any] | None = None,
-                   interrupted: bool = False) -> dict[str, Any]:
-    """The manifest as a dict (pure apart from hashing the data files)."""
+                   interrupted: bool = False, device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest as a dict (pure apart from hashing the data files).
+
+    ``device`` says what the run asked for and what it used (``--num-gpus 1`` on a
+    machine without CUDA runs on the CPU); the models' ``num_gpus`` are those used.
+    """
     datasets = []
     for d in planned:
         files = data_files(d.dataset, d.data_dir)
@@ -76,6 +80,7 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
         "reused_run": reused,
         "interrupted": interrupted,
         "mode": spec.mode,
+        "device": dict(device or {"used": spec.device}),
         "models": [{**to_plain(m), "loaded": dict((loaded or {}).get(m.abbr, {}))} for m in spec.models],
         "inference": {"infer_mode": spec.infer_mode, "min_out_len": spec.min_out_len,
                       "reserve_output": spec.reserve_output, "early_stop": spec.early_stop},
@@ -88,11 +93,13 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
 
 def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, models: Mapping[str, Any] | None = None,
-                   loaded: Mapping[str, Any] | None = None, interrupted: bool = False) -> dict[str, Any]:
+                   loaded: Mapping[str, Any] | None = None, interrupted: bool = False,
+                   device: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Write ``manifest.json`` atomically and return it (``interrupted``: after Ctrl-C, before any scoring)."""
     facts = dict(loaded or {})
     for abbr, model in (models or {}).items():
         facts.setdefault(abbr, model.describe())
-    data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts, interrupted=interrupted)
+    data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts, interrupted=interrupted,
+                          device=device)
     atomic_write_text(dirs.manifest, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     return data

@@ -146,8 +146,16 @@ class PlainDisplay:
         return None
 
 
+class QuietDisplay(PlainDisplay):
+    """``--display none``: no progress, but notes, warnings and failures still reach stderr."""
+
+    def handle(self, model: str, event: dict[str, Any]) -> None:  # noqa: D102
+        if event.get("event") in ("note", "warning", "error"):
+            super().handle(model, event)
+
+
 def make_display(kind: str = "auto") -> Display:
-    """``auto`` (rich on a terminal, else plain), ``rich``, ``plain`` or ``none``."""
+    """``auto`` (rich on a terminal, else plain), ``rich``, ``plain`` or ``none`` (messages only)."""
     if kind == "auto":
         kind = "rich" if sys.stderr.isatty() else "plain"
-    return {"rich": RichDisplay, "plain": PlainDisplay, "none": NullDisplay}[kind]()
+    return {"rich": RichDisplay, "plain": PlainDisplay, "none": QuietDisplay}[kind]()

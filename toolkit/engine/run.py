@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
+from toolkit.engine.devices import resolve_device
 from toolkit.engine.eval_task import EvalTaskSpec, eval_tasks, run_eval_task, write_eval_task
 from toolkit.engine.infer import InferParams
 from toolkit.engine.manifest import write_manifest
@@ -114,6 +115,7 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     display = _Recorder(display or NullDisplay())
     started = time.time()
     planned = plan_datasets(spec.datasets, overrides=spec.data_paths, validate=spec.validate and spec.mode in ("all", "infer"))
+    spec, device = resolve_device(spec, preloaded=bool(models))
     run_dir, reused = resolve_run_dir(Path(spec.work_dir), spec.reuse)
     dirs = RunDirs(run_dir)
     params = {m.abbr: infer_params(m, spec) for m in spec.models}
@@ -128,6 +130,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
             if model.abbr not in (models or {}):
                 check_model_paths(model)
     runner = _runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
+    if device.note:
+        display.handle("", {"event": "note", "message": f"note: {device.note}"})
     if spec.reuse == "latest" and not reused:
         display.handle("", {"event": "note", "message": f"no earlier run under {spec.work_dir}: starting a new one"})
     dirs.make()
@@ -141,7 +145,7 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
         except KeyboardInterrupt:
             timings["total_seconds"] = round(time.time() - started, 3)
             write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models,
-                           loaded=display.loaded, interrupted=True)
+                           loaded=display.loaded, interrupted=True, device=device.to_json())
             raise
         finally:
             display.close()
@@ -163,7 +167,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
         summary = summarise(records, spec.summary_groups, models=[m.abbr for m in spec.models],
                             datasets=[d.dataset.abbr for d in planned])
     timings["total_seconds"] = round(time.time() - started, 3)
-    manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded)
+    manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded,
+                              device=device.to_json())
     return EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
 
 
