@@ -95,11 +95,34 @@ def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDa
                    timings: Mapping[str, float], *, reused: bool, models: Mapping[str, Any] | None = None,
                    loaded: Mapping[str, Any] | None = None, interrupted: bool = False,
                    device: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Write ``manifest.json`` atomically and return it (``interrupted``: after Ctrl-C, before any scoring)."""
+    """Write ``manifest.json`` atomically and return it (``interrupted``: after Ctrl-C, before any scoring).
+
+    A reused run keeps what this invocation did not redo: the models as they were loaded
+    (``-r`` with nothing left to infer loads none), the inference time when nothing was
+    inferred (``--mode eval``), and the ``renders`` of ``--mode viz``.
+    """
     facts = dict(loaded or {})
     for abbr, model in (models or {}).items():
         facts.setdefault(abbr, model.describe())
+    earlier = _earlier(dirs) if reused else {}
+    for m in earlier.get("models", []):
+        if isinstance(m, dict) and m.get("loaded") and not facts.get(m.get("abbr")):
+            facts[m["abbr"]] = m["loaded"]
+    timings = dict(timings)
+    if "infer_seconds" not in timings and "infer_seconds" in earlier.get("timings", {}):
+        timings["infer_seconds"] = earlier["timings"]["infer_seconds"]
     data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts, interrupted=interrupted,
                           device=device)
+    if earlier.get("renders"):
+        data["renders"] = earlier["renders"]
     atomic_write_text(dirs.manifest, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     return data
+
+
+def _earlier(dirs: RunDirs) -> dict[str, Any]:
+    """The manifest an earlier invocation of this run wrote ({} when there is none or it is unreadable)."""
+    try:
+        data = json.loads(dirs.manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}

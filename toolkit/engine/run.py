@@ -22,12 +22,13 @@ from toolkit.engine.manifest import write_manifest
 from toolkit.engine.partition import partition
 from toolkit.engine.plan import plan_datasets
 from toolkit.engine.progress import Display, NullDisplay, PlainDisplay
-from toolkit.engine.results import ResultRecord, read_result, result_path
+from toolkit.engine.results import ResultRecord
 from toolkit.engine.runner import InProcessRunner, LocalRunner
 from toolkit.engine.serialize import to_plain
 from toolkit.engine.slurm import SlurmOptions, SlurmRunner, srun_commands
 from toolkit.engine.summarise import Summary, summarise
 from toolkit.engine.task import TaskItem, TaskSpec
+from toolkit.engine.viz import render_run
 from toolkit.engine.workdir import RunDirs, resolve_run_dir
 from toolkit.fileio import atomic_write_text
 from toolkit.models.paths import check_model_paths
@@ -62,6 +63,8 @@ class EvalRunSpec:
     command: str = ""
     slurm: SlurmOptions | None = None
     """Run each infer task as a Slurm job (``srun``) instead of a local worker."""
+    abbr_patterns: tuple[str, ...] = ()
+    """``--abbr`` globs; ``viz`` applies them to the run's own datasets when no datasets are named."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class EvalOutcome:
     dry_run: bool = False
     commands: Mapping[str, list[str]] = field(default_factory=dict)
     """Task id → the command a dry run would launch (Slurm runs: the ``srun`` line)."""
+    summary_stamp: str | None = None
+    """The ``<stamp>`` of ``summary/summary_<stamp>.*`` (default: the run folder's name)."""
 
     @property
     def failed(self) -> list[ResultRecord]:
@@ -112,6 +117,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     Nothing is written before the run is known to be runnable (datasets planned and
     validated, model paths found). Ctrl-C still writes the manifest (``interrupted``).
     """
+    if spec.mode == "viz" and not spec.dry_run:
+        return render_run(spec, display or NullDisplay())
     display = _Recorder(display or NullDisplay())
     started = time.time()
     planned = plan_datasets(spec.datasets, overrides=spec.data_paths, validate=spec.validate and spec.mode in ("all", "infer"))
@@ -150,18 +157,11 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
         finally:
             display.close()
         timings["infer_seconds"] = round(time.perf_counter() - t0, 3)
-    if spec.mode in ("all", "infer", "eval"):
-        t0 = time.perf_counter()
-        items = tuple(TaskItem(d.dataset, d.data_dir, 0, d.rows) for d in planned)
-        for task in eval_tasks(spec.models, items, run_dir=root, params=params, score=spec.mode != "infer"):
-            records += _run_eval_task(task, dirs, display)
-        timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
-    else:  # viz: the results already on disk
-        for model in spec.models:
-            for ds in planned:
-                path = result_path(dirs.results, model.abbr, ds.dataset.abbr)
-                if path.is_file():
-                    records.append(read_result(path))
+    t0 = time.perf_counter()
+    items = tuple(TaskItem(d.dataset, d.data_dir, 0, d.rows) for d in planned)
+    for task in eval_tasks(spec.models, items, run_dir=root, params=params, score=spec.mode != "infer"):
+        records += _run_eval_task(task, dirs, display)
+    timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
     summary = None
     if spec.mode != "infer":
         summary = summarise(records, spec.summary_groups, models=[m.abbr for m in spec.models],

@@ -220,12 +220,13 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         specs, dataset_files = load_dataset_args(opts.datasets, opts.config_dir)
         datasets += specs
         files += dataset_files
-    if not datasets:
+    render = opts.mode == "viz" and not opts.dry_run  # the run's own datasets and models unless named
+    if not datasets and not render:
         raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
     for i, path in enumerate(opts.hf_paths):
         abbr = opts.model_abbr if len(opts.hf_paths) == 1 else (f"{opts.model_abbr}-{i}" if opts.model_abbr else None)
         models.append(_model_from_path(path, opts, abbr))
-    if not models:
+    if not models and not render:
         raise UsageError("no model to evaluate", hint="pass --hf-path PATH (see `toolkit demo-model`) or a CONFIG.py with models")
     abbrs = [m.abbr for m in models]
     if len(set(abbrs)) != len(abbrs):
@@ -250,7 +251,8 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         raise UsageError(f"--mode {opts.mode} works on the predictions of an earlier run",
                          hint="add -r (the latest run) or -r TIMESTAMP")
     return EvalRunSpec(
-        datasets=_select(list(unique.values()), opts.abbr),
+        datasets=_select(list(unique.values()), opts.abbr) if unique else (),
+        abbr_patterns=tuple(opts.abbr),
         models=tuple(models),
         work_dir=opts.work_dir,
         reuse=opts.reuse,

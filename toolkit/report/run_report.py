@@ -27,7 +27,7 @@ def write_run_reports(outcome: EvalOutcome) -> dict[str, Path]:
     if outcome.summary is None:
         return {}
     folder = outcome.run_dir / "summary"
-    stamp = outcome.run_dir.name
+    stamp = outcome.summary_stamp or outcome.run_dir.name
     files = dict(write_summary_files(outcome.summary, folder, stamp))
     files["html"] = write_html_report(folder / f"summary_{stamp}.html", outcome.summary, report_facts(outcome.manifest))
     return files
