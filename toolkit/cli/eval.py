@@ -75,7 +75,7 @@ EPILOG = """\
 Examples:
 
 \b
-  toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path "$(toolkit demo-model)" --max-seq-len 1024 --max-out-len 16 --batch-size 2 --num-gpus 0
+  toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path "$(toolkit demo-model)" --max-seq-len 2048 --max-out-len 16 --batch-size 2 --num-gpus 0
   toolkit eval --datasets ceval_gen --data-path opencompass/ceval-exam=/data/ceval --abbr 'ceval-computer_*' --hf-path MODEL --infer-mode choice
   toolkit eval --datasets ceval_gen --hf-path MODEL --slurm -p gpu --max-num-workers 8    # each task an srun job
   toolkit eval my_run.py -r    # resume the latest run of a config with datasets = [...] and models = [...]
@@ -207,6 +207,7 @@ def eval_command(
 
 
 def _print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
+    from toolkit.engine.summarise import truncation_line
     from toolkit.report.tables import format_txt
     from toolkit.report.terminal import print_summary
 
@@ -238,3 +239,5 @@ def _print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
     for kind, path in files.items():
         typer.echo(f"{kind}: {path}", err=True)
     typer.echo(f"run folder: {outcome.run_dir}", err=True)
+    if (line := truncation_line(outcome.records)) is not None:
+        typer.echo(line, err=True)

@@ -85,7 +85,8 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
         "inference": {"infer_mode": spec.infer_mode, "min_out_len": spec.min_out_len,
                       "reserve_output": spec.reserve_output, "early_stop": spec.early_stop},
         "datasets": datasets,
-        "results": [{"model": r.model, "abbr": r.abbr, "status": r.status, "value": r.value} for r in records],
+        "results": [{"model": r.model, "abbr": r.abbr, "status": r.status, "value": r.value,
+                     "truncation": r.truncation.to_json()} for r in records],
         "timings": dict(timings),
         "machine": machine_facts(),
     }

@@ -13,6 +13,8 @@ OpenCompass leaves out::
         "status": "ok",                   # "ok" | "n/a" | "failed"
         "error": "...",                   # only when failed: the error's last line
         "counts": {"total": 19, "scored": 19, "correct": 8, "stripped_golds": 0, "empty_predictions": 0},
+        "truncation": {"max_seq_len": 1024, "shots": 5, "prompts_dropping_examples": 19,
+                       "examples_dropped": 19, "dropped_per_prompt": {"1": 19}, "over_length": 0},
         "timings": {"infer_seconds": 3.2, "eval_seconds": 0.01},
         "details": [{"prediction": "B", "gold": "B", "correct": true}, ...]
     }
@@ -24,7 +26,7 @@ top-level number into a metric row, which is also why ``format_version`` is a st
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +52,60 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class Truncation:
+    """What ``max_seq_len`` did to one dataset's prompts (OpenCompass drops examples without a word)."""
+
+    max_seq_len: int | None = None
+    shots: int = 0
+    """The most in-context examples a prompt was given before truncation."""
+    prompts_dropping_examples: int = 0
+    examples_dropped: int = 0
+    dropped_per_prompt: Mapping[int, int] = field(default_factory=dict)
+    """Examples dropped from one prompt → how many prompts lost that many."""
+    over_length: int = 0
+    """Prompts longer than ``max_seq_len`` even without examples (kept whole, never cut)."""
+
+    @property
+    def any(self) -> bool:
+        """True when some prompt lost an example or is over length."""
+        return bool(self.prompts_dropping_examples or self.over_length)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``truncation`` object of a result file."""
+        data = dict(vars(self))
+        data["dropped_per_prompt"] = {str(k): v for k, v in sorted(self.dropped_per_prompt.items())}
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Truncation:
+        """Read :meth:`to_json`'s object."""
+        values = dict(data)
+        values["dropped_per_prompt"] = {int(k): int(v) for k, v in dict(values.get("dropped_per_prompt", {})).items()}
+        return cls(**values)
+
+    @classmethod
+    def of_predictions(cls, records: Iterable[Mapping[str, Any]], max_seq_len: int | None) -> Truncation:
+        """Count from prediction records (their ``in_context_examples``, ``dropped_examples``, ``over_length``).
+
+        Example:
+            >>> t = Truncation.of_predictions([{"in_context_examples": [0, 1, 2, 3], "dropped_examples": 1},
+            ...                                {"in_context_examples": [0, 1, 2, 3, 4]}], 1024)
+            >>> t.prompts_dropping_examples, t.examples_dropped, dict(t.dropped_per_prompt), t.shots
+            (1, 1, {1: 1}, 5)
+        """
+        per_prompt: dict[int, int] = {}
+        shots = over = 0
+        for rec in records:
+            dropped = int(rec.get("dropped_examples", 0) or 0)
+            shots = max(shots, len(rec.get("in_context_examples") or ()) + dropped)
+            over += bool(rec.get("over_length"))
+            if dropped:
+                per_prompt[dropped] = per_prompt.get(dropped, 0) + 1
+        return cls(max_seq_len, shots, sum(per_prompt.values()), sum(k * v for k, v in per_prompt.items()),
+                   dict(sorted(per_prompt.items())), over)
+
+
+@dataclass(frozen=True)
 class ResultRecord:
     """The outcome of one eval task. ``value`` is set exactly when ``status`` is ``"ok"``."""
 
@@ -65,6 +121,7 @@ class ResultRecord:
     counts: Counts = field(default_factory=Counts)
     timings: Mapping[str, float] = field(default_factory=dict)
     """Seconds by phase, e.g. ``{"infer_seconds": 3.2, "eval_seconds": 0.01}``."""
+    truncation: Truncation = field(default_factory=Truncation)
     details: tuple[ItemScore, ...] = ()
     format_version: str = RESULT_FORMAT_VERSION
 
@@ -84,6 +141,7 @@ class ResultRecord:
         if self.error is not None:
             data["error"] = self.error
         data["counts"] = dict(vars(self.counts))
+        data["truncation"] = self.truncation.to_json()
         data["timings"] = dict(self.timings)
         data["details"] = [item.to_json() for item in self.details]
         return data
@@ -107,7 +165,8 @@ class ResultRecord:
         try:
             return cls(model=data["model"], abbr=data["abbr"], version=data["version"], mode=data["mode"],
                        status=data["status"], value=value, metric=metric, error=data.get("error"),
-                       counts=Counts(**data.get("counts", {})), timings=dict(data.get("timings", {})), details=details)
+                       counts=Counts(**data.get("counts", {})), timings=dict(data.get("timings", {})), details=details,
+                       truncation=Truncation.from_json(data.get("truncation", {})))
         except (KeyError, TypeError) as err:
             raise ValueError(f"missing or unknown key {err}") from None
 
@@ -143,11 +202,13 @@ def last_error_line(error: BaseException | str) -> str:
 
 
 def record_from_score(model: str, abbr: str, version: str, mode: str, result: AccuracyResult, *,
-                      timings: Mapping[str, float] | None = None, keep_details: bool = True) -> ResultRecord:
+                      timings: Mapping[str, float] | None = None, keep_details: bool = True,
+                      truncation: Truncation | None = None) -> ResultRecord:
     """The record for a scored task: ``ok`` with its accuracy, or ``n/a`` without gold answers."""
     counts = Counts(result.total, result.scored, result.correct, result.stripped_golds, result.empty_predictions)
     return ResultRecord(model, abbr, version, mode, result.status, value=result.accuracy, counts=counts,
-                        timings=dict(timings or {}), details=result.details if keep_details else ())
+                        timings=dict(timings or {}), details=result.details if keep_details else (),
+                        truncation=truncation or Truncation())
 
 
 def failed_record(model: str, abbr: str, version: str, mode: str, error: BaseException | str, *,
