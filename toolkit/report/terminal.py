@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from toolkit.engine.summarise import HEADER_PREFIX, Cell, Summary
 
+SCORE_MIN_WIDTH = 8
+"""A model's column keeps room for a score (or a short model name) on a narrow terminal."""
 _STYLES = {"ok": "", "n/a": "dim", "failed": "bold red", "missing": "dim", "incomplete": "yellow"}
 
 
@@ -18,10 +21,12 @@ def _cell_text(cell: Cell) -> Text:
 def summary_table(summary: Summary, title: str | None = "Summary") -> Table:
     """A rich Table of the summary: subjects, a rule, then the group averages in bold."""
     table = Table(title=title, title_justify="left", header_style="bold")
+    # A narrow terminal folds a long dataset or model name onto more lines instead of cutting it with "…":
+    # C-Eval's ceval-middle_school_* subjects would all read "ceval-middle_schoo…".
     for name in HEADER_PREFIX:
-        table.add_column(name, no_wrap=name != "dataset")
+        table.add_column(name, no_wrap=name != "dataset", overflow="fold")
     for model in summary.models:
-        table.add_column(model, justify="right")
+        table.add_column(model, justify="right", overflow="fold", min_width=min(cell_len(model), SCORE_MIN_WIDTH))
     in_groups = False
     for row in summary.rows:
         if row.kind == "group" and not in_groups:
