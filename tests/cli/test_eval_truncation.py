@@ -76,3 +76,11 @@ def test_resumed_runs_count_what_the_earlier_invocation_dropped(cli, bank, tiny_
     assert _eval(cli, tiny_model_dir, "--max-seq-len", "20").exit_code == 0
     again = _eval(cli, tiny_model_dir, "--max-seq-len", "20", "-r")  # nothing left to infer
     assert again.exit_code == 0 and "5 prompts over length" in again.stderr
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import toolkit.engine.truncation as module
+
+    assert doctest.testmod(module).failed == 0

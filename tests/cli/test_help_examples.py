@@ -8,9 +8,9 @@ COMMANDS = ["", "new-dataset", "validate", "gen-config", "eval", "demo-model"]
 
 
 def _example_lines(command: str) -> list[str]:
-    from toolkit.cli.main import app
-
     import typer.main
+
+    from toolkit.cli.main import app
 
     group = typer.main.get_command(app)
     cmd = group if not command else group.commands[command]  # type: ignore[attr-defined]

@@ -207,7 +207,7 @@ def eval_command(
 
 
 def _print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
-    from toolkit.engine.summarise import truncation_line
+    from toolkit.engine.truncation import truncation_line
     from toolkit.report.tables import format_txt
     from toolkit.report.terminal import print_summary
 

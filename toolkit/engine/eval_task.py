@@ -25,7 +25,8 @@ from toolkit.config.spec import ModelSpec
 from toolkit.engine.evaluate import score_accuracy
 from toolkit.engine.infer import InferParams, dataset_postprocessor, resolve_mode
 from toolkit.engine.predictions import finalize, load_done
-from toolkit.engine.results import ResultRecord, Truncation, failed_record, record_from_score, write_result
+from toolkit.engine.results import ResultRecord, failed_record, record_from_score, write_result
+from toolkit.engine.truncation import Truncation
 from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.task import EventSink, TaskItem, item_key
 from toolkit.engine.workdir import RunDirs

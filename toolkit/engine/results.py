@@ -26,12 +26,13 @@ top-level number into a metric row, which is also why ``format_version`` is a st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from toolkit.engine.evaluate import AccuracyResult, ItemScore
+from toolkit.engine.truncation import Truncation
 from toolkit.errors import DataError, ToolkitError
 from toolkit.fileio import atomic_write_text
 
@@ -49,60 +50,6 @@ class Counts:
     correct: int = 0
     stripped_golds: int = 0
     empty_predictions: int = 0
-
-
-@dataclass(frozen=True)
-class Truncation:
-    """What ``max_seq_len`` did to one dataset's prompts (OpenCompass drops examples without a word)."""
-
-    max_seq_len: int | None = None
-    shots: int = 0
-    """The most in-context examples a prompt was given before truncation."""
-    prompts_dropping_examples: int = 0
-    examples_dropped: int = 0
-    dropped_per_prompt: Mapping[int, int] = field(default_factory=dict)
-    """Examples dropped from one prompt → how many prompts lost that many."""
-    over_length: int = 0
-    """Prompts longer than ``max_seq_len`` even without examples (kept whole, never cut)."""
-
-    @property
-    def any(self) -> bool:
-        """True when some prompt lost an example or is over length."""
-        return bool(self.prompts_dropping_examples or self.over_length)
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``truncation`` object of a result file."""
-        data = dict(vars(self))
-        data["dropped_per_prompt"] = {str(k): v for k, v in sorted(self.dropped_per_prompt.items())}
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Truncation:
-        """Read :meth:`to_json`'s object."""
-        values = dict(data)
-        values["dropped_per_prompt"] = {int(k): int(v) for k, v in dict(values.get("dropped_per_prompt", {})).items()}
-        return cls(**values)
-
-    @classmethod
-    def of_predictions(cls, records: Iterable[Mapping[str, Any]], max_seq_len: int | None) -> Truncation:
-        """Count from prediction records (their ``in_context_examples``, ``dropped_examples``, ``over_length``).
-
-        Example:
-            >>> t = Truncation.of_predictions([{"in_context_examples": [0, 1, 2, 3], "dropped_examples": 1},
-            ...                                {"in_context_examples": [0, 1, 2, 3, 4]}], 1024)
-            >>> t.prompts_dropping_examples, t.examples_dropped, dict(t.dropped_per_prompt), t.shots
-            (1, 1, {1: 1}, 5)
-        """
-        per_prompt: dict[int, int] = {}
-        shots = over = 0
-        for rec in records:
-            dropped = int(rec.get("dropped_examples", 0) or 0)
-            shots = max(shots, len(rec.get("in_context_examples") or ()) + dropped)
-            over += bool(rec.get("over_length"))
-            if dropped:
-                per_prompt[dropped] = per_prompt.get(dropped, 0) + 1
-        return cls(max_seq_len, shots, sum(per_prompt.values()), sum(k * v for k, v in per_prompt.items()),
-                   dict(sorted(per_prompt.items())), over)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from typing import Any, Literal
 
 from toolkit.dataset.layout import DEFAULT_CATEGORIES
 from toolkit.dataset.mapping import Subject
-from toolkit.engine.results import ResultRecord, Truncation
+from toolkit.engine.results import ResultRecord
+from toolkit.engine.truncation import truncation_notes
 from toolkit.errors import ConfigError
 
 CellStatus = Literal["ok", "n/a", "failed", "missing", "incomplete"]
@@ -274,55 +275,6 @@ def _record_notes(records: Sequence[ResultRecord], has_groups: bool) -> list[str
         notes.append(f"{NAIVE}: mean of the members' accuracies (a nested group counts once); "
                      f"{WEIGHTED}: accuracy over all questions of the group's subjects")
     return notes
-
-
-def _limit(t: Truncation) -> str:
-    return f"max_seq_len {t.max_seq_len}" if t.max_seq_len else "max_seq_len"
-
-
-def truncation_notes(record: ResultRecord) -> list[str]:
-    """What max_seq_len did to one dataset's prompts, for the notes under the summary table.
-
-    Example:
-        >>> from toolkit.engine.results import Counts, ResultRecord as R, Truncation as T
-        >>> r = R("m", "x-a", "v", "gen", "ok", 50.0, counts=Counts(total=4, scored=4, correct=2),
-        ...       truncation=T(1024, 5, 3, 4, {1: 2, 2: 1}, 1))
-        >>> print("\\n".join(truncation_notes(r)))
-        x-a (m): to fit max_seq_len 1024, 3 of 4 prompts dropped in-context examples (4 in all: 1 from 2 prompts, 2 from 1 prompt), so they had fewer than 5; raise --max-seq-len to keep them
-        x-a (m): 1 prompt exceeds max_seq_len 1024 even without examples; kept whole (never cut)
-    """
-    t, notes = record.truncation, []
-    if t.prompts_dropping_examples:
-        dist = ", ".join(f"{k} from {v} prompt{'s' * (v != 1)}" for k, v in sorted(t.dropped_per_prompt.items()))
-        notes.append(f"{record.abbr} ({record.model}): to fit {_limit(t)}, {t.prompts_dropping_examples} of "
-                     f"{record.counts.total or '?'} prompts dropped in-context examples ({t.examples_dropped} in all: "
-                     f"{dist}), so they had fewer than {t.shots}; raise --max-seq-len to keep them")
-    if t.over_length:
-        notes.append(f"{record.abbr} ({record.model}): {t.over_length} prompt{' exceeds' if t.over_length == 1 else 's exceed'} "
-                     f"{_limit(t)} even without examples; kept whole (never cut)")
-    return notes
-
-
-def truncation_line(records: Iterable[ResultRecord]) -> str | None:
-    """One line for the end of a run: how many prompts lost examples or are over length, over all datasets.
-
-    Example:
-        >>> from toolkit.engine.results import Counts, ResultRecord as R, Truncation as T
-        >>> truncation_line([R("m", "x-a", "v", "gen", "ok", 50.0, counts=Counts(total=4), truncation=T(1024, 5, 4, 4, {1: 4})),
-        ...                  R("m", "x-b", "v", "gen", "ok", 50.0, counts=Counts(total=4))])
-        'truncation: max_seq_len dropped in-context examples from 4 of 8 prompts (4 examples, 1 of 2 datasets); 0 prompts over length even without examples (see the notes under the summary)'
-    """
-    records = [r for r in records if r.status != "failed"]
-    hit = [r for r in records if r.truncation.any]
-    if not hit:
-        return None
-    prompts = sum(r.truncation.prompts_dropping_examples for r in records)
-    examples = sum(r.truncation.examples_dropped for r in records)
-    over = sum(r.truncation.over_length for r in records)
-    total = sum(r.counts.total for r in records)
-    return (f"truncation: max_seq_len dropped in-context examples from {prompts} of {total} prompts ({examples} "
-            f"examples, {len(hit)} of {len(records)} datasets); {over} prompt{'s' * (over != 1)} over length even "
-            "without examples (see the notes under the summary)")
 
 
 def _slug(text: str) -> str:
