@@ -86,3 +86,20 @@ def test_transformers_loading_bar_never_reaches_the_terminal(tiny_model_dir, cap
         hf_logging.disable_progress_bar()
     err = capfd.readouterr().err
     assert "Loading weights" not in err and "it/s" not in err
+
+
+def test_at_80_columns_a_single_models_bars_keep_the_dataset_name_and_every_number(clock):
+    console = Console(file=io.StringIO(), width=80)
+    display = RichDisplay(console)
+    display.handle("", {"event": "plan", "total": 300, "models": 1})
+    display.handle("SmolLM2-135M-Instruct", {"event": "start", "abbr": "ceval-middle_school_mathematics",
+                                             "total": 150, "done": 0})
+    clock.now += 30
+    display.handle("SmolLM2-135M-Instruct", {"event": "progress", "abbr": "ceval-middle_school_mathematics", "n": 15})
+    out = Console(record=True, width=80, color_system=None, file=io.StringIO())
+    out.print(display.progress.make_tasks_table(display.progress.tasks))
+    display.close()
+    lines = out.export_text().splitlines()
+    assert len(lines) == 2 and all(len(line) <= 80 for line in lines)
+    assert lines[1].startswith("ceval-middle_school_mathematics") and "SmolLM2" not in lines[1]
+    assert lines[1].rstrip().endswith("15/150 0.50 q/s 0:00:30 ETA 0:04:30")

@@ -99,8 +99,9 @@ def shorten(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
-OTHER_COLUMNS = 58
-"""Characters the bar, count, rate, elapsed time and ETA need, so that a long name never pushes them off the line."""
+OTHER_COLUMNS = 40
+"""Characters the count, rate, elapsed time and ETA need (the bar comes on top), so that a long name never
+pushes them off the line."""
 OVERALL = "all datasets"
 
 
@@ -110,17 +111,21 @@ class RichDisplay:
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(file=sys.stderr)
+        width = self.console.width
+        self.bar_width = None if width >= 120 else 16 if width >= 100 else 8
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(bar_width=None if self.console.width >= 120 else 16),
+            TextColumn("{task.description}"), BarColumn(bar_width=self.bar_width),
             MofNCompleteColumn(), _Rate(), _Time(),
             console=self.console, transient=False,
         )
         self.progress.start()
         self.bars: dict[tuple[str, str], TaskID] = {}
         self.overall: TaskID | None = None
+        self.models = 0
+        """How many models the run has (from ``plan``): with one, bars are labelled by dataset alone."""
 
     def _label(self, text: str) -> str:
-        return shorten(text, max(16, self.console.width - OTHER_COLUMNS))
+        return shorten(text, max(16, self.console.width - OTHER_COLUMNS - (self.bar_width or 40)))
 
     def _started(self, bar: TaskID, base: int) -> None:
         self.progress.update(bar, started=time.monotonic(), base=base)
@@ -129,11 +134,12 @@ class RichDisplay:
         kind, abbr = event.get("event"), event.get("abbr", "")
         key = (model, abbr)
         if kind == "plan":
+            self.models = event.get("models", 0)
             self.overall = self.progress.add_task(self._label(OVERALL), total=event["total"], completed=0)
         elif kind == "start":
             done = event.get("done", 0)
-            self.bars[key] = self.progress.add_task(self._label(f"{shorten(model, 16)} {abbr}"), total=event["total"],
-                                                    completed=done)
+            label = abbr if self.models == 1 else f"{shorten(model, 16)} {abbr}"
+            self.bars[key] = self.progress.add_task(self._label(label), total=event["total"], completed=done)
             self._started(self.bars[key], done)
             if self.overall is not None:
                 task = self.progress.tasks[self.overall]

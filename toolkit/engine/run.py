@@ -147,7 +147,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     records: list[ResultRecord] = []
     if runner is not None:
         t0 = time.perf_counter()
-        display.handle("", {"event": "plan", "total": sum(d.rows for d in planned) * len(spec.models)})
+        display.handle("", {"event": "plan", "total": sum(d.rows for d in planned) * len(spec.models),
+                            "models": len(spec.models)})
         try:
             runner.run(tasks, dirs)
         except KeyboardInterrupt:
