@@ -38,6 +38,8 @@ def test_default_num_gpus_without_cuda_is_said_once_and_recorded(cli, bank, tiny
     (model,) = manifest["models"]
     assert model["num_gpus"] == 0 and model["loaded"]["device"] == "cpu"
     assert json.loads((run / "configs" / "run.json").read_text(encoding="utf-8"))["device"] == "cpu"
+    html = (run / "summary" / f"summary_{run.name}.html").read_text(encoding="utf-8")
+    assert "<th>device</th>" in html and "sees no CUDA device: running on the CPU" in html
 
 
 def test_num_gpus_zero_says_nothing(cli, bank, tiny_model_dir):
