@@ -71,3 +71,15 @@ def demo_model_dir() -> Path:
     from toolkit.models.demo import ensure_demo_model
 
     return ensure_demo_model()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    """Say once, at the end, why the reference-data tests skipped and how to run them."""
+    if (SHARED / "data").is_dir():
+        return
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "reference data not found" in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} tests skipped: they read reference data (C-Eval, CMMLU, MMLU, golden prompts) from "
+            f"{SHARED}, which is absent; put the shared/ folder beside the checkout or set TOOLKIT_SHARED to it.",
+            yellow=True)

@@ -42,13 +42,15 @@ def _walkthrough() -> list[tuple[int, str]]:
     return steps
 
 
-def test_ci_runs_exactly_the_readme_commands():
-    install, test = _setup_commands()
-    assert install == 'pip install -e ".[dev]"' and test == "pytest"
-    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert install in ci and test in ci
-    assert "pip install torch==2.13.0" in ci
-    assert "exit 1" in "\n".join(ci) and '"$status" -eq 5' in "\n".join(ci)  # no tests collected fails CI
+def test_two_readme_commands_set_up_and_run_everything():
+    demo, test = _setup_commands()
+    setup = "python3 -m venv .venv && . .venv/bin/activate && pip install torch==2.13.0 && "
+    assert demo == setup + "pip install -e . && toolkit demo"
+    assert test == setup + 'pip install -e ".[dev]" && pytest'
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert test in ci.splitlines()  # CI runs the README's test command verbatim, and nothing else installs
+    assert ci.count("pip install") == test.count("pip install")
+    assert "exit 1" in ci and '"$status" -eq 5' in ci  # no tests collected fails CI
 
 
 def test_every_command_is_documented_and_has_examples(cli):
@@ -56,7 +58,7 @@ def test_every_command_is_documented_and_has_examples(cli):
     from typer.main import get_command
 
     names = sorted(get_command(app).commands)  # type: ignore[attr-defined]
-    assert names == ["demo-model", "eval", "gen-config", "new-dataset", "validate"]
+    assert names == ["demo", "demo-model", "eval", "gen-config", "new-dataset", "validate"]
     root = cli("--help")
     for name in names:
         assert f"### `toolkit {name}`" in README
@@ -107,3 +109,23 @@ def test_the_walkthrough_works_exactly_as_written(tmp_path, demo_model_dir):
     for result in (runs[0] / "results").rglob("*.json"):
         truncation = json.loads(result.read_text(encoding="utf-8"))["truncation"]
         assert truncation["shots"] == 5 and truncation["prompts_dropping_examples"] == 0, result
+
+
+@pytest.mark.slow
+def test_the_demo_command_runs_the_whole_job(tmp_path, demo_model_dir):
+    """The README's first command ends in ``toolkit demo``: import → validate --fix → gen-config → eval."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.run(["toolkit", "demo", "--workdir", str(tmp_path / "demo")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "chinese_core_socialist_values-chinese_core_socialist_values" in proc.stdout and "accuracy" in proc.stdout
+    for step in ("1/5 new-dataset", "2/5 validate --fix", "3/5 gen-config", "4/5 model", "5/5 eval"):
+        assert step in proc.stderr
+    (run,) = (tmp_path / "demo" / "outputs" / "demo").iterdir()
+    html = run / "summary" / f"summary_{run.name}.html"
+    assert html.is_file() and f"html: {html}" in proc.stderr
+    data = tmp_path / "demo" / "data" / "chinese_core_socialist_values"
+    again = subprocess.run(["toolkit", "demo", "--workdir", str(tmp_path / "demo")], cwd=tmp_path, env=env,
+                           capture_output=True, text=True)  # rerunnable: rebuilds data/ and configs/, adds a run
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert data.is_dir() and len(list((tmp_path / "demo" / "outputs" / "demo").iterdir())) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-COMMANDS = ["", "new-dataset", "validate", "gen-config", "eval", "demo-model"]
+COMMANDS = ["", "new-dataset", "validate", "gen-config", "eval", "demo", "demo-model"]
 
 
 def _example_lines(command: str) -> list[str]:

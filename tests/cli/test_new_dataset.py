@@ -369,14 +369,14 @@ def test_new_dataset_never_imports_torch_or_transformers(tmp_path: Path) -> None
 def test_unreadable_file_is_a_usage_error(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     locked = tmp_path / "locked.csv"
     locked.write_text("question,A,B,answer\nq,a,b,A\n", encoding="utf-8")
-    real_open = Path.open
+    real_open = os.open
 
-    def guarded_open(self: Path, *args, **kwargs):
-        if self.name == "locked.csv":  # as if chmod 000 (tests may run as root, where chmod does not bite)
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)
+    def guarded_open(path, *args, **kwargs):
+        if Path(path).name == "locked.csv":  # as if chmod 000 (tests may run as root, where chmod does not bite)
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_open)  # sources are opened with os.open (non-blocking, see textio)
     result = cli("new-dataset", "d", "--root", tmp_path / "out", "--from", locked)
     assert result.exit_code == 2
     one_error_line(result, "locked.csv", "cannot read (Permission denied)", "permissions")

@@ -114,12 +114,13 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         read_sheet(tmp_path / "dir.csv")
 
 
-def test_unclosed_quote_swallows_the_rest_into_one_short_record(tmp_path: Path) -> None:
+def test_unclosed_quote_is_an_error_naming_the_line_it_opens(tmp_path: Path) -> None:
+    # Issue 9.2 changed this: the swallowed rows used to become one short record, skipped with exit 0.
     f = tmp_path / "q.csv"
     f.write_text('question,A\nok,1\n"never closed,2\nnext,3\n', encoding="utf-8")
-    sheet = read_sheet(f)  # the importer then skips it as a short row, naming line 3
-    assert sheet.records[-1].line == 3
-    assert sheet.records[-1].cells == ("never closed,2\nnext,3\n",)
+    with pytest.raises(DataError, match="opens on line 3 is never closed") as err:
+        read_sheet(f)
+    assert err.value.location.line == 3
 
 
 GBK_SYMBOLS = "关于…下列说法正确的是：①富强②民主③文明④和谐；30°、2×3÷6、x≥√2±π、α/β、“引号”——省略"

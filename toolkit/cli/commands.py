@@ -12,5 +12,6 @@ from toolkit.cli import validate
 from toolkit.cli import gen_config
 from toolkit.cli import eval  # noqa: A004
 from toolkit.cli import demo_model
+from toolkit.cli import demo
 
-COMMAND_MODULES = (new_dataset, validate, gen_config, eval, demo_model)
+COMMAND_MODULES = (new_dataset, validate, gen_config, eval, demo_model, demo)

@@ -201,12 +201,12 @@ def eval_command(
         raise typer.Exit(130) from None
     from toolkit.report.run_report import write_run_reports
 
-    _print_outcome(outcome, write_run_reports(outcome), json_output)
+    print_outcome(outcome, write_run_reports(outcome), json_output)
     if outcome.failed:
         raise typer.Exit(1)
 
 
-def _print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
+def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
     from toolkit.engine.truncation import truncation_line
     from toolkit.report.tables import format_txt
     from toolkit.report.terminal import print_summary

@@ -16,6 +16,7 @@ EPILOG = """\
 Examples (the README's walkthrough, from the repository root):
 
 \b
+  toolkit demo                 (all of the steps below in one command)
   toolkit new-dataset chinese_core_socialist_values --from examples/raw/chinese_core_socialist_values.csv
   toolkit validate data/chinese_core_socialist_values --fix
   toolkit gen-config data/chinese_core_socialist_values

@@ -90,8 +90,9 @@ def _print_human(result: WriteResult, report: ImportReport | None) -> None:
                 err.print(f"skipped {source.file}, line {row.line}: {row.reason}")
             if len(source.skipped) > len(shown):
                 err.print(f"… and {len(source.skipped) - len(shown)} more skipped rows in {source.file} (see --json)")
-            if source.encoding == "gb18030":
-                notes.append(f"{source.file}: read as GBK/GB18030, written as UTF-8")
+            if source.encoding not in (None, "utf-8", "utf-8-sig"):
+                read_as = "GBK/GB18030" if source.encoding == "gb18030" else source.encoding
+                notes.append(f"{source.file}: read as {read_as}, written as UTF-8")
             if source.ignored_columns:
                 notes.append(f"{source.file}: columns not imported: {', '.join(source.ignored_columns)}")
             notes += [f"{source.file}: {n}" for n in source.notes]
@@ -140,6 +141,13 @@ def new_dataset(
         help="Map a role to a header; roles: id, question, A…J, choices (options packed as (A) … (B) … or a JSON "
              "list), answer, explanation.")] = None,
     sheet: Annotated[str | None, typer.Option(metavar="NAME", help="XLSX worksheet to read. Default: the first.")] = None,
+    header_row: Annotated[int | None, typer.Option(
+        metavar="N", min=1, show_default=False,
+        help="The row (XLSX) or line (CSV/TSV) that holds the header, when titles or notes come first. Default: 1.")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        metavar="NAME", show_default=False,
+        help="Encoding of CSV/TSV/JSONL sources that are not UTF-8, e.g. cp1252, latin-1, gb18030, big5. "
+             "Default: UTF-8 or GBK/GB18030, detected.")] = None,
     split: Annotated[Split | None, typer.Option(
         help="Put every imported row in this split, whatever the file names say.")] = None,
     dev_size: Annotated[int | None, typer.Option(
@@ -175,13 +183,14 @@ def new_dataset(
     if paths:
         import_options = ImportOptions(
             fmt, parse_column_options(column or []), sheet, split.value if split else None,
-            dev_size, dev_sample.value, seed, strict,
+            dev_size, dev_sample.value, seed, strict, encoding, header_row,
         )
         report = import_sheets(root, name, paths, subjects=requests, options=import_options, settings=settings,
                                force=force)
         result = report.result
     else:
         given = {"--format": fmt is not SourceFormat.AUTO, "--column": column, "--sheet": sheet, "--split": split,
+                 "--header-row": header_row is not None, "--encoding": encoding is not None,
                  "--dev-size": dev_size is not None, "--dev-sample": dev_sample is not DevSample.first, "--seed": seed is not None, "--strict": strict}
         if used := [flag for flag, value in given.items() if value]:
             raise UsageError(f"{', '.join(used)} only apply when importing", hint="add --from FILE, or leave them out")

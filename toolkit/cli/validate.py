@@ -39,6 +39,8 @@ Examples:
   toolkit validate data/my_bank --fix             # backups beside each changed file
   toolkit validate data/my_bank --fix --output data/my_bank_fixed
 
+  toolkit validate old.csv --encoding cp1252 --fix   (converted to UTF-8)
+
 Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage errors.
 """
 
@@ -66,6 +68,10 @@ def validate(
     fix: Annotated[bool, typer.Option("--fix", help="Apply the safe repairs, then validate the result.")] = False,
     output: Annotated[Path | None, typer.Option(
         metavar="DIR", help="With --fix: write a fixed copy into this new folder instead of in place.")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        metavar="NAME", show_default=False,
+        help="Encoding of CSV files that are not UTF-8, e.g. cp1252, latin-1, big5 (reported as E102; "
+             "--fix converts them to UTF-8). Default: UTF-8 or GBK/GB18030, detected.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the findings as JSON on stdout.")] = False,
 ) -> None:
     """Check a question bank: every defect at once, each with its line and how to fix it."""
@@ -84,6 +90,7 @@ def validate(
         split_schemas=per_split,
         subject=subject,
         split=split.value if split is not None else None,
+        encoding=encoding,
     )
     err = stderr_console()
 

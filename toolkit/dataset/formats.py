@@ -103,7 +103,7 @@ def _json_choices(text: str) -> tuple[str, ...]:
     """The options of a JSON list of texts (numbers keep their written form, null is empty); () otherwise."""
     try:
         value = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to be a list of options
         return ()
     if not isinstance(value, list) or not all(v is None or isinstance(v, str) for v in value):
         return ()
@@ -149,6 +149,53 @@ def _letters_in(names: Mapping[str, int]) -> tuple[str, ...]:
     return tuple(letters)
 
 
+def _column_letter(index: int) -> str:
+    """Excel's name of the ``index``-th column (0-based): A, B, …, Z, AA, …"""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
+
+
+def _cell_name(sheet: Sheet, index: int) -> str:
+    """How a person finds a header cell: ``cell D1`` in a workbook, ``column 4`` in a text file."""
+    if sheet.kind == "xlsx":
+        return f"cell {_column_letter(index)}{sheet.records[0].line}"
+    return f"column {index + 1}"
+
+
+def check_header_names(sheet: Sheet) -> None:
+    """Every column with data needs a name of its own: a repeated or an empty header cell is an error.
+
+    Names are compared as the layout looks them up (trimmed, any case). An empty first
+    cell is pandas' unnamed index (CMMLU), and an empty cell over an empty column is a
+    trailing separator: neither loses anything.
+    """
+    header = sheet.records[0].cells
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        key = _norm(name)
+        if key and key in seen:
+            first = seen[key]
+            same = f"{header[first]!r} twice" if header[first] == name else f"{header[first]!r} and {name!r}"
+            raise DataError(f"the header names {same} ({_cell_name(sheet, first)} and {_cell_name(sheet, i)}): "
+                            "the second column would be dropped", file=sheet.path, line=sheet.records[0].line,
+                            hint="give every column its own name (rename or delete one of the two)")
+        seen.setdefault(key, i)
+        if key or i == 0:
+            continue
+        data = next((r for r in sheet.records[1:] if i < len(r.cells) and r.cells[i].strip()), None)
+        if data is not None:
+            where = "row" if sheet.kind == "xlsx" else "line"
+            raise DataError(f"header {_cell_name(sheet, i)} is empty, but its column has data ({where} {data.line}: "
+                            f"{data.cells[i][:40]!r}): it would be dropped", file=sheet.path,
+                            line=sheet.records[0].line,
+                            hint="name the column (then map it with --column ROLE=NAME if the name is not "
+                                 "question, A, B, …, answer), or delete it")
+
+
 def _named_layout(sheet: Sheet, fmt: SourceFormat, columns: Mapping[str, str], options: int | None) -> Layout:
     header = sheet.records[0].cells
     index = {_norm(h): i for i, h in reversed(list(enumerate(header)))}
@@ -170,6 +217,8 @@ def _named_layout(sheet: Sheet, fmt: SourceFormat, columns: Mapping[str, str], o
     if ids is None and header[0] == "" and fmt is not SourceFormat.CEVAL:
         ids, fmt = 0, (SourceFormat.CMMLU if fmt is SourceFormat.AUTO else fmt)  # pandas' unnamed index
     question = find("question", _OBQA["question"] if obqa else "question")
+    if question is not None:  # a header (without a question column the first row may be no header at all)
+        check_header_names(sheet)
     choices = find("choices", _OBQA["choices"] if obqa else ("choices" if fmt is SourceFormat.COLUMNS else None))
     letters = () if choices is not None else _letters_in(names)
     if question is None or (choices is None and len(letters) < 2):

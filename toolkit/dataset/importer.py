@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from toolkit.dataset.decoding import check_encoding
 from toolkit.dataset.formats import SourceFormat
 from toolkit.dataset.questions import SourceQuestion, SourceTable, read_questions
 from toolkit.dataset.import_report import ImportReport, SourceReport
@@ -58,6 +59,10 @@ class ImportOptions:
     """Seed of ``dev_sample="random"`` (None: 0); only allowed with it."""
     strict: bool = False
     """Fail (nothing written) instead of skipping rows."""
+    encoding: str | None = None
+    """The encoding of text sources that are not UTF-8 (``--encoding``); None: UTF-8 or GBK/GB18030, detected."""
+    header_row: int | None = None
+    """The line (CSV/TSV) or row (XLSX) that holds the header, when it is not the first (``--header-row``)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,8 @@ def _read(files: list[SourceFile], keys: list[str], opts: ImportOptions, target:
     reads: list[_Read] = []
     for f, key in zip(files, keys, strict=True):
         table = read_questions(f.path, fmt=opts.format, columns=opts.columns, options=target, sheet_name=opts.sheet,
-                               blank_answers=(opts.split or f.split) == "test")
+                               blank_answers=(opts.split or f.split) == "test", encoding=opts.encoding,
+                               header_row=opts.header_row)
         letters = table.layout.letters
         target = target or len(letters)
         if len(letters) != target:
@@ -267,6 +273,8 @@ def import_sheets(
     if options.seed is not None and options.dev_sample != "random":
         raise UsageError("--seed only applies to --dev-sample random",
                          hint="add --dev-sample random to take a seeded random dev sample, or leave out --seed")
+    if options.encoding is not None:
+        options = replace(options, encoding=check_encoding(options.encoding))
     files = expand_sources(sources)
     keys = _subject_keys(files, subjects, len(sources))
     reads, n_options = _read(files, keys, options, settings.options or existing_options(Path(root) / name))

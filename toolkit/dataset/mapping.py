@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.dataset.decoding import read_file_bytes
 from toolkit.dataset.layout import DEFAULT_CATEGORIES, is_subject_key
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_write_text
@@ -44,16 +45,19 @@ SubjectMapping = dict[str, Subject]
 def read_mapping_raw(path: str | Path) -> dict[str, Any]:
     """Load the JSON object as it is, without checking entries (for the validator)."""
     p = Path(path)
+    if not p.exists():
+        raise UsageError("subject mapping not found", file=p, hint="create it with `toolkit new-dataset`")
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError("subject mapping not found", file=p, hint="create it with `toolkit new-dataset`") from None
+        text = read_file_bytes(p).decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise DataError(f"not UTF-8 ({err.reason})", file=p, hint="save the mapping as UTF-8") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise DataError(f"invalid JSON: {err.msg}", file=p, line=err.lineno, hint="fix the JSON syntax") from None
+    except RecursionError:
+        raise DataError("invalid JSON: nested too deeply to read", file=p,
+                        hint="write {key: [English name, Chinese name, category], …}") from None
     if not isinstance(data, dict):
         raise DataError("the mapping must be a JSON object {key: [English, Chinese, category]}", file=p)
     return data

@@ -10,6 +10,10 @@ with the wrong number of options, an XLSX formula without a saved value — beco
 A JSONL object may leave out the optional keys: without ``explanation`` the explanation
 is empty, without ``id`` the row has no source id (the importer numbers it), and without
 ``answer`` the answer is blank where the target split allows it (test).
+
+Merged XLSX cells in the header or in a column the layout reads are an error naming
+them (a merged range keeps its text in its first cell, the others would read as empty),
+and a worksheet whose layout cannot be recognised names the workbook's other sheets.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.dataset.formats import Layout, SourceFormat, detect_layout, split_packed_choices
-from toolkit.dataset.sheets import Sheet, read_sheet
+from toolkit.dataset.sheets import MergedRange, Sheet, read_sheet
+from toolkit.errors import DataError
+
+MERGES_SHOWN = 6
+UNMERGE = "Excel: select them, Home → Merge & Center → Unmerge Cells"
 
 
 @dataclass(frozen=True)
@@ -111,18 +119,74 @@ class SourceTable:
     skipped: tuple[SkippedRow, ...]
 
 
+def _position(merge: MergedRange) -> tuple[int, int]:
+    return merge.min_row, merge.min_col
+
+
+def _refs(merges: list[MergedRange]) -> str:
+    shown = ", ".join(m.ref for m in merges[:MERGES_SHOWN])
+    return shown + (f" and {len(merges) - MERGES_SHOWN} more" if len(merges) > MERGES_SHOWN else "")
+
+
+def check_header_merges(sheet: Sheet) -> None:
+    """A merged range in the header row (the first record) is an error naming it and what the header reads."""
+    if not sheet.merged or not sheet.records:
+        return
+    first = sheet.records[0]
+    width = set(range(len(first.cells)))
+    merges = sorted((m for m in sheet.merged if m.touches((first.line, first.line), width)), key=_position)
+    if merges:
+        more = "" if sheet.has_header else "; if the header is on a later row, pass --header-row N"
+        raise DataError(f"merged header cells {_refs(merges)}: a merged range keeps its text in its first cell only, "
+                        f"so the header reads: {', '.join(c.replace(chr(10), ' ') for c in first.cells)}",
+                        file=sheet.path, line=first.line,
+                        hint=f"unmerge them and give every column its own name ({UNMERGE}){more}")
+
+
+def check_data_merges(sheet: Sheet, layout: Layout) -> None:
+    """A merged range over the rows and columns the layout reads is an error naming the cells."""
+    rows = sheet.records[1:] if layout.header is not None else sheet.records
+    if not sheet.merged or not rows:
+        return
+    merges = sorted((m for m in sheet.merged if m.touches((rows[0].line, rows[-1].line), set(layout.used))),
+                    key=_position)
+    if merges:
+        raise DataError(f"merged cells {_refs(merges)} in the question area: a merged range keeps its text in its "
+                        "first cell only, so the others would import as empty", file=sheet.path,
+                        line=merges[0].min_row, hint=f"unmerge them and fill in every cell ({UNMERGE})")
+
+
+def _layout(sheet: Sheet, fmt: SourceFormat, columns: Mapping[str, str] | None, options: int | None) -> Layout:
+    """The sheet's layout; when it has none and the workbook has other worksheets, the error names them."""
+    try:
+        return detect_layout(sheet, fmt=fmt, columns=columns, options=options)
+    except DataError as err:
+        if not sheet.other_sheets:
+            raise
+        others = ", ".join(map(repr, sheet.other_sheets))
+        raise DataError(f"worksheet {sheet.worksheet!r} {err.message}", file=err.location.file,
+                        line=err.location.line,
+                        hint=f"the workbook also has {others}: choose the questions' worksheet with --sheet NAME"
+                             + (f", or {err.hint}" if err.hint else "")) from None
+
+
 def read_questions(
     path: str | Path, *, fmt: SourceFormat = SourceFormat.AUTO, columns: Mapping[str, str] | None = None,
     options: int | None = None, sheet_name: str | None = None, blank_answers: bool = False,
+    encoding: str | None = None, header_row: int | None = None,
 ) -> SourceTable:
     """Read one CSV/TSV/XLSX/JSONL file as questions, cell for cell (``blank_answers``: see :func:`extract_questions`).
+
+    ``encoding`` and ``header_row``: see :func:`~toolkit.dataset.sheets.read_sheet`.
 
     Example:
         >>> table = read_questions("bank.xlsx", columns={"question": "题目", "answer": "答案"})  # doctest: +SKIP
         >>> table.layout.format, len(table.questions), [(s.line, s.reason) for s in table.skipped]  # doctest: +SKIP
         (<SourceFormat.COLUMNS: 'columns'>, 120, [(14, 'empty row')])
     """
-    sheet = read_sheet(path, sheet_name=sheet_name)
-    layout = detect_layout(sheet, fmt=fmt, columns=columns, options=options)
+    sheet = read_sheet(path, sheet_name=sheet_name, encoding=encoding, header_row=header_row)
+    check_header_merges(sheet)
+    layout = _layout(sheet, fmt, columns, options)
+    check_data_merges(sheet, layout)
     questions, skipped = extract_questions(sheet, layout, blank_answers=blank_answers)
     return SourceTable(sheet, layout, tuple(questions), tuple(skipped))

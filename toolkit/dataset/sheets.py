@@ -3,17 +3,20 @@
 :func:`read_sheet` does no interpretation: it returns every non-blank record with
 the line (or spreadsheet row) it starts on, every cell as the exact text the author
 wrote or Excel shows. Whether the first record is a header is decided later by
-:mod:`toolkit.dataset.formats`. Text files are decoded with
-:func:`toolkit.dataset.textio.decode_bytes` (UTF-8, UTF-8 with BOM, GBK/GB18030).
+:mod:`toolkit.dataset.formats`, unless ``header_row`` names the row that holds it
+(rows above it are titles or notes, and are not read). Text files are decoded with
+:func:`toolkit.dataset.decoding.decode_bytes` (UTF-8, UTF-8 with BOM, GBK/GB18030, or
+the ``encoding`` given); only regular files are read (a FIFO or a device is refused).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from toolkit.dataset.textio import parse_csv, read_text
+from toolkit.dataset.decoding import open_regular_file, read_text
+from toolkit.dataset.textio import parse_csv
 from toolkit.errors import DataError, UsageError
 
 SHEET_SUFFIXES: dict[str, str] = {
@@ -36,6 +39,22 @@ class SheetRow:
 
 
 @dataclass(frozen=True)
+class MergedRange:
+    """A range of merged XLSX cells: its reference (``B3:B5``) and bounds (1-based, inclusive)."""
+
+    ref: str
+    min_row: int
+    min_col: int
+    max_row: int
+    max_col: int
+
+    def touches(self, rows: tuple[int, int], columns: set[int]) -> bool:
+        """True when it covers a cell in rows ``rows[0]..rows[1]`` and one of ``columns`` (0-based indices)."""
+        return (self.min_row <= rows[1] and self.max_row >= rows[0]
+                and any(self.min_col <= c + 1 <= self.max_col for c in columns))
+
+
+@dataclass(frozen=True)
 class Sheet:
     """Every non-blank record of a source file, as text."""
 
@@ -50,6 +69,12 @@ class Sheet:
     newline: str | None = None
     notes: tuple[str, ...] = ()
     """Things worth telling the user (e.g. other worksheets that were not read)."""
+    worksheet: str | None = None
+    """The XLSX worksheet read."""
+    other_sheets: tuple[str, ...] = ()
+    """The workbook's other worksheets (not read)."""
+    merged: tuple[MergedRange, ...] = ()
+    """Merged XLSX cell ranges (a merged range keeps its text in its first cell only)."""
 
 
 def sheet_kind(path: str | Path) -> str:
@@ -77,8 +102,8 @@ def _sniff_delimiter(text: str) -> str:
     return ","
 
 
-def _read_delimited(path: Path, kind: str, delimiter: str | None) -> Sheet:
-    decoded = read_text(path)
+def _read_delimited(path: Path, kind: str, delimiter: str | None, encoding: str | None) -> Sheet:
+    decoded = read_text(path, encoding)
     sep = delimiter or ("\t" if kind == "tsv" else _sniff_delimiter(decoded.text))
     table = parse_csv(decoded.text, delimiter=sep, has_header=False, source=path)
     records = tuple(SheetRow(line, cells) for line, cells in zip(table.lines, table.rows, strict=True))
@@ -96,19 +121,39 @@ def _json_cell(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _read_jsonl(path: Path) -> Sheet:
-    decoded = read_text(path)
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object's keys, refusing a repeated one (``json`` would silently keep the last value)."""
+    obj: dict[str, object] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        obj[key] = value
+    return obj
+
+
+def _json_line(path: Path, number: int, line: str) -> object:
+    try:
+        # Numbers keep the exact text they were written with (1.50 stays "1.50").
+        return json.loads(line, parse_int=str, parse_float=str, parse_constant=str, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as err:
+        raise DataError(f"invalid JSON: {err.msg} (character {err.colno})", file=path, line=number,
+                        hint="each line must be one JSON object") from None
+    except RecursionError:
+        raise DataError("invalid JSON: nested too deeply to read", file=path, line=number,
+                        hint='write one flat object per line, e.g. {"question": "…", "A": "…", "answer": "B"}') from None
+    except ValueError as err:
+        raise DataError(str(err), file=path, line=number, hint="keep one value per key") from None
+
+
+def _read_jsonl(path: Path, encoding: str | None) -> Sheet:
+    decoded = read_text(path, encoding)
     objects: list[tuple[int, dict[str, object]]] = []
     keys: dict[str, None] = {}
-    for number, line in enumerate(decoded.text.splitlines(), start=1):
+    # Records end at \n only: U+2028, U+0085 and the like are valid inside a JSON string.
+    for number, line in enumerate(decoded.text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            # Numbers keep the exact text they were written with (1.50 stays "1.50").
-            obj = json.loads(line, parse_int=str, parse_float=str, parse_constant=str)
-        except json.JSONDecodeError as err:
-            raise DataError(f"invalid JSON: {err.msg} (character {err.colno})", file=path, line=number,
-                            hint="each line must be one JSON object") from None
+        obj = _json_line(path, number, line)
         if not isinstance(obj, dict):
             raise DataError(f"expected a JSON object, got {type(obj).__name__}", file=path, line=number,
                             hint='write one object per line, e.g. {"question": "…", "A": "…", "answer": "B"}')
@@ -125,12 +170,32 @@ def _read_jsonl(path: Path) -> Sheet:
     return Sheet(path, "jsonl", tuple(records), True, decoded.encoding, decoded.newline)
 
 
-def read_sheet(path: str | Path, *, delimiter: str | None = None, sheet_name: str | None = None) -> Sheet:
+def _from_header_row(sheet: Sheet, header_row: int) -> Sheet:
+    """The sheet from its header row on: the records above it are titles or notes, not read (and said so)."""
+    where = "row" if sheet.kind == "xlsx" else "line"
+    at = next((i for i, r in enumerate(sheet.records) if r.line == header_row), None)
+    if at is None:
+        later = next((r.line for r in sheet.records if r.line > header_row), None)
+        shown = f"; the next non-blank {where} is {later}" if later else ""
+        raise DataError(f"--header-row {header_row}: {where} {header_row} is blank or inside a cell{shown}",
+                        file=sheet.path, hint=f"give the number of the {where} that holds the header")
+    notes = sheet.notes
+    if at:
+        notes = (*notes, f"{at} {where}(s) above the header ({where} {header_row}) not read")
+    return replace(sheet, records=sheet.records[at:], has_header=True, notes=notes)
+
+
+def read_sheet(
+    path: str | Path, *, delimiter: str | None = None, sheet_name: str | None = None, encoding: str | None = None,
+    header_row: int | None = None,
+) -> Sheet:
     """Read one source file into text records, whatever its kind.
 
     ``delimiter`` overrides the CSV separator (default: tab for .tsv, else a comma,
     or a tab/semicolon when the first line has no comma). ``sheet_name`` picks an
-    XLSX worksheet (default: the first). JSON ``null`` becomes an empty cell.
+    XLSX worksheet (default: the first). ``encoding`` names the encoding of a text file
+    that is not UTF-8. ``header_row`` is the line (CSV/TSV) or row (XLSX) of the header
+    when it is not the first. JSON ``null`` becomes an empty cell.
 
     Example:
         >>> sheet = read_sheet("bank.csv")  # doctest: +SKIP
@@ -139,19 +204,19 @@ def read_sheet(path: str | Path, *, delimiter: str | None = None, sheet_name: st
     """
     p = Path(path)
     kind = sheet_kind(p)
-    if not p.exists():
-        raise UsageError("file not found", file=p, hint="check the path")
-    if p.is_dir():
-        raise UsageError("is a folder, not a file", file=p)
-    try:
-        with p.open("rb"):
-            pass
-    except OSError as err:
-        raise UsageError(f"cannot read ({err.strerror})", file=p, hint="check the file's permissions") from None
+    if header_row is not None and kind == "jsonl":
+        raise UsageError("--header-row does not apply to JSONL (the keys are the header)", file=p,
+                         hint="leave out --header-row")
+    if header_row is not None and header_row < 1:
+        raise UsageError(f"--header-row must be 1 or more, not {header_row}")
     if kind == "xlsx":
         from toolkit.dataset.xlsx import read_xlsx
 
-        return read_xlsx(p, sheet_name=sheet_name)
-    if kind == "jsonl":
-        return _read_jsonl(p)
-    return _read_delimited(p, kind, delimiter)
+        open_regular_file(p).close()  # refuse a FIFO or a device before openpyxl opens it
+        sheet = read_xlsx(p, sheet_name=sheet_name)
+    elif kind == "jsonl":
+        sheet = _read_jsonl(p, encoding)
+    else:
+        sheet = _read_delimited(p, kind, delimiter, encoding)
+    return _from_header_row(sheet, header_row) if header_row is not None else sheet
+

@@ -22,6 +22,7 @@ from pathlib import Path
 from toolkit.dataset.layout import MAPPING_FILE, is_subject_key
 from toolkit.dataset.mapping import read_mapping_raw
 from toolkit.dataset.sheets import SHEET_SUFFIXES, sheet_kind
+from toolkit.dataset.decoding import open_regular_file
 from toolkit.errors import ToolkitError, UsageError
 
 _SPLIT_ALIASES = {"dev": "dev", "val": "val", "validation": "val", "test": "test"}
@@ -87,6 +88,7 @@ def expand_sources(paths: Sequence[str | Path]) -> list[SourceFile]:
                 raise UsageError(f"no {', '.join(SHEET_SUFFIXES)} files in this folder", file=top,
                                  hint="point --from at the files, or at the folder that holds them")
         else:
+            open_regular_file(top).close()  # a FIFO or a device is refused here, before anything blocks on it
             sheet_kind(top)  # an unsupported file type is a usage error naming the file
             files = [top]
         for path in files:

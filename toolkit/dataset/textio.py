@@ -1,6 +1,7 @@
-"""Reading sheets as text: encodings, line endings, and CSV cells kept exactly as written.
+"""Reading sheets as text: line endings and CSV cells kept exactly as written.
 
-Every cell is a string, byte for byte what the author typed (decoded): an option
+Decoding (encodings, regular files only) is :mod:`toolkit.dataset.decoding`, whose names
+are also importable from here. Every cell is a string, byte for byte what the author typed (decoded): an option
 that is literally ``NA``, ``None``, ``null`` or ``0`` stays that, and nothing is
 stripped. Line numbers are counted as an editor shows them (the header is line 1,
 and a quoted cell spanning several lines counts each of them).
@@ -8,100 +9,35 @@ and a quoted cell spanning several lines counts each of them).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.dataset import gbk
-from toolkit.errors import DataError, UsageError
+from toolkit.dataset.decoding import (  # noqa: F401 - re-exported: textio is where readers look for them
+    ACCEPTED_ENCODINGS,
+    DecodedText,
+    check_encoding,
+    decode_bytes,
+    open_regular_file,
+    read_file_bytes,
+    read_text,
+)
+from toolkit.dataset.quoting import (
+    QuotedCell,
+    RowShape,
+    broken_quote,
+    multiline_cells,
+    scan_record,
+    swallowing_error,
+    swallows_rows,
+)
+from toolkit.errors import DataError
 from toolkit.fileio import atomic_open
-
-ACCEPTED_ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
-
-
-@dataclass(frozen=True)
-class DecodedText:
-    """A file's text and what we learnt decoding it."""
-
-    text: str
-    encoding: str
-    """``utf-8``, ``utf-8-sig`` (UTF-8 with a BOM) or ``gb18030`` (GBK and GB2312 are subsets)."""
-    newline: str | None
-    """``"\\n"``, ``"\\r\\n"``, ``"\\r"``, ``"mixed"``, or None for a file without line breaks."""
-
-    @property
-    def has_bom(self) -> bool:
-        """True when the file starts with a UTF-8 byte-order mark."""
-        return self.encoding == "utf-8-sig"
-
-
-def _detect_newline(text: str) -> str | None:
-    crlf = text.count("\r\n")
-    lf = text.count("\n") - crlf
-    cr = text.count("\r") - crlf
-    kinds = [name for name, n in (("\r\n", crlf), ("\n", lf), ("\r", cr)) if n]
-    if not kinds:
-        return None
-    return kinds[0] if len(kinds) == 1 else "mixed"
-
-
-def decode_bytes(data: bytes, source: str | Path = "<bytes>") -> DecodedText:
-    """Decode UTF-8 (with or without BOM) or GBK/GB18030; anything else is a DataError.
-
-    Example:
-        >>> decode_bytes("题目".encode("gbk")).encoding
-        'gb18030'
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            text = data[len(codecs.BOM_UTF8) :].decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise DataError(f"has a UTF-8 BOM but invalid UTF-8 at byte {err.start}", file=source,
-                            hint="re-save the file as UTF-8") from None
-        return DecodedText(text, "utf-8-sig", _detect_newline(text))
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise DataError("is UTF-16, which is not supported", file=source, hint="re-save the file as UTF-8 (CSV UTF-8)")
-    try:
-        text = data.decode("utf-8")
-        return DecodedText(text, "utf-8", _detect_newline(text))
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as err:
-        text, bad = None, err.start
-    if text is not None and gbk.looks_chinese(text):
-        return DecodedText(text, "gb18030", _detect_newline(text))
-    guess = gbk.guess_encoding_name(data)
-    if gbk.is_gb_family(guess):
-        if text is not None:  # charset_normalizer also reads it as GB: trust the two together
-            return DecodedText(text, "gb18030", _detect_newline(text))
-        raise DataError(f"looks like {guess} but is not valid GBK/GB18030 at byte {bad}", file=source,
-                        hint="re-save the file as UTF-8 (in Excel: 'CSV UTF-8')")
-    raise DataError(
-        f"unknown text encoding (not UTF-8 or GBK/GB18030; it looks like {guess})",
-        file=source,
-        hint="re-save the file as UTF-8 (in Excel: 'CSV UTF-8')",
-    )
-
-
-def read_text(path: str | Path) -> DecodedText:
-    """Read and decode a text file; a missing file is a usage error naming it."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise UsageError("file not found", file=p, hint="check the path") from None
-    except IsADirectoryError:
-        raise UsageError("is a folder, not a file", file=p) from None
-    except OSError as err:
-        raise UsageError(f"cannot read ({err.strerror})", file=p) from None
-    return decode_bytes(data, p)
-
 
 @dataclass(frozen=True)
 class CsvTable:
@@ -114,39 +50,142 @@ class CsvTable:
     header_line: int = 1
 
 
+class _Lines:
+    """The text of a range of editor lines (offsets computed once, when first needed)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+
+    def between(self, first: int, last: int) -> str:
+        """Lines ``first``..``last`` (1-based, inclusive) with their line breaks; ``last`` past the end is the end."""
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(self.text))]
+        stop = self._starts[last] if last < len(self._starts) else len(self.text)
+        return self.text[self._starts[first - 1] : stop]
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@contextmanager
+def long_csv_cells(text: str) -> Iterator[None]:
+    """csv's cell-size limit (128 KiB by default) lifted to the text's length while it is parsed, then restored.
+
+    Any cell of a text that fits in memory is legitimate: only a runaway quote makes a
+    huge cell, and that is caught by its own check.
+    """
+    old = csv.field_size_limit()
+    if len(text) >= old:
+        csv.field_size_limit(min(len(text) + 1, 2**31 - 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
 def parse_csv(text: str, *, delimiter: str = ",", has_header: bool = True, source: str | Path = "<text>") -> CsvTable:
     """Parse CSV text, keeping every cell as written; fully blank lines are skipped.
+
+    A quoted cell that swallows rows — never closed, or holding what reads as rows of the
+    file (:mod:`toolkit.dataset.quoting`) — is an
+    :class:`~toolkit.dataset.quoting.UnclosedQuoteError` naming the line where it opens.
+    A multi-line cell in a full row is just a cell.
 
     Example:
         >>> t = parse_csv('id,question\\n0,"two\\nlines"\\n1,NA\\n')
         >>> t.rows, t.lines
         ((('0', 'two\\nlines'), ('1', 'NA')), (2, 4))
     """
+    with long_csv_cells(text):
+        return _parse(text, delimiter, has_header, source)
+
+
+def _parse(text: str, delimiter: str, has_header: bool, source: str | Path) -> CsvTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     records: list[tuple[str, ...]] = []
     starts: list[int] = []
     header: tuple[str, ...] | None = None
     header_line = 1
     consumed = 0
+    lines = _Lines(text)
+    multiline: dict[int, tuple[int, int, list[QuotedCell]]] = {}
+    """Record index → (its first and last line, its multi-line cells), checked once the file's row shape is known."""
+    last_start = last_end = 0
     try:
         for record in reader:
             start = consumed + 1
             consumed = reader.line_num
             if not record:  # a blank line
                 continue
+            last_start, last_end = start, consumed
+            if consumed > start and '"' in (raw := lines.between(start, consumed)):
+                quoted = scan_record(raw, delimiter)[1]
+                if (broken := broken_quote(quoted)) is not None:
+                    raise swallowing_error(raw, start, broken, source)
+                if cells := multiline_cells(quoted):
+                    multiline[len(records)] = (start, consumed, cells)
             if header is None and has_header:
                 header, header_line = tuple(record), start
+                multiline.pop(0, None)
                 continue
             records.append(tuple(record))
             starts.append(start)
     except csv.Error as err:
         raise DataError(f"malformed CSV: {err}", file=source, line=consumed + 1, hint="check the quoting") from None
+    if last_start and last_start == last_end and '"' in (raw := _last_line(text)):
+        if (broken := broken_quote(scan_record(raw, delimiter)[1])) is not None:  # the file ends inside a quote
+            raise swallowing_error(raw, last_start, broken, source)
+    if multiline:
+        _check_multiline(records, lines, multiline, len(header) if header else None, delimiter, source)
     return CsvTable(header or (), tuple(records), tuple(starts), header_line)
 
 
-def read_csv(path: str | Path, *, delimiter: str = ",", has_header: bool = True) -> tuple[CsvTable, DecodedText]:
+def _last_line(text: str) -> str:
+    """The text's last line that is not blank (a one-line last record)."""
+    tail = text.rstrip("\r\n")
+    return tail[max(tail.rfind("\n"), tail.rfind("\r")) + 1 :]
+
+
+def _check_multiline(
+    records: list[tuple[str, ...]], lines: _Lines, multiline: dict[int, tuple[int, int, list[QuotedCell]]],
+    width: int | None, delimiter: str, source: str | Path,
+) -> None:
+    """An UnclosedQuoteError for the first multi-line cell that holds what reads as rows of the file.
+
+    The file's row shape is learnt from its records of the row width (a record that swallowed
+    rows usually keeps the shape: its first cells come from one row, its last from another).
+    """
+    learn_from = records
+    if width is None:  # no known header: the commonest width, less its first row (it may be the header)
+        width = Counter(len(r) for r in records).most_common(1)[0][0]
+        learn_from = [r for r in records if len(r) == width][1:]
+    shape = RowShape.learn(learn_from, width)
+    if shape is None:
+        return
+    for index, (first, last, cells) in multiline.items():
+        cell = next((c for c in cells if swallows_rows(c, records[index], shape, delimiter)), None)
+        if cell is not None:
+            raise swallowing_error(lines.between(first, last), first, cell, source)
+
+
+def parse_header(text: str, *, delimiter: str = ",") -> tuple[str, ...]:
+    """The first non-blank record of a CSV text, without looking further (for a file's first bytes).
+
+    Example:
+        >>> parse_header('\\nid,question,A\\n0,"cut here')
+        ('id', 'question', 'A')
+    """
+    with long_csv_cells(text):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+        return next((tuple(record) for record in reader if record), ())
+
+
+def read_csv(
+    path: str | Path, *, delimiter: str = ",", has_header: bool = True, encoding: str | None = None,
+) -> tuple[CsvTable, DecodedText]:
     """Read a CSV/TSV file with encoding detection; returns the table and the decoding facts."""
-    decoded = read_text(path)
+    decoded = read_text(path, encoding)
     return parse_csv(decoded.text, delimiter=delimiter, has_header=has_header, source=path), decoded
 
 

@@ -9,16 +9,22 @@ Formulas are read as their last computed value (what Excel shows); a formula tha
 never computed (a workbook written by a script, not saved by Excel) has none, and its
 cell is marked (:attr:`~toolkit.dataset.sheets.SheetRow.uncomputed`) so that the import
 skips its row with a reason instead of reading an empty cell.
+
+Merged cells keep their text in their first cell only; their ranges are read from the
+worksheet's XML (openpyxl's read-only mode does not report them) so that the import
+can refuse a merge in the header or the question area (:mod:`toolkit.dataset.questions`).
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
-from toolkit.dataset.sheets import Sheet, SheetRow
+from toolkit.dataset.sheets import MergedRange, Sheet, SheetRow
 from toolkit.errors import DataError, UsageError
 
 _TOKEN = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.|[0#?,.]+(?:[eE][+-][0#]+)?|.', re.S)
@@ -146,6 +152,40 @@ def _uncomputed_formulas(path: Path, name: str, empty: set[tuple[int, int]]) -> 
     return found
 
 
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Za-z]+[0-9]+:[A-Za-z]+[0-9]+)"')
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _worksheet_part(archive: zipfile.ZipFile, name: str) -> str | None:
+    """The zip member holding worksheet ``name`` (from the workbook's sheet list and relationships)."""
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+    rel_id = next((e.get(_REL) for e in book.iter() if e.tag.endswith("}sheet") and e.get("name") == name), None)
+    target = next((e.get("Target") for e in rels if e.get("Id") == rel_id), None)
+    if target is None:
+        return None
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def merged_ranges(path: str | Path, name: str) -> tuple[MergedRange, ...]:
+    """The merged cell ranges of worksheet ``name``, in the order the file lists them."""
+    from openpyxl.utils.cell import range_boundaries
+
+    with zipfile.ZipFile(path) as archive:
+        part = _worksheet_part(archive, name)
+        if part is None or part not in archive.namelist():
+            return ()
+        refs = [m.group(1).decode("ascii").upper() for m in _MERGE.finditer(archive.read(part))]
+    out = []
+    for ref in refs:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        out.append(MergedRange(ref, min_row, min_col, max_row, max_col))
+    return tuple(out)
+
+
 def read_xlsx(path: str | Path, *, sheet_name: str | None = None) -> Sheet:
     """Read one worksheet (default: the first) into text records; rows keep their spreadsheet numbers."""
     from openpyxl import load_workbook
@@ -176,6 +216,6 @@ def read_xlsx(path: str | Path, *, sheet_name: str | None = None) -> Sheet:
     width = max((max(i for i, c in enumerate(cells) if c) + 1 for _, cells in grid), default=0)
     records = tuple(SheetRow(n, tuple((cells + [""] * width)[:width]), uncomputed=tuple(uncomputed.get(n, ())))
                     for n, cells in grid)
-    others = [n for n in names if n != name]
+    others = tuple(n for n in names if n != name)
     notes = (f"read worksheet {name!r}; not read: {', '.join(others)} (choose one with --sheet)",) if others else ()
-    return Sheet(p, "xlsx", records, None, None, None, notes)
+    return Sheet(p, "xlsx", records, None, None, None, notes, name, others, merged_ranges(p, name))

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from toolkit.dataset.layout import SPLITS, split_file
+from toolkit.dataset.textio import long_csv_cells
 from toolkit.errors import DataError
 
 _BOM = "\ufeff"
@@ -57,15 +58,16 @@ def _read_split(file: Path) -> list[dict[str, str]]:
     text = text.removeprefix(_BOM).replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text))
     try:
-        header = next(reader, None)
-        if header is None:
-            raise DataError("the file is empty", hint="write the header row: id,question,A,B,C,D,answer", file=file)
-        rows = []
-        for cells in reader:
-            row = dict(zip(header, cells))
-            row.setdefault("explanation", "")
-            row.setdefault("answer", "")
-            rows.append(row)
+        with long_csv_cells(text):  # a cell over csv's 128 KiB default is legitimate (validate accepts it)
+            header = next(reader, None)
+            if header is None:
+                raise DataError("the file is empty", hint="write the header row: id,question,A,B,C,D,answer", file=file)
+            rows = []
+            for cells in reader:
+                row = dict(zip(header, cells))
+                row.setdefault("explanation", "")
+                row.setdefault("answer", "")
+                rows.append(row)
     except csv.Error as exc:
         raise DataError(f"not valid CSV: {exc}", file=file, line=reader.line_num) from None
     return rows

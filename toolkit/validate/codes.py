@@ -46,7 +46,7 @@ _CATALOGUE: tuple[CheckInfo, ...] = (
               "re-save it as UTF-8 CSV (in Excel: 'CSV UTF-8')"),
     CheckInfo("E101", "ragged-row", "a row has more or fewer cells than the header",
               "quote cells that contain commas (\"a, b\") and fill in missing cells"),
-    CheckInfo("E102", "not-utf8", "the file is GBK/GB18030, which OpenCompass cannot read",
+    CheckInfo("E102", "not-utf8", "the file is GBK/GB18030 (or the --encoding named), which OpenCompass cannot read",
               "run `toolkit validate --fix` to convert it to UTF-8"),
     CheckInfo("I103", "utf8-bom", "UTF-8 with a byte-order mark (tolerated)",
               "`toolkit validate --fix` removes it; OpenCompass would read the first column as '\\ufeffid'"),
@@ -70,6 +70,9 @@ _CATALOGUE: tuple[CheckInfo, ...] = (
               "create it (a header-only test file is fine): OpenCompass needs all three"),
     CheckInfo("W113", "no-questions", "the file has a header but no questions",
               "add questions or remove the subject"),
+    CheckInfo("E114", "unclosed-quote", "a quoted cell runs over what reads as several rows (an unclosed quote)",
+              'close the quote where the cell ends (a quote inside a quoted cell is written twice: ""); '
+              "--fix leaves the file alone"),
     # -- row level ---------------------------------------------------------------------------
     CheckInfo("E201", "id-not-integer", "the id is not a whole number",
               "use 0, 1, 2, … as ids"),

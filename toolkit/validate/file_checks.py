@@ -35,6 +35,8 @@ def encoding_findings(decoded: DecodedText, file: str) -> list[Finding]:
     out: list[Finding] = []
     if decoded.encoding == "gb18030":
         out.append(make_finding("E102", file, "the file is GBK/GB18030, not UTF-8", value="gb18030"))
+    elif not decoded.is_utf8:
+        out.append(make_finding("E102", file, f"the file is {decoded.encoding}, not UTF-8", value=decoded.encoding))
     elif decoded.has_bom:
         out.append(make_finding("I103", file, line=1))
     styles = newline_styles(decoded)

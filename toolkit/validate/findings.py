@@ -117,7 +117,8 @@ class ValidateOptions:
     dataset folder it restricts the check to that split's files); ``subject`` restricts a
     dataset folder to one subject; ``schema`` replaces the stock schema of every split by
     a user's pandera YAML file, and ``split_schemas`` replaces only the schema of the
-    splits (or ``subject_mapping``) it names.
+    splits (or ``subject_mapping``) it names. ``encoding`` names the encoding of CSV
+    files that are not UTF-8 (``--encoding``; valid UTF-8 is always read as UTF-8).
     """
 
     shots: int = 5
@@ -129,6 +130,7 @@ class ValidateOptions:
     split: str | None = None
     balance_min_questions: int = 20
     balance_alpha: float = 0.01
+    encoding: str | None = None
 
     def schema_for(self, kind: str) -> Path | None:
         """The user's schema for ``kind`` (a split or ``subject_mapping``); None: the stock one.

@@ -2,11 +2,14 @@
 
 Safe means no content is lost or guessed: strip whitespace around cells (header
 names included), normalise answers that are plainly a letter (`` D``, ``d``,
-``Ｄ``, ``D.``), convert GBK and UTF-8-with-BOM to plain UTF-8, and write ``\\n``
+``Ｄ``, ``D.``), convert GBK, UTF-8-with-BOM and the encoding named with
+``--encoding`` to plain UTF-8, and write ``\\n``
 line endings between the records. A line break inside a quoted cell belongs to the
 cell and is kept as written (only the whitespace and answer repairs touch a cell).
 Rows are never dropped, merged or reordered — a ragged row is
-written back with its cells as they were (only stripped). Each changed file is
+written back with its cells as they were (only stripped). A file whose encoding cannot
+be told (GB18030 bytes that read as Latin text) or whose quoting swallows rows (an
+unclosed quote) is left untouched: its quoting is never "repaired". Each changed file is
 written atomically after a backup copy (or, with ``output``, a fixed copy of the
 input is written there and the input is left alone). Running it twice changes
 nothing the second time.
@@ -19,7 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from toolkit.dataset.layout import MAPPING_FILE, META_FILE
-from toolkit.dataset.textio import decode_bytes, format_csv, parse_csv, record_breaks
+from toolkit.dataset.decoding import decode_bytes, read_file_bytes
+from toolkit.dataset.textio import format_csv, parse_csv, record_breaks
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_write_text, make_backup
 from toolkit.validate.file_checks import letters_from_header
@@ -31,7 +35,7 @@ from toolkit.validate.validator import validate_path
 _NEWLINE_NAMES = {"\r\n": "CRLF", "\r": "CR"}
 
 
-def _file_changes(file: str, data: bytes, path: Path) -> tuple[str, list[Change]] | None:
+def _file_changes(file: str, data: bytes, path: Path, encoding: str | None) -> tuple[str, list[Change]] | None:
     """The decoded text and the file-level changes its rewrite makes; None if undecodable.
 
     The rewrite (:func:`~toolkit.dataset.textio.format_csv`) ends every record with ``\\n``
@@ -39,12 +43,14 @@ def _file_changes(file: str, data: bytes, path: Path) -> tuple[str, list[Change]
     the same ones validation reports (W105/I104).
     """
     try:
-        decoded = decode_bytes(data, path)
+        decoded = decode_bytes(data, path, encoding)
     except DataError:
         return None
     changes: list[Change] = []
     if decoded.encoding == "gb18030":
         changes.append(Change(file, None, None, "encoding GBK/GB18030", "UTF-8"))
+    elif not decoded.is_utf8:
+        changes.append(Change(file, None, None, f"encoding {decoded.encoding}", "UTF-8"))
     elif decoded.has_bom:
         changes.append(Change(file, None, None, "UTF-8 with BOM", "UTF-8"))
     text = decoded.text
@@ -59,14 +65,21 @@ def _file_changes(file: str, data: bytes, path: Path) -> tuple[str, list[Change]
     return text, changes
 
 
-def fix_file(path: str | Path, letters: tuple[str, ...] | None = None, *, backup: bool = True) -> list[Change]:
+def fix_file(
+    path: str | Path, letters: tuple[str, ...] | None = None, *, backup: bool = True, encoding: str | None = None,
+) -> list[Change]:
     """Repair one CSV file in place (after a backup when ``backup``); return what changed.
 
-    A file that cannot be decoded or parsed is left untouched (validation reports it).
+    ``encoding``: the file's encoding when it is not UTF-8 (``--encoding``). A file that
+    cannot be read, decoded or parsed is left untouched (validation reports it).
     """
     p = Path(path)
     file = str(p)
-    prepared = _file_changes(file, p.read_bytes(), p)
+    try:
+        data = read_file_bytes(p)
+    except UsageError:
+        return []
+    prepared = _file_changes(file, data, p, encoding)
     if prepared is None:
         return []
     text, changes = prepared
@@ -130,7 +143,8 @@ def _fix(path: str | Path, options: ValidateOptions, output: str | Path | None) 
     elif target.kind == "file":
         how = replace(options, split=target.files[0][1])
     letters = target.letters
-    changes = [c for p, _, _ in target.files for c in fix_file(p, letters, backup=output is None)]
+    changes = [c for p, _, _ in target.files
+               for c in fix_file(p, letters, backup=output is None, encoding=options.encoding)]
     return changes, where, how
 
 

@@ -13,6 +13,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from toolkit.dataset.layout import split_columns
+from toolkit.dataset.quoting import UnclosedQuoteError
 from toolkit.dataset.textio import CsvTable, parse_csv, read_text
 from toolkit.errors import DataError, UsageError
 from toolkit.validate.file_checks import (
@@ -99,17 +100,21 @@ class _Pending:
         return SplitFile(self.path, self.split, self.subject, self.letters, table, self.kept, tuple(found))
 
 
-def _read(path: Path, split: str, letters: tuple[str, ...] | None, subject: str | None) -> SplitFile | _Pending:
+def _read(
+    path: Path, split: str, letters: tuple[str, ...] | None, subject: str | None, encoding: str | None = None,
+) -> SplitFile | _Pending:
     file = str(path)
     try:
-        decoded = read_text(path)
+        decoded = read_text(path, encoding)
     except (DataError, UsageError) as err:
-        return SplitFile(path, split, subject, letters or (), None, (), (make_finding("E100", file, err.message),))
+        finding = make_finding("E100", file, err.message, line=err.location.line, hint=err.hint)
+        return SplitFile(path, split, subject, letters or (), None, (), (finding,))
     findings = encoding_findings(decoded, file)
     try:
         table = parse_csv(decoded.text, source=path)
     except DataError as err:
-        findings.append(make_finding("E100", file, err.message, line=err.location.line, hint=err.hint))
+        code = "E114" if isinstance(err, UnclosedQuoteError) else "E100"
+        findings.append(make_finding(code, file, err.message, line=err.location.line, hint=err.hint))
         return SplitFile(path, split, subject, letters or (), None, (), tuple(findings))
     if not table.header:
         return SplitFile(path, split, subject, letters or (), table, (), (*findings, make_finding("E106", file)))
@@ -128,15 +133,17 @@ def check_split_files(
     specs: Sequence[tuple[Path, str, str | None]],
     letters: tuple[str, ...] | None = None,
     schema: Path | Mapping[str, Path] | None = None,
+    encoding: str | None = None,
 ) -> list[SplitFile]:
     """Check every ``(path, split, subject)``; files with the same split and header share one pandera run.
 
     ``schema``: a user's schema for every split, or ``{split: file}`` (other splits: the stock schema).
+    ``encoding``: the encoding of files that are not UTF-8 (``--encoding``).
 
     pandera's cost is mostly per call (about 20 ms), so a bank of a thousand small
     files is validated as a few large frames; failures are mapped back by row offset.
     """
-    results: list[SplitFile | _Pending] = [_read(Path(p), s, letters, k) for p, s, k in specs]
+    results: list[SplitFile | _Pending] = [_read(Path(p), s, letters, k, encoding) for p, s, k in specs]
     groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[_Pending]] = {}
     for r in results:
         if isinstance(r, _Pending):
@@ -170,10 +177,11 @@ def check_split_file(
     *,
     schema: Path | Mapping[str, Path] | None = None,
     subject: str | None = None,
+    encoding: str | None = None,
 ) -> SplitFile:
     """Run every file- and row-level check on one CSV file of ``split``.
 
     ``letters`` defaults to the option letters the header uses; ``schema`` (a file, or
     ``{split: file}``) to the stock schema of the split.
     """
-    return check_split_files([(Path(path), split, subject)], letters, schema)[0]
+    return check_split_files([(Path(path), split, subject)], letters, schema, encoding)[0]

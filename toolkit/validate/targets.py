@@ -23,7 +23,8 @@ from pathlib import Path
 
 from toolkit.dataset.layout import MAPPING_FILE, SPLITS, parse_split_filename
 from toolkit.dataset.meta import DatasetMeta, read_meta
-from toolkit.dataset.textio import decode_bytes, parse_csv
+from toolkit.dataset.decoding import check_encoding, decode_bytes, open_regular_file
+from toolkit.dataset.textio import parse_header
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.validate.file_checks import letter_run, letters_for_run, name_findings
 from toolkit.validate.findings import Finding, ValidateOptions
@@ -85,24 +86,26 @@ def _file_target(path: Path, options: ValidateOptions) -> Target:
     letters = None
     if root is not None:
         siblings = _scan(root)[0].get(subject, {}) if subject is not None else {}
-        letters = dataset_letters(meta, [path, *siblings.values()])
+        letters = dataset_letters(meta, [path, *siblings.values()], options.encoding)
     return Target("file", root, ((path, split, subject),), meta=meta, notes=tuple(notes), letters=letters)
 
 
-def _header_run(path: Path) -> int:
+def _header_run(path: Path, encoding: str | None = None) -> int:
     """The option-letter run of a file's header, from its first bytes (0 when it cannot be read)."""
     try:
-        with path.open("rb") as handle:
+        with open_regular_file(path) as handle:
             head = handle.read(HEADER_BYTES)
         if len(head) == HEADER_BYTES:
             head = head[: head.rfind(b"\n") + 1] or head
-        table = parse_csv(decode_bytes(head, path).text, source=path)
+        header = parse_header(decode_bytes(head, path, encoding).text)
     except (ToolkitError, OSError):
         return 0
-    return letter_run(table.header)
+    return letter_run(header)
 
 
-def dataset_letters(meta: DatasetMeta | None, files: Sequence[Path]) -> tuple[str, ...]:
+def dataset_letters(
+    meta: DatasetMeta | None, files: Sequence[Path], encoding: str | None = None,
+) -> tuple[str, ...]:
     """The option letters of a dataset: declared in ``dataset.json``, else the longest run in ``files``' headers.
 
     Example:
@@ -111,7 +114,7 @@ def dataset_letters(meta: DatasetMeta | None, files: Sequence[Path]) -> tuple[st
     """
     if meta is not None:
         return meta.letters
-    return letters_for_run(max((_header_run(p) for p in files), default=0))
+    return letters_for_run(max((_header_run(p, encoding) for p in files), default=0))
 
 
 def _scan(root: Path) -> tuple[dict[str, dict[str, Path]], list[Finding]]:
@@ -146,7 +149,11 @@ def resolve_target(path: str | Path, options: ValidateOptions = ValidateOptions(
     p = Path(path)
     if options.split is not None and options.split not in SPLITS:
         raise UsageError(f"unknown split {options.split!r}", hint=f"use one of {', '.join(SPLITS)}")
+    if options.encoding is not None:
+        check_encoding(options.encoding)
     subject = options.subject
+    if p.exists() and not p.is_dir():
+        open_regular_file(p).close()  # a FIFO or a device is refused by name, before anything reads it
     if p.is_file():
         if subject is not None:
             raise UsageError("--subject goes with a dataset folder, not a file", file=p)
@@ -163,7 +170,7 @@ def resolve_target(path: str | Path, options: ValidateOptions = ValidateOptions(
     splits = SPLITS if options.split is None else (options.split,)
     if subject is None:
         every = [(f, s, k) for k, by_split in present.items() for s, f in by_split.items()]
-        letters = dataset_letters(meta, [f for f, _, _ in every])
+        letters = dataset_letters(meta, [f for f, _, _ in every], options.encoding)
         wrong = tuple(f for f in misnamed if Path(f.file).parent.name in splits)
         return Target("dataset", p, tuple(x for x in every if x[1] in splits), present, None, meta, wrong,
                       tuple(Path(f.file) for f in wrong), splits, letters=letters)
@@ -172,6 +179,6 @@ def resolve_target(path: str | Path, options: ValidateOptions = ValidateOptions(
         raise UsageError(f"no subject {subject!r} in this dataset", file=p, hint=f"subjects: {known}")
     mine = {subject: present.get(subject, {})} if subject in present else {}
     files = tuple((f, s, subject) for s, f in mine.get(subject, {}).items())
-    letters = dataset_letters(meta, [f for f, _, _ in files])
+    letters = dataset_letters(meta, [f for f, _, _ in files], options.encoding)
     return Target("subject", p, tuple(x for x in files if x[1] in splits), mine, subject, meta, splits=splits,
                   letters=letters)

@@ -38,7 +38,7 @@ def _check_files(target: Target, options: ValidateOptions, progress: Progress | 
         batch = target.files[start : start + BATCH_FILES]
         if progress is not None:
             progress(start, total, str(batch[0][0]))
-        checked += check_split_files(batch, letters, schemas)
+        checked += check_split_files(batch, letters, schemas, options.encoding)
     return checked
 
 
@@ -86,5 +86,5 @@ def validate_split_file(
         >>> [f.code for f in validate_split_file("bank/val/law_val.csv", "val")]  # doctest: +SKIP
         ['W208', 'E207']
     """
-    checked = check_split_file(path, split, letters, schema=_split_schemas(options))
+    checked = check_split_file(path, split, letters, schema=_split_schemas(options), encoding=options.encoding)
     return sort_findings([*checked.findings, *content_findings([checked], options)])
