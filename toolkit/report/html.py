@@ -53,7 +53,7 @@ def render_html_report(summary: Summary, manifest: Mapping[str, Any] | None = No
     template = _environment().get_template(TEMPLATE)
     return template.render(
         title=title,
-        generated=generated if generated is not None else datetime.now().isoformat(timespec="seconds"),
+        generated=generated if generated is not None else datetime.now().astimezone().isoformat(timespec="seconds"),
         summary=summary,
         charts=summary_charts(summary),
         colors=model_colors(summary.models),
