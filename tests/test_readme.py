@@ -3,6 +3,7 @@ as written, and every command line it shows uses options that exist."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -103,6 +104,11 @@ def test_the_walkthrough_works_exactly_as_written(tmp_path, demo_model_dir):
     assert "chinese_core_socialist_values-chinese_core_socialist_values" in summary and "accuracy" in summary
     runs = list((work / "outputs" / "default").iterdir())
     assert len(runs) == 1 and (runs[0] / "manifest.json").is_file()
+    # "5-shot" is what it says: no prompt dropped an example to fit --max-seq-len
+    assert "truncation:" not in proc.stderr and "in-context examples" not in summary
+    for result in (runs[0] / "results").rglob("*.json"):
+        truncation = json.loads(result.read_text(encoding="utf-8"))["truncation"]
+        assert truncation["shots"] == 5 and truncation["prompts_dropping_examples"] == 0, result
 
 
 @pytest.mark.slow

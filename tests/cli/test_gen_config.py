@@ -23,6 +23,11 @@ def bank(tmp_path, monkeypatch) -> Path:
         pytest.skip("the example dataset is not in the repository")
     target = tmp_path / "data" / NAME
     shutil.copytree(EXAMPLE, target)
+    # the example is the scaffold of step 1, before `validate --fix` (gen-config refuses its 3 errors)
+    from toolkit.validate import ValidateOptions
+    from toolkit.validate.fix import fix_and_validate
+
+    assert fix_and_validate(target, ValidateOptions(), None).ok
     # give test a row so that --split test/both can run
     val = (target / "val" / f"{NAME}_val.csv").read_text(encoding="utf-8").splitlines()
     (target / "test" / f"{NAME}_test.csv").write_text("\n".join(val[:2]) + "\n", encoding="utf-8")
@@ -235,10 +240,14 @@ def test_check_json_and_errors(cli, tmp_path):
 def test_gen_config_never_imports_torch(tmp_path):
     if not (EXAMPLE / "subject_mapping.json").is_file():
         pytest.skip("the example dataset is not in the repository")
+    bank = tmp_path / "bank"
+    shutil.copytree(EXAMPLE, bank)
     code = (
         "import sys\n"
         "from toolkit.cli.main import app\n"
-        f"args = ['gen-config', {str(EXAMPLE)!r}, '--abs-path', '--out', {str(tmp_path / 'out')!r}]\n"
+        f"fixed = ['validate', {str(bank)!r}, '--fix']\n"
+        "try:\n    app(fixed)\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        f"args = ['gen-config', {str(bank)!r}, '--abs-path', '--out', {str(tmp_path / 'out')!r}]\n"
         "try:\n    app(args)\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
         f"app(['gen-config', '--check', {str(STOCK / 'ceval_gen.py')!r}], standalone_mode=False)\n"
         "heavy = [m for m in ('torch', 'transformers') if m in sys.modules]\n"

@@ -37,7 +37,7 @@ def build_dataset(
             header = split_columns(split, letters)
             rows = []
             for i in range(n):
-                row = [str(i), f"{subject.name_zh}问题{i}", *(f"选项{letter}{i}" for letter in letters), letters[i % options]]
+                row = [str(i), f"{subject.name_zh}{split}问题{i}", *(f"选项{letter}{i}" for letter in letters), letters[i % options]]
                 rows.append(row + ["解析"] if split == "dev" else row)
             write_csv(split_file(root, subject.key, split), header, rows)
     write_mapping(root / "subject_mapping.json", {s.key: s for s in subjects})

@@ -68,6 +68,16 @@ def test_unknown_name_lists_close_matches(tmp_path):
         resolve_dataset_config("zzzzqqqq", config_dir=tmp_path)
 
 
+def test_close_matches_never_offer_summary_groups(tmp_path):
+    name = "chinese_core_socialist_values"
+    for stem in (f"{name}_gen", f"{name}_ppl", f"{name}_summary_groups", "__init__"):
+        touch(tmp_path / "datasets" / name / f"{stem}.py")
+    with pytest.raises(ConfigError) as err:
+        resolve_dataset_config(name, config_dir=tmp_path)
+    assert f"{name}_gen" in err.value.hint and f"{name}_ppl" in err.value.hint
+    assert "summary_groups" not in err.value.hint and "__init__" not in err.value.hint
+
+
 def test_ambiguous_name_in_one_tree_is_an_error(tmp_path):
     touch(tmp_path / "datasets" / "a" / "dup.py")
     touch(tmp_path / "datasets" / "b" / "dup.py")

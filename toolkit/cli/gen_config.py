@@ -17,12 +17,10 @@ from toolkit.errors import UsageError
 EPILOG = """\
 Examples:
 
+\b
   toolkit gen-config data/my_bank
-
   toolkit gen-config data/my_bank --mode gen --shots 0 --split both
-
   toolkit gen-config data/my_bank --language en --hint "Questions about {name_en}." --out my_configs
-
   toolkit gen-config --check configs/datasets/my_bank/my_bank_gen_*.py
 """
 
@@ -91,6 +89,8 @@ def gen_config(
     data_path: Annotated[str | None, typer.Option(
         metavar="PATH", help="Write this data path instead (where the data is on the machine that runs the configs).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files in the output folder that gen-config did not write.")] = False,
+    validate: Annotated[bool, typer.Option(
+        "--validate/--no-validate", help="Refuse a dataset with validation errors (the checks of `toolkit validate`).")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")] = False,
 ) -> None:
     """Write OpenCompass-compatible dataset configs (gen/ppl, aggregators, summary groups) for a dataset folder."""
@@ -113,7 +113,7 @@ def gen_config(
         data_path=data_path,
         name=name,
     )
-    result = generate_configs(paths[0], options, out_dir=out, force=force)
+    result = generate_configs(paths[0], options, out_dir=out, force=force, validate=validate)
     if json_out:
         print(json.dumps({
             "dataset": result.dataset,

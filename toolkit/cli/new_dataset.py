@@ -22,10 +22,9 @@ from toolkit.errors import UsageError
 EPILOG = """\
 Examples:
 
+\b
   toolkit new-dataset my_bank --subject law --name-en Law --name-zh 法学 --category Humanities
-
   toolkit new-dataset my_bank --from questions.xlsx --subject my_subject --name-zh 我的科目
-
   toolkit new-dataset cmmlu_copy --from ../shared/data/cmmlu --json
 """
 SKIPPED_SHOWN = 10

@@ -30,18 +30,13 @@ class SplitName(str, Enum):
 EPILOG = """\
 Examples:
 
+\b
   toolkit validate data/my_bank
-
   toolkit validate data/my_bank --subject law --shots 5 --strict
-
   toolkit validate questions.csv --split val --json
-
-  toolkit validate data/my_bank --split val       (only the val files)
-
+  toolkit validate data/my_bank --split val       # only the val files
   toolkit validate data/my_bank --schema val=my_val.yaml --schema test=my_test.yaml
-
-  toolkit validate data/my_bank --fix            (backups beside each changed file)
-
+  toolkit validate data/my_bank --fix             # backups beside each changed file
   toolkit validate data/my_bank --fix --output data/my_bank_fixed
 
   toolkit validate old.csv --encoding cp1252 --fix   (converted to UTF-8)

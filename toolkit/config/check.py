@@ -5,6 +5,9 @@ OpenCompass names a dataset config after the hash of its prompts
 is taken over the first variable whose name ends in ``_datasets``; a name whose last
 ``_``-part is not six hex digits (an aggregator like ``ceval_gen.py``) carries no hash
 and is reported, not judged; so is a file without a ``*_datasets`` variable.
+
+Configs are read from their text (:mod:`toolkit.config.static`), never executed: checking
+a file someone sent you runs none of its code.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any, Literal
 
 from toolkit.config.hashing import file_suffix
 from toolkit.config.loader import suffixed
-from toolkit.config.pyconfig import read_config
+from toolkit.config.static import read_config_static
 from toolkit.errors import ConfigError, ToolkitError
 
 _SUFFIXED_NAME = re.compile(r"^(?P<stem>.+)_(?P<suffix>[0-9a-f]{6})\.py$")
@@ -78,7 +81,7 @@ def check_file(path: str | Path) -> SuffixCheck:
         'ok'
     """
     p = Path(path)
-    values = read_config(p)
+    values = read_config_static(p)  # a checking command never runs the config's code
     m = _SUFFIXED_NAME.match(p.name)
     if not suffixed(values, "_datasets"):  # a summary-groups or model file: nothing to judge
         return SuffixCheck(p, "no-datasets", None, m.group("suffix") if m else None)

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.config.context import GENERATED_MARK, GenConfigOptions
+from toolkit.config.context import GENERATED_MARK, GenConfigOptions, check_rows
 from toolkit.config.facts import read_dataset_facts
+from toolkit.config.gate import check_dataset_folder
 from toolkit.config.render import RenderedFile, data_path_for, render_configs
 from toolkit.errors import UsageError
 from toolkit.fileio import write_error
@@ -74,12 +75,15 @@ def generate_configs(
     *,
     out_dir: str | Path | None = None,
     force: bool = False,
+    validate: bool = True,
 ) -> GenConfigResult:
     """Write the OpenCompass configs of the dataset in ``dataset_dir``.
 
-    ``out_dir`` defaults to ``configs/datasets/<name>/`` under the CWD. Raises UsageError
-    for bad options or a file we would overwrite without ``force``, DataError for a
-    dataset OpenCompass could not run.
+    ``out_dir`` defaults to ``configs/datasets/<name>/`` under the CWD. The dataset is
+    validated first, as ``toolkit validate`` does (``validate=False`` skips it). Raises
+    UsageError for bad options or a file we would overwrite without ``force``, DataError
+    for a dataset with validation errors or one OpenCompass could not run; nothing is
+    written then.
 
     Example:
         >>> result = generate_configs("data/my_bank", GenConfigOptions(mode="gen"))  # doctest: +SKIP
@@ -88,6 +92,9 @@ def generate_configs(
     """
     options = options or GenConfigOptions()
     facts = read_dataset_facts(dataset_dir, name=options.name)
+    check_rows(facts, options)
+    if validate:
+        check_dataset_folder(dataset_dir, shots=options.shots)
     data_path = data_path_for(facts, options)
     rendered = render_configs(facts, options, data_path=data_path)
     out = Path(out_dir) if out_dir is not None else DEFAULT_OUT_ROOT / facts.name

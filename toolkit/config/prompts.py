@@ -22,7 +22,9 @@ Variables a prompt template gets:
 The template must write ``{question}`` and ``{A}``, ``{B}``… for every option letter;
 rendering uses ``trim_blocks`` and ``lstrip_blocks`` (a line holding only a block tag
 leaves nothing behind) and drops a single newline at the end of the file, so the
-prompt ends exactly where the model's answer should start.
+prompt ends exactly where the model's answer should start. Templates render in jinja2's
+sandbox: one that reaches for Python internals (``__globals__``, ``__class__``…) is an
+error, never run.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from toolkit.dataset.mapping import Subject
 from toolkit.errors import UsageError
@@ -75,7 +79,9 @@ def fill_hint(hint: str, subject: Subject, letters: Sequence[str]) -> str:
 
 
 def _environment(folder: Path) -> jinja2.Environment:
-    return jinja2.Environment(
+    # A prompt template may come from anyone: the sandbox refuses attributes such as __globals__
+    # ({{ cycler.__init__.__globals__.os.system(...) }} would run a command in a plain Environment).
+    return SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -143,6 +149,12 @@ def render_prompts(
                 f"the prompt template uses an unknown variable ({err.message})",
                 file=source,
                 hint="available: hint, subject, letters, options, dataset, language",
+            ) from None
+        except SecurityError as err:
+            raise UsageError(
+                f"the prompt template reaches into Python internals, which templates may not ({err})",
+                file=source,
+                hint="use only the variables hint, subject, letters, options, dataset, language and jinja2 filters",
             ) from None
         _check_prompt(text, letters, source, subject.key)
         prompts[subject.key] = text

@@ -2,8 +2,8 @@
 
 Pure: dataset facts and options in, file names and texts out. The suffix of each
 hashed file is computed from the rendered text itself (read back with
-:func:`toolkit.config.pyconfig.read_config`, exactly as ``--check`` and OpenCompass's
-own tool read it), so a name can never disagree with its file.
+:func:`toolkit.config.static.read_config_static`, exactly as ``--check`` reads it, to the
+values OpenCompass's own tool gets), so a name can never disagree with its file.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from toolkit.config.context import (
 from toolkit.config.datapath import check_config_data_path, config_data_path
 from toolkit.config.facts import DatasetFacts
 from toolkit.config.prompts import render_prompts
-from toolkit.config.pyconfig import read_config
+from toolkit.config.static import read_config_static
 from toolkit.resources import templates_dir
 
 
@@ -94,7 +94,7 @@ def render_configs(facts: DatasetFacts, options: GenConfigOptions, *, data_path:
         context = dataset_file_context(facts, options, mode, prompts, path)
         text = env.get_template(f"dataset_{mode}.py.j2").render(context)
         stem = f"{facts.name}_{mode}"
-        suffix = config_suffix(read_config(Path(f"{stem}.py"), source=text), f"{stem}.py")
+        suffix = config_suffix(read_config_static(Path(f"{stem}.py"), source=text), f"{stem}.py")
         files.append(RenderedFile(f"{stem}_{suffix}.py", text, "dataset", mode, suffix))
         aggregator = env.get_template("aggregator.py.j2").render(
             header=header_lines(facts, options, "aggregator", mode), module=f"{stem}_{suffix}", name=facts.name

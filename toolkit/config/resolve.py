@@ -44,6 +44,12 @@ def _is_path(name: str) -> bool:
     return name.endswith(".py") and (os.sep in name or "/" in name or Path(name).is_file())
 
 
+def _may_hold_datasets(path: Path) -> bool:
+    """False for files that are never dataset configs: summary groups (gen-config writes them beside the
+    dataset configs) and private modules such as ``__init__.py``."""
+    return not (path.stem.endswith("_summary_groups") or path.stem.startswith("_"))
+
+
 def resolve_dataset_config(name: str, config_dir: str | Path | None = None) -> Path:
     """The config file for one ``--datasets`` value: a ``.py`` path as is, else ``NAME.py`` searched for.
 
@@ -70,7 +76,7 @@ def resolve_dataset_config(name: str, config_dir: str | Path | None = None) -> P
                 f"--datasets {name} matches {len(found)} configs under {root}: {listed}",
                 hint="pass the path of the one you mean",
             )
-    known = sorted({p.stem for root in search_roots(config_dir) for p in _config_files(root)})
+    known = sorted({p.stem for root in search_roots(config_dir) for p in _config_files(root) if _may_hold_datasets(p)})
     close = difflib.get_close_matches(name.removesuffix(".py"), known, n=5, cutoff=0.5)
     searched = ", ".join(str(r) for r in search_roots(config_dir)[:2])
     hint = f"did you mean {', '.join(close)}?" if close else "generate one with `toolkit gen-config DATASET_DIR`"

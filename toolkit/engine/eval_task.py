@@ -26,6 +26,7 @@ from toolkit.engine.evaluate import score_accuracy
 from toolkit.engine.infer import InferParams, dataset_postprocessor, resolve_mode
 from toolkit.engine.predictions import finalize, load_done
 from toolkit.engine.results import ResultRecord, failed_record, record_from_score, write_result
+from toolkit.engine.truncation import Truncation
 from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.task import EventSink, TaskItem, item_key
 from toolkit.engine.workdir import RunDirs
@@ -94,8 +95,9 @@ def evaluate_item(task: EvalTaskSpec, item: TaskItem) -> ResultRecord | None:
     golds = [done[i].get("gold") for i in order]
     t0 = time.perf_counter()
     result = score_accuracy(preds, golds)
+    truncation = Truncation.of_predictions(done.values(), task.params.max_seq_len or ds.infer.inferencer.max_seq_len)
     record = record_from_score(model.abbr, ds.abbr, ds.version, mode, result,
-                               timings={"eval_seconds": round(time.perf_counter() - t0, 4)})
+                               timings={"eval_seconds": round(time.perf_counter() - t0, 4)}, truncation=truncation)
     write_result(dirs.results, record)
     return record
 

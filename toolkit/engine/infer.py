@@ -75,6 +75,11 @@ def dataset_postprocessor(dataset: DatasetSpec) -> Any:
                                  options=letters)
 
 
+def _shown(prompt: Prompt, chat: bool) -> Any:
+    """A prompt as a predictions file shows it in ppl mode: base text, or the chat messages with every turn."""
+    return to_chat_messages(prompt, "ppl") if chat else to_base_text(prompt)
+
+
 def header_stop(text: str) -> str | None:
     """Where a base model starts writing the next example: newline + the prompt's first line.
 
@@ -174,26 +179,53 @@ class DatasetInference:
             shown = render_for(self.model, q.prompt, generation=generation) if generation else rendered[0]
             origin[k] = (shown, len(cands[0]))
             requests.append(ScoreRequest(k, cands, group=(self.dataset.abbr, ice_key(q))))
-        # OpenCompass ranks labels by the average loss of the whole sequence. When a question's candidates
-        # have equal token counts they share all but their last token, so that ranking equals the ranking
-        # by the last token's loss: one pass reading the final position suffices (as in choice mode).
-        need_total = self.mode == "ppl" and any(len({len(c) for c in r.candidates}) > 1 for r in requests)
-        kind = "avg_nll" if need_total else "label_nll"
+        # OpenCompass ranks labels by the average loss of the whole sequence (its PPL, which ppl records
+        # carry per label). When a question's candidates have equal token counts they share all but their
+        # last token, so that ranking equals the ranking by the last token's loss, which is used then: it
+        # is exact where the averages could round to a tie (as in choice mode, which needs nothing else).
+        need_total = self.mode == "ppl"
+        by_average = need_total and any(len({len(c) for c in r.candidates}) > 1 for r in requests)
+        kind = "avg_nll" if by_average else "label_nll"
         for batch in self.model.score(requests, progress, need_total=need_total):  # type: ignore[call-arg]
             out = []
             for res in batch:
                 q = questions[res.key]
                 labels = q.labels
-                if need_total:
-                    values = [s.avg_nll for s in res.scores]
-                else:
-                    values = [s.tail_nll for s in res.scores]
+                values = [s.avg_nll if by_average else s.tail_nll for s in res.scores]
                 best = values.index(min(values))  # ties: the first label, as OpenCompass's index(min)
-                rec = self._base_record(q, origin[res.key][0], origin[res.key][1])
-                rec.update(prediction=labels[best], scores=dict(zip(labels, (round(v, 6) for v in values))),
+                if self.mode == "ppl":
+                    rec = self._ppl_record(q, res.scores, origin[res.key][1])
+                else:
+                    rec = self._base_record(q, origin[res.key][0], origin[res.key][1])
+                rec.update(prediction=labels[best], gold=q.gold, scores=dict(zip(labels, (round(v, 6) for v in values))),
                            score=kind)
                 out.append(rec)
             yield out
+
+    def _ppl_record(self, q: QuestionPrompt, scores: Sequence[Any], n_tokens: int) -> Record:
+        """OpenCompass's PPLInferencer record (``in-context examples``, ``origin_prompt``, one ``label: X``
+        entry per label with ``testing input``, ``prompt``, ``PPL`` and ``BPB``), then our own keys."""
+        chat = self.model.hf_type == "chat"
+        rec: Record = {"index": q.index, "in-context examples": _shown(q.retrieved_ice, chat)}
+        entries: dict[str, Any] = {}
+        for label, score in zip(q.labels, scores):
+            prompt = _shown(q.label_prompts[label], chat)
+            ice = _shown(q.label_ice[label], chat)
+            if chat:  # the messages of the examples go; the question's own turns stay
+                testing: Any = prompt[len(ice):] if prompt[:len(ice)] == ice else prompt
+                size = len("".join(m["content"] for m in testing).encode("utf-8"))
+            else:
+                testing = prompt.replace(ice, "")
+                size = len(testing.encode("utf-8"))
+            ppl = score.avg_nll
+            entries[f"label: {label}"] = {"testing input": testing, "prompt": prompt, "PPL": ppl,
+                                          "BPB": ppl * score.n_tokens / size if size else None}
+        rec["origin_prompt"] = entries[f"label: {q.labels[0]}"]["testing input"] if q.labels else ""
+        rec.update(entries)
+        ours = self._base_record(q, None, n_tokens)
+        del ours["index"], ours["origin_prompt"]  # already set, in OpenCompass's order
+        rec.update(ours)
+        return rec
 
     def _base_record(self, q: QuestionPrompt, origin_prompt: Any, n_tokens: int) -> Record:
         rec: Record = {

@@ -58,8 +58,12 @@ def machine_facts() -> dict[str, Any]:
 
 def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, loaded: Mapping[str, Any] | None = None,
-                   interrupted: bool = False) -> dict[str, Any]:
-    """The manifest as a dict (pure apart from hashing the data files)."""
+                   interrupted: bool = False, device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest as a dict (pure apart from hashing the data files).
+
+    ``device`` says what the run asked for and what it used (``--num-gpus 1`` on a
+    machine without CUDA runs on the CPU); the models' ``num_gpus`` are those used.
+    """
     datasets = []
     for d in planned:
         files = data_files(d.dataset, d.data_dir)
@@ -76,11 +80,13 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
         "reused_run": reused,
         "interrupted": interrupted,
         "mode": spec.mode,
+        "device": dict(device or {"used": spec.device}),
         "models": [{**to_plain(m), "loaded": dict((loaded or {}).get(m.abbr, {}))} for m in spec.models],
         "inference": {"infer_mode": spec.infer_mode, "min_out_len": spec.min_out_len,
                       "reserve_output": spec.reserve_output, "early_stop": spec.early_stop},
         "datasets": datasets,
-        "results": [{"model": r.model, "abbr": r.abbr, "status": r.status, "value": r.value} for r in records],
+        "results": [{"model": r.model, "abbr": r.abbr, "status": r.status, "value": r.value,
+                     "truncation": r.truncation.to_json()} for r in records],
         "timings": dict(timings),
         "machine": machine_facts(),
     }
@@ -88,11 +94,36 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
 
 def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, models: Mapping[str, Any] | None = None,
-                   loaded: Mapping[str, Any] | None = None, interrupted: bool = False) -> dict[str, Any]:
-    """Write ``manifest.json`` atomically and return it (``interrupted``: after Ctrl-C, before any scoring)."""
+                   loaded: Mapping[str, Any] | None = None, interrupted: bool = False,
+                   device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``manifest.json`` atomically and return it (``interrupted``: after Ctrl-C, before any scoring).
+
+    A reused run keeps what this invocation did not redo: the models as they were loaded
+    (``-r`` with nothing left to infer loads none), the inference time when nothing was
+    inferred (``--mode eval``), and the ``renders`` of ``--mode viz``.
+    """
     facts = dict(loaded or {})
     for abbr, model in (models or {}).items():
         facts.setdefault(abbr, model.describe())
-    data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts, interrupted=interrupted)
+    earlier = _earlier(dirs) if reused else {}
+    for m in earlier.get("models", []):
+        if isinstance(m, dict) and m.get("loaded") and not facts.get(m.get("abbr")):
+            facts[m["abbr"]] = m["loaded"]
+    timings = dict(timings)
+    if "infer_seconds" not in timings and "infer_seconds" in earlier.get("timings", {}):
+        timings["infer_seconds"] = earlier["timings"]["infer_seconds"]
+    data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts, interrupted=interrupted,
+                          device=device)
+    if earlier.get("renders"):
+        data["renders"] = earlier["renders"]
     atomic_write_text(dirs.manifest, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     return data
+
+
+def _earlier(dirs: RunDirs) -> dict[str, Any]:
+    """The manifest an earlier invocation of this run wrote ({} when there is none or it is unreadable)."""
+    try:
+        data = json.loads(dirs.manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from toolkit.config.datapath import resolve_data_path
+from toolkit.config.gate import validate_command, validation_hint
 from toolkit.config.spec import DatasetSpec
 from toolkit.dataset.layout import split_file
 from toolkit.engine.partition import PlannedDataset
@@ -25,6 +26,7 @@ def plan_datasets(datasets: Sequence[DatasetSpec], *, overrides: Mapping[str, st
 
     planned: list[PlannedDataset] = []
     problems: list[str] = []
+    commands: list[str] = []
     for ds in datasets:
         if ds.loader not in SUPPORTED_LOADERS:
             raise UsageError(f"{ds.abbr}: dataset type {ds.loader!r} is not supported by the engine",
@@ -36,24 +38,29 @@ def plan_datasets(datasets: Sequence[DatasetSpec], *, overrides: Mapping[str, st
                 raise DataError(f"{ds.abbr}: missing data file", file=path,
                                 hint="check the dataset's path, or map it with --data-path ID=DIR")
         if validate:
-            problems += _validation_errors(ds, Path(data_dir))
+            found = _validation_errors(ds, Path(data_dir))
+            if found:
+                problems += found
+                commands.append(validate_command(data_dir, _shots(ds)))
         splits = load_ceval_splits(data_dir, ds.name)
         planned.append(PlannedDataset(ds, str(Path(data_dir).resolve()), len(splits.get(ds.reader.test_split, []))))
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise DataError(f"the data has errors: {first}{more}",
-                        hint="run `toolkit validate <dataset folder>` to list them and `--fix` to repair what is safe; "
-                             "or pass --no-validate to run anyway")
+        raise DataError(f"the data has errors: {first}{more}", hint=validation_hint(commands))
     return planned
+
+
+def _shots(ds: DatasetSpec) -> int:
+    """Dev rows the retriever takes (5 for C-Eval's FixKRetriever, 0 zero-shot)."""
+    return max(ds.infer.retriever.fix_id_list, default=-1) + 1
 
 
 def _validation_errors(ds: DatasetSpec, data_dir: Path) -> list[str]:
     from toolkit.validate import ValidateOptions
     from toolkit.validate.validator import validate_split_file
 
-    # dev needs as many rows as the retriever takes examples (5 for C-Eval's FixKRetriever, 0 zero-shot)
-    options = ValidateOptions(shots=max(ds.infer.retriever.fix_id_list, default=-1) + 1)
+    options = ValidateOptions(shots=_shots(ds))
     found: list[str] = []
     for split in dict.fromkeys((ds.reader.train_split, ds.reader.test_split)):
         path = split_file(data_dir, ds.name, split)

@@ -8,7 +8,10 @@ the file back to its last whole record. ``-r`` then resumes at the first sample
 without a record. When every sample of a dataset is done the records are merged
 into ``predictions/<model>/<abbr>.json`` — a JSON object keyed by the row index
 (as a string) with ``origin_prompt``, ``prediction`` and ``gold``, as OpenCompass
-writes it — atomically; its reuse key goes beside it to ``.keys/<abbr>.key``.
+writes it (ppl records as its PPLInferencer does: ``in-context examples``, the question
+alone as ``origin_prompt``, and ``label: X`` → ``testing input``, ``prompt``, ``PPL``,
+``BPB`` per label), then our own keys — atomically; its reuse key goes beside it to
+``.keys/<abbr>.key``.
 """
 
 from __future__ import annotations

@@ -65,6 +65,11 @@ class QuestionPrompt:
     """ppl/choice: label -> the prompt to score, in scoring order; empty for gen."""
     label_ice_ids: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     """ppl/choice: label -> the examples its prompt holds."""
+    label_ice: Mapping[str, Prompt] = field(default_factory=dict)
+    """ppl: label -> the rendered in-context examples its prompt holds (OpenCompass removes them to get
+    each label's ``testing input``)."""
+    retrieved_ice: Prompt = ""
+    """ppl: every retrieved example rendered, before truncation (OpenCompass's ``in-context examples``)."""
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -167,12 +172,16 @@ class PromptBuilder:
         row, full_ids = self.test[index], self.retrieved[index]
         label_prompts: dict[str, Prompt] = {}
         label_ids: dict[str, tuple[int, ...]] = {}
+        label_ice: dict[str, Prompt] = {}
+        retrieved_ice: Prompt = ""
         if self.mode == "ppl":
             ids, over = full_ids, False
+            retrieved_ice = self._ice_for(full_ids)
             for label in self.labels:
                 ids, label_prompts[label], label_over = self._fit(
                     ids, lambda ice, lb=label: render_label_prompt(infer, row, ice, lb))
                 label_ids[label] = ids
+                label_ice[label] = self._ice_for(ids)
                 over = over or label_over
             prompt = render_gen_prompt(infer, row, self._ice_for(ids), output)
         else:
@@ -189,6 +198,8 @@ class PromptBuilder:
             over_length=over,
             label_prompts=label_prompts,
             label_ice_ids=label_ids,
+            label_ice=label_ice,
+            retrieved_ice=retrieved_ice,
         )
 
 

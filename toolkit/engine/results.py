@@ -13,6 +13,8 @@ OpenCompass leaves out::
         "status": "ok",                   # "ok" | "n/a" | "failed"
         "error": "...",                   # only when failed: the error's last line
         "counts": {"total": 19, "scored": 19, "correct": 8, "stripped_golds": 0, "empty_predictions": 0},
+        "truncation": {"max_seq_len": 1024, "shots": 5, "prompts_dropping_examples": 19,
+                       "examples_dropped": 19, "dropped_per_prompt": {"1": 19}, "over_length": 0},
         "timings": {"infer_seconds": 3.2, "eval_seconds": 0.01},
         "details": [{"prediction": "B", "gold": "B", "correct": true}, ...]
     }
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolkit.engine.evaluate import AccuracyResult, ItemScore
+from toolkit.engine.truncation import Truncation
 from toolkit.errors import DataError, ToolkitError
 from toolkit.fileio import atomic_write_text
 
@@ -65,6 +68,7 @@ class ResultRecord:
     counts: Counts = field(default_factory=Counts)
     timings: Mapping[str, float] = field(default_factory=dict)
     """Seconds by phase, e.g. ``{"infer_seconds": 3.2, "eval_seconds": 0.01}``."""
+    truncation: Truncation = field(default_factory=Truncation)
     details: tuple[ItemScore, ...] = ()
     format_version: str = RESULT_FORMAT_VERSION
 
@@ -84,6 +88,7 @@ class ResultRecord:
         if self.error is not None:
             data["error"] = self.error
         data["counts"] = dict(vars(self.counts))
+        data["truncation"] = self.truncation.to_json()
         data["timings"] = dict(self.timings)
         data["details"] = [item.to_json() for item in self.details]
         return data
@@ -107,7 +112,8 @@ class ResultRecord:
         try:
             return cls(model=data["model"], abbr=data["abbr"], version=data["version"], mode=data["mode"],
                        status=data["status"], value=value, metric=metric, error=data.get("error"),
-                       counts=Counts(**data.get("counts", {})), timings=dict(data.get("timings", {})), details=details)
+                       counts=Counts(**data.get("counts", {})), timings=dict(data.get("timings", {})), details=details,
+                       truncation=Truncation.from_json(data.get("truncation", {})))
         except (KeyError, TypeError) as err:
             raise ValueError(f"missing or unknown key {err}") from None
 
@@ -143,11 +149,13 @@ def last_error_line(error: BaseException | str) -> str:
 
 
 def record_from_score(model: str, abbr: str, version: str, mode: str, result: AccuracyResult, *,
-                      timings: Mapping[str, float] | None = None, keep_details: bool = True) -> ResultRecord:
+                      timings: Mapping[str, float] | None = None, keep_details: bool = True,
+                      truncation: Truncation | None = None) -> ResultRecord:
     """The record for a scored task: ``ok`` with its accuracy, or ``n/a`` without gold answers."""
     counts = Counts(result.total, result.scored, result.correct, result.stripped_golds, result.empty_predictions)
     return ResultRecord(model, abbr, version, mode, result.status, value=result.accuracy, counts=counts,
-                        timings=dict(timings or {}), details=result.details if keep_details else ())
+                        timings=dict(timings or {}), details=result.details if keep_details else (),
+                        truncation=truncation or Truncation())
 
 
 def failed_record(model: str, abbr: str, version: str, mode: str, error: BaseException | str, *,

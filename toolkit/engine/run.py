@@ -15,19 +15,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
+from toolkit.engine.devices import resolve_device
 from toolkit.engine.eval_task import EvalTaskSpec, eval_tasks, run_eval_task, write_eval_task
 from toolkit.engine.infer import InferParams
 from toolkit.engine.manifest import write_manifest
 from toolkit.engine.partition import partition
 from toolkit.engine.plan import plan_datasets
 from toolkit.engine.progress import Display, NullDisplay, PlainDisplay
-from toolkit.engine.results import ResultRecord, read_result, result_path
+from toolkit.engine.results import ResultRecord
 from toolkit.engine.runner import InProcessRunner, LocalRunner
 from toolkit.engine.serialize import to_plain
 from toolkit.engine.slurm import SlurmOptions, SlurmRunner, srun_commands
 from toolkit.engine.summarise import Summary, summarise
 from toolkit.engine.task import TaskItem, TaskSpec
 from toolkit.engine.runlock import RunLock
+from toolkit.engine.viz import render_run
 from toolkit.engine.workdir import LogStream, RunDirs, claim_run_dir, resolve_run_dir
 from toolkit.fileio import atomic_write_text
 from toolkit.models.paths import check_model_paths
@@ -62,6 +64,8 @@ class EvalRunSpec:
     command: str = ""
     slurm: SlurmOptions | None = None
     """Run each infer task as a Slurm job (``srun``) instead of a local worker."""
+    abbr_patterns: tuple[str, ...] = ()
+    """``--abbr`` globs; ``viz`` applies them to the run's own datasets when no datasets are named."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class EvalOutcome:
     """Task id → the command a dry run would launch (Slurm runs: the ``srun`` line)."""
     reports: Mapping[str, Path] = field(default_factory=dict)
     """What ``run_eval``'s ``finish`` step wrote (the summary files by format)."""
+    summary_stamp: str | None = None
+    """The ``<stamp>`` of ``summary/summary_<stamp>.*`` (default: the run folder's name)."""
 
     @property
     def failed(self) -> list[ResultRecord]:
@@ -120,9 +126,12 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     A full disk stops the run with an OSError naming the file; what was saved stays
     and ``-r`` resumes from it.
     """
+    if spec.mode == "viz" and not spec.dry_run:
+        return render_run(spec, display or NullDisplay(), finish)
     display = _Recorder(display or NullDisplay())
     started = time.time()
     planned = plan_datasets(spec.datasets, overrides=spec.data_paths, validate=spec.validate and spec.mode in ("all", "infer"))
+    spec, device = resolve_device(spec, preloaded=bool(models))
     run_dir, reused = resolve_run_dir(Path(spec.work_dir), spec.reuse)
     dirs = RunDirs(run_dir)
     params = {m.abbr: infer_params(m, spec) for m in spec.models}
@@ -137,6 +146,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
             if model.abbr not in (models or {}):
                 check_model_paths(model)
     runner = _runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
+    if device.note:
+        display.handle("", {"event": "note", "message": f"note: {device.note}"})
     if spec.reuse == "latest" and not reused:
         display.handle("", {"event": "note", "message": f"no earlier run under {spec.work_dir}: starting a new one"})
     if not reused and (claimed := claim_run_dir(run_dir)) != run_dir:  # another run took this name meanwhile
@@ -147,13 +158,14 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
         if lock.swept[0]:
             display.handle("", {"event": "note", "message": f"removed {lock.swept[0]} temporary file(s) "
                                 f"({lock.swept[1] / 1e6:.1f} MB) an interrupted run left in {run_dir}"})
-        return _run_locked(spec, display, models, finish, planned, dirs, reused, params, root, tasks, runner, started)
+        return _run_locked(spec, display, models, finish, planned, dirs, reused, params, root, tasks, runner, started,
+                           device.to_json())
 
 
 def _run_locked(spec: EvalRunSpec, display: _Recorder, models: Mapping[str, Any] | None,
                 finish: Callable[[EvalOutcome], Mapping[str, Path]] | None, planned: list[Any], dirs: RunDirs,
                 reused: bool, params: Mapping[str, InferParams], root: str, tasks: list[TaskSpec],
-                runner: Any, started: float) -> EvalOutcome:
+                runner: Any, started: float, device: Mapping[str, Any]) -> EvalOutcome:
     """The part of :func:`run_eval` that writes, under the run folder's lock."""
     run_dir = dirs.root
     dirs.make()
@@ -162,34 +174,30 @@ def _run_locked(spec: EvalRunSpec, display: _Recorder, models: Mapping[str, Any]
     records: list[ResultRecord] = []
     if runner is not None:
         t0 = time.perf_counter()
+        display.handle("", {"event": "plan", "total": sum(d.rows for d in planned) * len(spec.models),
+                            "models": len(spec.models)})
         try:
             runner.run(tasks, dirs)
         except KeyboardInterrupt:
             timings["total_seconds"] = round(time.time() - started, 3)
             write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models,
-                           loaded=display.loaded, interrupted=True)
+                           loaded=display.loaded, interrupted=True, device=device)
             raise
         finally:
             display.close()
         timings["infer_seconds"] = round(time.perf_counter() - t0, 3)
-    if spec.mode in ("all", "infer", "eval"):
-        t0 = time.perf_counter()
-        items = tuple(TaskItem(d.dataset, d.data_dir, 0, d.rows) for d in planned)
-        for task in eval_tasks(spec.models, items, run_dir=root, params=params, score=spec.mode != "infer"):
-            records += _run_eval_task(task, dirs, display)
-        timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
-    else:  # viz: the results already on disk
-        for model in spec.models:
-            for ds in planned:
-                path = result_path(dirs.results, model.abbr, ds.dataset.abbr)
-                if path.is_file():
-                    records.append(read_result(path))
+    t0 = time.perf_counter()
+    items = tuple(TaskItem(d.dataset, d.data_dir, 0, d.rows) for d in planned)
+    for task in eval_tasks(spec.models, items, run_dir=root, params=params, score=spec.mode != "infer"):
+        records += _run_eval_task(task, dirs, display)
+    timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
     summary = None
     if spec.mode != "infer":
         summary = summarise(records, spec.summary_groups, models=[m.abbr for m in spec.models],
                             datasets=[d.dataset.abbr for d in planned])
     timings["total_seconds"] = round(time.time() - started, 3)
-    manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded)
+    manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded,
+                              device=device)
     outcome = EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
     return replace(outcome, reports=dict(finish(outcome))) if finish is not None else outcome
 

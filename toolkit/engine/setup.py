@@ -220,12 +220,13 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         specs, dataset_files = load_dataset_args(opts.datasets, opts.config_dir)
         datasets += specs
         files += dataset_files
-    if not datasets:
+    render = opts.mode == "viz" and not opts.dry_run  # the run's own datasets and models unless named
+    if not datasets and not render:
         raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
     for i, path in enumerate(opts.hf_paths):
         abbr = opts.model_abbr if len(opts.hf_paths) == 1 else (f"{opts.model_abbr}-{i}" if opts.model_abbr else None)
         models.append(_model_from_path(path, opts, abbr))
-    if not models:
+    if not models and not render:
         raise UsageError("no model to evaluate", hint="pass --hf-path PATH (see `toolkit demo-model`) or a CONFIG.py with models")
     abbrs = [m.abbr for m in models]
     if len(set(abbrs)) != len(abbrs):
@@ -241,11 +242,17 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
                      "or use --infer-mode to score one config in another mode")
     if opts.mode not in ("all", "infer", "eval", "viz"):
         raise UsageError(f"unknown --mode {opts.mode!r}", hint="use all, infer, eval or viz")
+    if opts.infer_mode not in (None, "gen", "ppl", "choice"):
+        raise UsageError(f"unknown --infer-mode {opts.infer_mode!r}", hint="use gen, ppl or choice")
+    if opts.device not in (None, "cpu", "cuda"):
+        raise UsageError(f"unknown --device {opts.device!r}", hint="use cpu or cuda")
+    _check_room(models, list(unique.values()), opts)
     if opts.mode in ("eval", "viz") and opts.reuse is None and not opts.dry_run:
         raise UsageError(f"--mode {opts.mode} works on the predictions of an earlier run",
                          hint="add -r (the latest run) or -r TIMESTAMP")
     return EvalRunSpec(
-        datasets=_select(list(unique.values()), opts.abbr),
+        datasets=_select(list(unique.values()), opts.abbr) if unique else (),
+        abbr_patterns=tuple(opts.abbr),
         models=tuple(models),
         work_dir=opts.work_dir,
         reuse=opts.reuse,
@@ -266,6 +273,17 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         command=opts.command,
         slurm=slurm_options(opts),
     )
+
+
+def _check_room(models: Sequence[ModelSpec], datasets: Sequence[DatasetSpec], opts: EvalOptions) -> None:
+    """--reserve-output keeps --max-out-len tokens free in gen mode: --max-seq-len must leave room for a prompt."""
+    if not opts.reserve_output or not any((opts.infer_mode or d.infer.inferencer.kind) == "gen" for d in datasets):
+        return
+    for m in models:
+        if m.max_seq_len is not None and m.max_seq_len <= m.max_out_len:
+            raise UsageError(f"--max-seq-len {m.max_seq_len} leaves no room for a prompt after reserving "
+                             f"--max-out-len {m.max_out_len} tokens (--reserve-output)",
+                             hint="raise --max-seq-len or lower --max-out-len")
 
 
 def slurm_options(opts: EvalOptions) -> SlurmOptions | None:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from toolkit.dataset.layout import DEFAULT_CATEGORIES
 from toolkit.dataset.mapping import Subject
 from toolkit.engine.results import ResultRecord
+from toolkit.engine.truncation import truncation_notes
 from toolkit.errors import ConfigError
 
 CellStatus = Literal["ok", "n/a", "failed", "missing", "incomplete"]
@@ -267,6 +268,7 @@ def _record_notes(records: Sequence[ResultRecord], has_groups: bool) -> list[str
               "(OpenCompass would mark them wrong)" for abbr, n in stripped.items()]
     notes += [f"{r.abbr} ({r.model}): {r.counts.empty_predictions} empty prediction(s), scored wrong"
               for r in records if r.counts.empty_predictions]
+    notes += [note for r in records for note in truncation_notes(r)]
     if any(r.status == "n/a" for r in records):
         notes.append("n/a: the split has no gold answers, so it is not scored (never counted as 0)")
     if has_groups:

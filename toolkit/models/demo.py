@@ -93,9 +93,13 @@ def convert_gguf(gguf: Path, out: Path, *, dtype: str = "bfloat16", log: Callabl
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
+    from toolkit.models.hf import quiet_gguf, quiet_transformers
+
+    quiet_transformers()  # our log line says what happens; transformers' three bars would only add noise
     log(f"converting {gguf.name} to a Hugging Face folder ({dtype}) …")
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    with quiet_gguf():
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config  # every weight is a plain tensor now

@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
-import sys
+import functools
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from toolkit.config.spec import ModelSpec
@@ -36,6 +37,35 @@ def _resolve_dtype(value: Any, torch: Any, device_type: str) -> Any:
             raise UsageError(f"unknown dtype {value!r}", hint="use bfloat16, float16 or float32")
         return getattr(torch, name)
     return value
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' own tqdm bars ("Loading weights", "Writing model shards"): on a terminal
+    they break into lines above our progress display, elsewhere they leak ``\r``-lines into logs. Our
+    display says what is loading. (GGUF de-quantising has its own bar: :func:`quiet_gguf`.)"""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+@contextmanager
+def quiet_gguf() -> Iterator[None]:
+    """Within the block, transformers' GGUF loader runs without its "de-quantizing GGUF tensors" bar
+    (a bare ``tqdm`` that transformers' own switch does not reach)."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # pragma: no cover - a transformers without GGUF support
+        yield
+        return
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is None:
+        yield
+        return
+    gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = original
 
 
 class HFModel:
@@ -84,10 +114,7 @@ class HFModel:
         except ImportError as err:  # pragma: no cover - torch/transformers are core dependencies
             raise RunError(f"cannot import torch/transformers ({err})", hint='pip install -e ".[dev]"') from None
         check_model_paths(spec)
-        if not sys.stderr.isatty():  # transformers' own bars would leak \r-lines into logs and plain output
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
+        quiet_transformers()
         model_path, model_gguf = split_gguf(spec.path)
         tok_path, tok_gguf = split_gguf(spec.tokenizer_path or spec.path)
         tok_kwargs = {**DEFAULT_TOKENIZER_KWARGS, **tok_gguf, **dict(spec.tokenizer_kwargs)}
@@ -105,7 +132,8 @@ class HFModel:
         if want == "cuda":
             kwargs.setdefault("device_map", "auto" if spec.num_gpus > 1 else "cuda:0")
         try:
-            model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, **model_gguf, **kwargs)
+            with quiet_gguf():
+                model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, **model_gguf, **kwargs)
         except (OSError, ValueError) as err:
             raise UsageError(f"cannot load the model from {spec.path}: {err}".splitlines()[0],
                              hint="check --hf-path (a local Hugging Face folder or a .gguf file) and --model-kwargs") from None

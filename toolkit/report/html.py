@@ -59,7 +59,7 @@ def render_html_report(summary: Summary, manifest: Mapping[str, Any] | None = No
     extras = extras or ReportExtras()
     return template.render(
         title=title,
-        generated=generated if generated is not None else datetime.now().isoformat(timespec="seconds"),
+        generated=generated if generated is not None else datetime.now().astimezone().isoformat(timespec="seconds"),
         summary=summary,
         charts=summary_charts(summary, chance=extras.chance, single_subject_groups=extras.single_subject_groups),
         colors=model_colors(summary.models),

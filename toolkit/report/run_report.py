@@ -28,7 +28,7 @@ def _started(manifest: Mapping[str, Any]) -> str | None:
 
 def report_facts(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a run manifest the HTML report shows."""
-    keep = ("toolkit", "created", "command", "mode", "timings", "machine")
+    keep = ("toolkit", "created", "command", "mode", "device", "timings", "machine")
     facts = {k: manifest[k] for k in keep if k in manifest}
     facts["models"] = [{k: m.get(k) for k in ("abbr", "path", "hf_type", "max_seq_len", "max_out_len", "batch_size")}
                        | {"loaded": m.get("loaded", {})} for m in manifest.get("models", [])]
@@ -74,7 +74,7 @@ def write_run_reports(outcome: EvalOutcome) -> dict[str, Path]:
     if outcome.summary is None:
         return {}
     folder = outcome.run_dir / "summary"
-    stamp = outcome.run_dir.name
+    stamp = outcome.summary_stamp or outcome.run_dir.name
     extras = run_extras(outcome.run_dir, outcome.summary, outcome.records)
     files = dict(write_summary_files(outcome.summary, folder, stamp, uncertainty=extras.uncertainty))
     files["html"] = write_html_report(folder / f"summary_{stamp}.html", outcome.summary, report_facts(outcome.manifest),
