@@ -58,7 +58,7 @@ def test_every_command_is_documented_and_has_examples(cli):
     from typer.main import get_command
 
     names = sorted(get_command(app).commands)  # type: ignore[attr-defined]
-    assert names == ["demo", "demo-model", "eval", "gen-config", "new-dataset", "validate"]
+    assert names == ["analyze", "compare", "demo", "demo-model", "eval", "gen-config", "new-dataset", "validate"]
     root = cli("--help")
     for name in names:
         assert f"### `toolkit {name}`" in README

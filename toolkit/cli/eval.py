@@ -230,15 +230,24 @@ def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
                     typer.echo("  " + shlex.join(t["command"]))
         return
     if as_json:
+        from toolkit.report.run_report import summary_json
+
         body = {"run_dir": str(outcome.run_dir), "results": [r.to_json() for r in outcome.records],
-                "summary_files": {k: str(v) for k, v in files.items()}}
+                "summary_files": {k: str(v) for k, v in files.items()}, "summary": summary_json(outcome)}
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if outcome.summary is not None:
+        from toolkit.report.run_report import run_uncertainty
+
+        uncertainty = run_uncertainty(outcome)
         if sys.stdout.isatty():
+            from toolkit.report.terminal_intervals import print_intervals
+
             print_summary(outcome.summary, stdout_console())
+            if uncertainty is not None:
+                print_intervals(outcome.summary, uncertainty, stdout_console())
         else:
-            typer.echo(format_txt(outcome.summary), nl=False)
+            typer.echo(format_txt(outcome.summary, uncertainty), nl=False)
     for kind, path in files.items():
         typer.echo(f"{kind}: {path}", err=True)
     typer.echo(f"run folder: {outcome.run_dir}", err=True)

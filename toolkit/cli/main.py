@@ -22,6 +22,8 @@ Examples (the README's walkthrough, from the repository root):
   toolkit gen-config data/chinese_core_socialist_values
   toolkit demo-model
   toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path "$(toolkit demo-model)"
+  toolkit analyze outputs/default        (item analysis and answer-key audit of the newest run)
+  toolkit compare RUN_A RUN_B            (runs side by side, with paired significance tests)
 
 Each command's --help has its own examples.
 """

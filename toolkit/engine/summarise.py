@@ -299,3 +299,24 @@ def category_groups(prefix: str, categories: Mapping[str, str | Subject]) -> lis
     order = [c for c in DEFAULT_CATEGORIES if c in by_category] + [c for c in by_category if c not in DEFAULT_CATEGORIES]
     groups = [{"name": f"{prefix}-{_slug(c)}", "subsets": by_category[c]} for c in order]
     return groups + [{"name": prefix, "subsets": [f"{prefix}-{key}" for key in categories]}]
+
+
+@dataclass(frozen=True)
+class GroupShape:
+    """A summary group as its averages see it: direct members (a nested group counts once) and leaf subjects."""
+
+    members: tuple[str, ...]
+    leaves: tuple[str, ...]
+
+
+def group_shapes(groups: Sequence[Mapping[str, Any]], datasets: Iterable[str]) -> dict[str, GroupShape]:
+    """Each group with a subject among ``datasets``, with the members and leaves :func:`summarise` averages.
+
+    Example:
+        >>> group_shapes([{"name": "g", "subsets": ["a", "b"]}, {"name": "all", "subsets": ["g", "c"]}], ["a", "c"])
+        {'g': GroupShape(members=('a',), leaves=('a',)), 'all': GroupShape(members=('g', 'c'), leaves=('a', 'c'))}
+    """
+    parsed = dict(_group_subsets(g) for g in groups)
+    grouper = _Grouper({}, set(datasets), parsed)
+    return {name: GroupShape(tuple(grouper.members(name)), tuple(grouper.leaves(name)))
+            for name in parsed if grouper.leaves(name)}

@@ -1,8 +1,10 @@
-"""The HTML report: one self-contained file (inline CSS and SVG, no scripts, no CDN).
+"""The HTML report: one self-contained file (inline CSS, SVG and script; nothing from a CDN).
 
-It shows the models side by side in the summary table, bar charts per category and
-per subject, the notes that explain the numbers, the failed tasks with their errors,
-and the run's manifest (model, data hashes, timings: whatever the caller passes).
+It shows the models side by side in the summary table (with ``n`` and 95 % intervals),
+bar charts per category and per subject with the chance line, the notes that explain the
+numbers, every question with each model's answer (searchable; the only script, inline),
+the item analysis when the run has two or more models, the failed tasks with their
+errors, and the run's manifest (model, data hashes, timings: whatever the caller passes).
 Rendered from ``templates/report/report.html.j2`` with autoescaping on, so dataset
 names and error messages can never inject markup.
 """
@@ -18,7 +20,8 @@ import jinja2
 
 from toolkit.engine.summarise import Summary
 from toolkit.fileio import atomic_write_text
-from toolkit.report.charts import model_colors, summary_charts
+from toolkit.report.charts import VALUE_LIMIT, model_colors, summary_charts
+from toolkit.report.extras import ReportExtras
 from toolkit.resources import templates_dir
 
 TEMPLATE = "report.html.j2"
@@ -37,11 +40,13 @@ def _environment() -> jinja2.Environment:
 
 
 def render_html_report(summary: Summary, manifest: Mapping[str, Any] | None = None, *,
-                       title: str = DEFAULT_TITLE, generated: str | None = None) -> str:
+                       title: str = DEFAULT_TITLE, generated: str | None = None,
+                       extras: ReportExtras | None = None) -> str:
     """The report as one HTML string.
 
     ``manifest`` is shown as nested tables (dicts) and lists; ``generated`` is the
-    time stamp printed under the title (default: now).
+    time stamp printed under the title (default: now); ``extras`` adds intervals, chance
+    lines, the questions and the item analysis (see :func:`toolkit.report.extras.run_extras`).
 
     Example:
         >>> from toolkit.engine.summarise import summarise
@@ -51,19 +56,23 @@ def render_html_report(summary: Summary, manifest: Mapping[str, Any] | None = No
         True
     """
     template = _environment().get_template(TEMPLATE)
+    extras = extras or ReportExtras()
     return template.render(
         title=title,
         generated=generated if generated is not None else datetime.now().astimezone().isoformat(timespec="seconds"),
         summary=summary,
-        charts=summary_charts(summary),
+        charts=summary_charts(summary, chance=extras.chance, single_subject_groups=extras.single_subject_groups),
         colors=model_colors(summary.models),
+        value_limit=VALUE_LIMIT,
         manifest=dict(manifest or {}),
+        **extras.template_context(),
     )
 
 
 def write_html_report(path: str | Path, summary: Summary, manifest: Mapping[str, Any] | None = None, *,
-                      title: str = DEFAULT_TITLE, generated: str | None = None) -> Path:
+                      title: str = DEFAULT_TITLE, generated: str | None = None,
+                      extras: ReportExtras | None = None) -> Path:
     """Render the report and write it atomically to ``path``; return the path."""
     target = Path(path)
-    atomic_write_text(target, render_html_report(summary, manifest, title=title, generated=generated))
+    atomic_write_text(target, render_html_report(summary, manifest, title=title, generated=generated, extras=extras))
     return target
