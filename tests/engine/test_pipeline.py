@@ -12,7 +12,7 @@ from engine_data import seed_rows, write_configs, write_dataset
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.run import EvalRunSpec, run_eval
-from toolkit.engine.setup import mapping_groups
+from toolkit.config.groups import mapping_groups
 from toolkit.config.pyconfig import read_config
 
 

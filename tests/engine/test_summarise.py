@@ -9,7 +9,8 @@ import pytest
 import toolkit.engine.summarise as summarise_module
 from toolkit.dataset.mapping import Subject
 from toolkit.engine.results import Counts, ResultRecord, failed_record
-from toolkit.engine.summarise import Cell, category_groups, summarise
+from toolkit.config.groups import category_groups
+from toolkit.engine.summarise import Cell, summarise
 from toolkit.errors import ConfigError
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from toolkit.engine.results import Counts, ResultRecord, failed_record
-from toolkit.engine.summarise import Summary, category_groups, summarise
+from toolkit.config.groups import category_groups
+from toolkit.engine.summarise import Summary, summarise
 
 MODELS = ("smollm2-135m", "qwen2-0.5b")
 CATEGORIES = {

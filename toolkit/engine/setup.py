@@ -132,20 +132,6 @@ def _model_from_path(path: str, opts: EvalOptions, abbr: str | None) -> ModelSpe
     )
 
 
-def mapping_groups(values: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Category groups from every ``<name>_subject_mapping`` of a config (OpenCompass hard-codes these)."""
-    from toolkit.engine.summarise import category_groups
-
-    groups: list[dict[str, Any]] = []
-    for var, mapping in values.items():
-        if var.endswith("_subject_mapping") and isinstance(mapping, Mapping):
-            prefix = var[: -len("_subject_mapping")]
-            cats = {k: v[2] for k, v in mapping.items() if isinstance(v, (list, tuple)) and len(v) >= 3}
-            if cats:
-                groups += category_groups(prefix, cats)
-    return groups
-
-
 def _base_imports(file: Path) -> list[Path]:
     """Files a config pulls in with ``with read_base(): from .x import …``."""
     import ast
@@ -170,6 +156,7 @@ def groups_for_config(file: Path, depth: int = 0) -> list[dict[str, Any]]:
     An aggregator (``ceval_gen.py``) holds neither: its ``read_base()`` imports are
     followed (the mapping lives in ``ceval_gen_5f30c7.py``).
     """
+    from toolkit.config.groups import mapping_groups
     from toolkit.config.loader import load_config
     from toolkit.config.pyconfig import read_config
 

@@ -18,13 +18,10 @@ where a subset is a dataset abbr or the name of another group.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from toolkit.dataset.layout import DEFAULT_CATEGORIES
-from toolkit.dataset.mapping import Subject
 from toolkit.engine.results import ResultRecord
 from toolkit.engine.truncation import truncation_notes
 from toolkit.errors import ConfigError
@@ -275,27 +272,3 @@ def _record_notes(records: Sequence[ResultRecord], has_groups: bool) -> list[str
         notes.append(f"{NAIVE}: mean of the members' accuracies (a nested group counts once); "
                      f"{WEIGHTED}: accuracy over all questions of the group's subjects")
     return notes
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-")
-
-
-def category_groups(prefix: str, categories: Mapping[str, str | Subject]) -> list[dict[str, Any]]:
-    """OpenCompass-shaped groups from a subject mapping: one per category, then one over all.
-
-    Abbrs are ``<prefix>-<subject>``; C-Eval's categories come first, in C-Eval's order.
-
-    Example:
-        >>> category_groups("ceval", {"law": "Humanities", "computer_network": "STEM"})
-        [{'name': 'ceval-stem', 'subsets': ['ceval-computer_network']}, \
-{'name': 'ceval-humanities', 'subsets': ['ceval-law']}, \
-{'name': 'ceval', 'subsets': ['ceval-law', 'ceval-computer_network']}]
-    """
-    by_category: dict[str, list[str]] = {}
-    for key, value in categories.items():
-        category = value.category if isinstance(value, Subject) else value
-        by_category.setdefault(category, []).append(f"{prefix}-{key}")
-    order = [c for c in DEFAULT_CATEGORIES if c in by_category] + [c for c in by_category if c not in DEFAULT_CATEGORIES]
-    groups = [{"name": f"{prefix}-{_slug(c)}", "subsets": by_category[c]} for c in order]
-    return groups + [{"name": prefix, "subsets": [f"{prefix}-{key}" for key in categories]}]
