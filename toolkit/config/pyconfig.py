@@ -26,6 +26,7 @@ import traceback
 import types
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -156,11 +157,20 @@ def resolve_base_module(module: str, level: int, importer: Path) -> Path:
 
 
 class _Session:
-    """One top-level read: base files run once, cycles are caught."""
+    """One top-level read: base files run once, cycles are caught, and who imported whom is kept."""
 
     def __init__(self) -> None:
         self.done: dict[Path, dict[str, Any]] = {}
         self.running: list[Path] = []
+        self.imports: dict[Path, list[Path]] = {}
+        """Each file's base files, in the order it imported them."""
+
+    def base(self, importer: Path, target: Path) -> dict[str, Any]:
+        """Run (once) the base file ``target`` that ``importer`` imports."""
+        bases = self.imports.setdefault(importer, [])
+        if target not in bases:
+            bases.append(target)
+        return self.run(target)
 
     def run(self, path: Path, source: str | None = None) -> dict[str, Any]:
         path = path.resolve() if source is None else path
@@ -189,7 +199,7 @@ def _read_source(path: Path) -> str:
 
 def _helpers(path: Path, namespace: dict[str, Any], session: _Session) -> dict[str, Callable[..., Any]]:
     def base_namespace(module: str, level: int) -> dict[str, Any]:
-        return session.run(resolve_base_module(module, level, path))
+        return session.base(path, resolve_base_module(module, level, path))
 
     def base_import(module: str, level: int, name: str) -> Any:
         values = base_namespace(module, level)
@@ -245,6 +255,40 @@ def _public(namespace: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ConfigRead:
+    """One config file as a single read found it: its public variables and the base files it imported."""
+
+    path: Path
+    values: dict[str, Any]
+    """The public variables, as plain data (what :func:`read_config` returns)."""
+    bases: tuple[ConfigRead, ...] = ()
+    """The config files it imported (``read_base()`` or relative imports), in import order; each file
+    of the whole read ran once."""
+
+
+def read_config_file(path: str | Path, source: str | None = None) -> ConfigRead:
+    """Read the config file ``path`` and every base file it imports, each executed once.
+
+    ``source`` reads that text instead of the file (the file's folder still anchors
+    relative imports). Raises :class:`ConfigError` naming the file and line.
+    """
+    p = Path(path)
+    if source is None and not p.is_file():
+        raise ConfigError("config file not found", file=p, hint="check the path")
+    session = _Session()
+    top = session.run(p, source)
+    built: dict[Path, ConfigRead] = {}
+
+    def tree(file: Path, namespace: dict[str, Any]) -> ConfigRead:
+        if file not in built:
+            bases = tuple(tree(b, session.done[b]) for b in session.imports.get(file, ()))
+            built[file] = ConfigRead(file, {k: to_plain(v) for k, v in _public(namespace).items()}, bases)
+        return built[file]
+
+    return tree(p.resolve() if source is None else p, top)
+
+
 def read_config(path: str | Path, source: str | None = None) -> dict[str, Any]:
     """The public variables of the config file ``path``, as plain data (like mmengine's ``to_dict()``).
 
@@ -256,7 +300,4 @@ def read_config(path: str | Path, source: str | None = None) -> dict[str, Any]:
         >>> cfg["my_bank_datasets"][0]["infer_cfg"]["inferencer"]["type"]  # doctest: +SKIP
         'opencompass.openicl.icl_inferencer.GenInferencer'
     """
-    p = Path(path)
-    if source is None and not p.is_file():
-        raise ConfigError("config file not found", file=p, hint="check the path")
-    return {name: to_plain(value) for name, value in _public(_Session().run(p, source)).items()}
+    return read_config_file(path, source).values

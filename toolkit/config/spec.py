@@ -132,7 +132,7 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class LoadedConfig:
-    """What a config file holds: datasets, models (for ``toolkit eval CONFIG.py``), and its name."""
+    """What a config file holds: datasets, models (for ``toolkit eval CONFIG.py``), its name and groups."""
 
     datasets: tuple[DatasetSpec, ...]
     models: tuple[ModelSpec, ...] = ()
@@ -140,3 +140,6 @@ class LoadedConfig:
     summary_groups: tuple[Mapping[str, Any], ...] = ()
     subject_mappings: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     """Each ``<name>_subject_mapping`` by ``<name>``: subject → (English name, Chinese name, category)."""
+    groups: tuple[Mapping[str, Any], ...] = ()
+    """The groups a run of this file summarises: ``summary_groups`` if it declares some, else the
+    category groups of its ``subject_mappings``, else those of the config files it imports."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.spec import DatasetSpec, ModelSpec
+from toolkit.config.spec import DatasetSpec, LoadedConfig, ModelSpec
 from toolkit.engine.run import EvalRunSpec
 from toolkit.engine.slurm import SlurmOptions
 from toolkit.errors import UsageError
@@ -132,47 +132,8 @@ def _model_from_path(path: str, opts: EvalOptions, abbr: str | None) -> ModelSpe
     )
 
 
-def _base_imports(file: Path) -> list[Path]:
-    """Files a config pulls in with ``with read_base(): from .x import …``."""
-    import ast
-
-    from toolkit.config.pyconfig import resolve_base_module
-
-    found: list[Path] = []
-    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.With) and any("read_base" in ast.unparse(item.context_expr) for item in node.items):
-            for stmt in node.body:
-                if isinstance(stmt, ast.ImportFrom):
-                    try:
-                        found.append(resolve_base_module(stmt.module or "", stmt.level, file))
-                    except Exception:  # noqa: BLE001 - reading the config itself reports bad imports
-                        continue
-    return found
-
-
-def groups_for_config(file: Path, depth: int = 0) -> list[dict[str, Any]]:
-    """A config's summary groups: declared ones, else derived from its subject mapping.
-
-    An aggregator (``ceval_gen.py``) holds neither: its ``read_base()`` imports are
-    followed (the mapping lives in ``ceval_gen_5f30c7.py``).
-    """
-    from toolkit.config.groups import mapping_groups
-    from toolkit.config.loader import load_config
-    from toolkit.config.pyconfig import read_config
-
-    declared = [dict(g) for g in load_config(file).summary_groups]
-    if declared:
-        return declared
-    derived = mapping_groups(read_config(file))
-    if derived or depth >= 3:
-        return derived
-    return [g for base in _base_imports(file) for g in groups_for_config(base, depth + 1)]
-
-
-def _config_groups(files: Sequence[Path]) -> list[dict[str, Any]]:
-    groups: list[dict[str, Any]] = []
-    for file in files:
-        groups += groups_for_config(file)
+def _config_groups(configs: Sequence[LoadedConfig]) -> list[dict[str, Any]]:
+    groups = [dict(g) for loaded in configs for g in loaded.groups]
     seen: set[str] = set()
     return [g for g in groups if not (g["name"] in seen or seen.add(g["name"]))]
 
@@ -193,7 +154,7 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
 
     datasets: list[DatasetSpec] = []
     models: list[ModelSpec] = []
-    files: list[Path] = []
+    configs: list[LoadedConfig] = []
     if opts.config is not None:
         if not opts.config.is_file():
             looks_like_run = re.fullmatch(r"[\d_]+", opts.config.name) is not None
@@ -202,11 +163,11 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         loaded = load_config(opts.config)
         datasets += loaded.datasets
         models += loaded.models
-        files.append(opts.config)
+        configs.append(loaded)
     if opts.datasets:
-        specs, dataset_files = load_dataset_args(opts.datasets, opts.config_dir)
-        datasets += specs
-        files += dataset_files
+        for loaded in load_dataset_args(opts.datasets, opts.config_dir):
+            datasets += loaded.datasets
+            configs.append(loaded)
     render = opts.mode == "viz" and not opts.dry_run  # the run's own datasets and models unless named
     if not datasets and not render:
         raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
@@ -256,7 +217,7 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         device=opts.device,
         data_paths=parse_data_paths(opts.data_paths),
         validate=opts.validate,
-        summary_groups=tuple(_config_groups(files)),
+        summary_groups=tuple(_config_groups(configs)),
         command=opts.command,
         slurm=slurm_options(opts),
     )
