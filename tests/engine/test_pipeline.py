@@ -11,7 +11,7 @@ import pytest
 from engine_data import seed_rows, write_configs, write_dataset
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
-from toolkit.engine.run import EvalRunSpec, run_eval
+from toolkit.engine import EvalRunSpec, run_eval
 from toolkit.config.groups import mapping_groups
 from toolkit.config.pyconfig import read_config
 

@@ -17,7 +17,7 @@ from engine_data import seed_rows, write_configs, write_dataset
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.predictions import PartialWriter, finalize, load_done
-from toolkit.engine.run import EvalRunSpec, run_eval
+from toolkit.engine import EvalRunSpec, run_eval
 from toolkit.engine.runlock import HELD_ENV, RunLock
 from toolkit.engine.task import write_task
 from toolkit.errors import RunError

@@ -15,7 +15,7 @@ from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.partition import PlannedDataset, partition
 from toolkit.engine.progress import PlainDisplay
-from toolkit.engine.run import EvalRunSpec, run_eval
+from toolkit.engine import EvalRunSpec, run_eval
 from toolkit.engine.runner import LocalRunner
 from toolkit.engine.task import read_task, write_task
 from toolkit.engine.infer import InferParams

@@ -21,7 +21,7 @@ from engine_data import seed_rows, write_configs, write_dataset
 from slurm_cluster import ClusterUnavailable, SlurmCluster, processes, running_cluster, write_fake_srun
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
-from toolkit.engine.run import EvalRunSpec, run_eval
+from toolkit.engine import EvalRunSpec, run_eval
 from toolkit.engine.runner import LocalRunner
 from toolkit.engine.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
 from toolkit.engine.task import TaskSpec

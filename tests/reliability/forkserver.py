@@ -30,7 +30,7 @@ def _preload() -> None:
     import toolkit.config.generate  # noqa: F401
     import toolkit.dataset.importer  # noqa: F401
     import toolkit.engine.run  # noqa: F401
-    import toolkit.engine.setup  # noqa: F401
+    import toolkit.cli.eval_options  # noqa: F401
     import toolkit.models.fake  # noqa: F401
     import toolkit.report.run_report  # noqa: F401
     import toolkit.validate.fix  # noqa: F401

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._common import handle_errors
-from toolkit.cli.main import app
 
 EPILOG = """\
 Examples:
@@ -32,7 +31,6 @@ class DemoInferMode(str, Enum):
     choice = "choice"
 
 
-@app.command("demo", epilog=EPILOG)
 @handle_errors
 def demo(
     workdir: Annotated[Path, typer.Option("--workdir", metavar="DIR", help="Folder for data/, configs/ and outputs/.")] = Path("toolkit-demo"),

@@ -1,7 +1,7 @@
 """``toolkit eval``: run datasets through models and summarise (OpenCompass's flags, our engine).
 
 OpenCompass users type lists after one flag (``--datasets a b``, ``--model-kwargs
-k=v k2=v2``) and ``-r`` with or without a timestamp; :class:`_OpenCompassArgs`
+k=v k2=v2``) and ``-r`` with or without a timestamp; :class:`OpenCompassArgs`
 rewrites those into the repeated-option form Typer parses, so both spellings work.
 """
 
@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperCommand
 
 from toolkit.cli._common import handle_errors, stdout_console
-from toolkit.cli.main import app
+from toolkit.config.spec import DEFAULT_BATCH_SIZE, DEFAULT_MAX_OUT_LEN, DEFAULT_NUM_GPUS
 from toolkit.fileio import is_disk_full, os_error, write_error
 
 LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
@@ -67,8 +67,11 @@ def expand_args(args: list[str]) -> list[str]:
     return out
 
 
-class _OpenCompassArgs(TyperCommand):
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: D102
+class OpenCompassArgs(TyperCommand):
+    """The eval command's parser: OpenCompass's list-style options rewritten first (:func:`expand_args`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Parse ``args`` after expanding OpenCompass's spellings."""
         return super().parse_args(ctx, expand_args(list(args)))
 
 
@@ -135,7 +138,6 @@ class Backend(str, Enum):
     fake = "fake"
 
 
-@app.command("eval", cls=_OpenCompassArgs, epilog=EPILOG)
 @handle_errors
 def eval_command(
     config: Annotated[Path | None, typer.Argument(help="A config file with datasets = [...] and models = [...].")] = None,
@@ -150,10 +152,10 @@ def eval_command(
     generation_kwargs: Annotated[list[str], Opt("--generation-kwargs", help="key=value kept in the model spec (decoding is greedy).")] = [],  # noqa: B006
     hf_type: Annotated[HfType, Opt("--hf-type", help="base: OpenCompass's plain-text prompts; chat: the tokenizer's chat template.")] = HfType.chat,
     max_seq_len: Annotated[int | None, Opt("--max-seq-len", min=1, help="Drop in-context examples until the prompt fits (OpenCompass's rule).")] = None,
-    max_out_len: Annotated[int, Opt("--max-out-len", min=1, help="Most tokens to generate (gen mode).")] = 256,
-    min_out_len: Annotated[int, Opt("--min-out-len", min=0, help="Fewest tokens to generate before EOS may end (OpenCompass: 1).")] = 1,
-    batch_size: Annotated[int, Opt("--batch-size", min=1, help="Most questions per batch; batches are also sized by a token budget.")] = 8,
-    num_gpus: Annotated[int, Opt("--num-gpus", "--hf-num-gpus", min=0, help="GPUs per worker (0: CPU).")] = 1,
+    max_out_len: Annotated[int | None, Opt("--max-out-len", min=1, help=f"Most tokens to generate (gen mode; default {DEFAULT_MAX_OUT_LEN}).")] = None,
+    min_out_len: Annotated[int | None, Opt("--min-out-len", min=0, help="Fewest tokens to generate before EOS may end (default 1, OpenCompass's).")] = None,
+    batch_size: Annotated[int | None, Opt("--batch-size", min=1, help=f"Most questions per batch (default {DEFAULT_BATCH_SIZE}); batches are also sized by a token budget.")] = None,
+    num_gpus: Annotated[int | None, Opt("--num-gpus", "--hf-num-gpus", min=0, help=f"GPUs per worker (default {DEFAULT_NUM_GPUS}; 0: CPU).")] = None,
     pad_token_id: Annotated[int | None, Opt("--pad-token-id", help="Pad token id for a tokenizer without one.")] = None,
     stop_words: Annotated[list[str], Opt("--stop-words", help="Extra stop strings for generation.")] = [],  # noqa: B006
     work_dir: Annotated[str, Opt("-w", "--work-dir", help="Where runs go: <work-dir>/<timestamp>/.")] = "outputs/default",
@@ -177,9 +179,9 @@ def eval_command(
     backend: Annotated[Backend, Opt("--backend", hidden=True, help="hf (default) or fake (tests).")] = Backend.hf,
 ) -> None:
     """Evaluate models on datasets: partition, infer, score, summarise, report."""
+    from toolkit.cli.eval_options import EvalOptions, build_run_spec
     from toolkit.engine.progress import make_display
     from toolkit.engine.run import run_eval
-    from toolkit.engine.setup import EvalOptions, build_run_spec
 
     opts = EvalOptions(
         config=config, datasets=tuple(datasets), config_dir=config_dir, abbr=tuple(abbr), hf_paths=tuple(hf_path),
@@ -215,12 +217,7 @@ def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
     from toolkit.report.terminal import print_summary
 
     if outcome.dry_run:
-        from toolkit.engine.task import describe_items
-
-        plan = [{"task": t.task_id, "model": t.model.abbr, "items": describe_items(t)} for t in outcome.tasks]
-        for t in plan:
-            if t["task"] in outcome.commands:
-                t["command"] = outcome.commands[t["task"]]
+        plan = outcome.plan()
         if as_json:
             typer.echo(json.dumps({"run_dir": str(outcome.run_dir), "tasks": plan}, ensure_ascii=False, indent=2))
         else:

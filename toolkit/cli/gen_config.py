@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._common import Language, handle_errors, stderr_console
-from toolkit.cli.main import app
 from toolkit.errors import UsageError
 
 EPILOG = """\
@@ -63,7 +62,6 @@ def _check(paths: list[Path], json_out: bool) -> None:
         raise typer.Exit(max(r.error.exit_code for r in failed) if failed else 1)
 
 
-@app.command("gen-config", epilog=EPILOG)
 @handle_errors
 def gen_config(
     paths: Annotated[list[Path], typer.Argument(

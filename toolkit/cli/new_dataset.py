@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._common import Language, handle_errors, stderr_console
-from toolkit.cli.main import app
 from toolkit.dataset.datasheet import DatasheetFacts
 from toolkit.dataset.formats import SourceFormat, parse_column_options
 from toolkit.dataset.importer import ImportOptions, ImportReport, import_sheets
@@ -107,7 +106,6 @@ def _print_human(result: WriteResult, report: ImportReport | None) -> None:
                   f"wrote {report.rows_written}, skipped {report.rows_skipped}")
 
 
-@app.command("new-dataset", epilog=EPILOG)
 @handle_errors
 def new_dataset(
     name: Annotated[str, typer.Argument(

@@ -285,4 +285,6 @@ def model_spec(cfg: Any, *, file: str | Path | None = None) -> ModelSpec:
         num_gpus=where.count(run_cfg.get("num_gpus"), "run_cfg.num_gpus", minimum=0) if "num_gpus" in run_cfg else 1,
         stop_words=where.strings(cfg.get("stop_words") or (), "stop_words"),
         pad_token_id=pad,
+        set_by={key: "model config" if cfg.get(key) is not None else "default"
+                for key in ("max_seq_len", "max_out_len", "batch_size")},
     )

@@ -16,6 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+DEFAULT_MAX_OUT_LEN = 256
+"""Tokens a model may generate when neither a flag, the model nor the dataset config says (OpenCompass's 256)."""
+DEFAULT_BATCH_SIZE = 8
+"""Questions per batch when neither a flag, the model nor the dataset config says (OpenCompass's 8)."""
+DEFAULT_NUM_GPUS = 1
+"""GPUs per model (OpenCompass's ``--hf-num-gpus`` default); without CUDA the run uses the CPU."""
+
 RetrieverKind = Literal["zero", "fixk"]
 InferencerKind = Literal["gen", "ppl", "choice"]
 HfType = Literal["base", "chat"]
@@ -123,11 +130,15 @@ class ModelSpec:
     model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     generation_kwargs: Mapping[str, Any] = field(default_factory=dict)
     max_seq_len: int | None = None
-    max_out_len: int = 256
-    batch_size: int = 8
-    num_gpus: int = 1
+    max_out_len: int = DEFAULT_MAX_OUT_LEN
+    batch_size: int = DEFAULT_BATCH_SIZE
+    num_gpus: int = DEFAULT_NUM_GPUS
     stop_words: tuple[str, ...] = ()
     pad_token_id: int | None = None
+    set_by: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Where ``max_seq_len``, ``max_out_len`` and ``batch_size`` came from: ``"cli"`` (a flag),
+    ``"model config"`` (a models entry) or ``"default"`` (nobody set it). Recorded in the manifest;
+    a setting not listed counts as the model's own (a spec built in Python)."""
 
 
 @dataclass(frozen=True)

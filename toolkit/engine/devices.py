@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from toolkit.engine.spec import EvalRunSpec
 from toolkit.errors import UsageError
-
-if TYPE_CHECKING:
-    from toolkit.engine.run import EvalRunSpec
 
 
 @dataclass(frozen=True)

@@ -13,19 +13,17 @@ import platform
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from toolkit import __version__
 from toolkit.engine.fingerprint import file_sha256, stable_hash
 from toolkit.engine.partition import PlannedDataset
 from toolkit.engine.results import ResultRecord
 from toolkit.engine.serialize import to_plain
+from toolkit.engine.spec import EvalRunSpec
 from toolkit.engine.task import data_files
 from toolkit.engine.workdir import RunDirs
 from toolkit.fileio import atomic_write_text
-
-if TYPE_CHECKING:
-    from toolkit.engine.run import EvalRunSpec
 
 MANIFEST_FORMAT_VERSION = 1
 
@@ -82,7 +80,7 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
         "mode": spec.mode,
         "device": dict(device or {"used": spec.device}),
         "models": [{**to_plain(m), "loaded": dict((loaded or {}).get(m.abbr, {}))} for m in spec.models],
-        "inference": {"infer_mode": spec.infer_mode, "min_out_len": spec.min_out_len,
+        "inference": {"infer_mode": spec.infer_mode, "min_out_len": 1 if spec.min_out_len is None else spec.min_out_len,
                       "reserve_output": spec.reserve_output, "early_stop": spec.early_stop},
         "datasets": datasets,
         "results": [{"model": r.model, "abbr": r.abbr, "status": r.status, "value": r.value,

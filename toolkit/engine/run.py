@@ -10,23 +10,25 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from toolkit.config.spec import DatasetSpec, ModelSpec
+from toolkit.config.spec import ModelSpec
 from toolkit.engine.devices import resolve_device
 from toolkit.engine.eval_task import EvalTaskSpec, eval_tasks, run_eval_task, write_eval_task
 from toolkit.engine.infer import InferParams
 from toolkit.engine.manifest import write_manifest
+from toolkit.engine.outcome import EvalOutcome
 from toolkit.engine.partition import partition
 from toolkit.engine.plan import plan_datasets
 from toolkit.engine.progress import Display, NullDisplay, PlainDisplay
 from toolkit.engine.results import ResultRecord
 from toolkit.engine.runner import InProcessRunner, LocalRunner
 from toolkit.engine.serialize import to_plain
-from toolkit.engine.slurm import SlurmOptions, SlurmRunner, srun_commands
-from toolkit.engine.summarise import Summary, summarise
+from toolkit.engine.slurm import SlurmRunner, srun_commands
+from toolkit.engine.spec import EvalRunSpec
+from toolkit.engine.summarise import summarise
 from toolkit.engine.task import TaskItem, TaskSpec
 from toolkit.engine.runlock import RunLock
 from toolkit.engine.viz import render_run
@@ -34,66 +36,10 @@ from toolkit.engine.workdir import LogStream, RunDirs, claim_run_dir, resolve_ru
 from toolkit.fileio import atomic_write_text
 from toolkit.models.paths import check_model_paths
 
-RunMode = Literal["all", "infer", "eval", "viz"]
-
-
-@dataclass(frozen=True)
-class EvalRunSpec:
-    """What to evaluate and how."""
-
-    datasets: tuple[DatasetSpec, ...]
-    models: tuple[ModelSpec, ...]
-    work_dir: str = "outputs/default"
-    reuse: str | None = None
-    """None: a new run; ``"latest"`` or a timestamp: continue that run."""
-    mode: RunMode = "all"
-    infer_mode: str | None = None
-    """Override the configs' inferencer: ``gen``, ``ppl`` or ``choice``."""
-    min_out_len: int = 1
-    reserve_output: bool = False
-    early_stop: bool = True
-    max_workers: int = 1
-    num_gpus: int = 1
-    debug: bool = False
-    dry_run: bool = False
-    backend: str = "hf"
-    device: str | None = None
-    data_paths: Mapping[str, str] = field(default_factory=dict)
-    validate: bool = True
-    summary_groups: tuple[Mapping[str, Any], ...] = ()
-    command: str = ""
-    slurm: SlurmOptions | None = None
-    """Run each infer task as a Slurm job (``srun``) instead of a local worker."""
-    abbr_patterns: tuple[str, ...] = ()
-    """``--abbr`` globs; ``viz`` applies them to the run's own datasets when no datasets are named."""
-
-
-@dataclass(frozen=True)
-class EvalOutcome:
-    """What a run produced."""
-
-    run_dir: Path
-    tasks: tuple[TaskSpec, ...]
-    records: tuple[ResultRecord, ...] = ()
-    summary: Summary | None = None
-    manifest: Mapping[str, Any] = field(default_factory=dict)
-    dry_run: bool = False
-    commands: Mapping[str, list[str]] = field(default_factory=dict)
-    """Task id → the command a dry run would launch (Slurm runs: the ``srun`` line)."""
-    reports: Mapping[str, Path] = field(default_factory=dict)
-    """What ``run_eval``'s ``finish`` step wrote (the summary files by format)."""
-    summary_stamp: str | None = None
-    """The ``<stamp>`` of ``summary/summary_<stamp>.*`` (default: the run folder's name)."""
-
-    @property
-    def failed(self) -> list[ResultRecord]:
-        """Records of datasets whose task failed."""
-        return [r for r in self.records if r.status == "failed"]
-
-
 def infer_params(model: ModelSpec, spec: EvalRunSpec) -> InferParams:
     """A model's generation settings (from its spec) with the run's overrides."""
-    return InferParams(mode=spec.infer_mode, max_out_len=model.max_out_len, min_out_len=spec.min_out_len,
+    min_out_len = InferParams.min_out_len if spec.min_out_len is None else spec.min_out_len
+    return InferParams(mode=spec.infer_mode, max_out_len=model.max_out_len, min_out_len=min_out_len,
                        max_seq_len=model.max_seq_len, reserve_output=spec.reserve_output,
                        stop_words=tuple(model.stop_words), early_stop=spec.early_stop)
 

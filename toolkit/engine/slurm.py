@@ -23,27 +23,17 @@ import os
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.engine.progress import Display, NullDisplay
 from toolkit.engine.runner import LocalRunner
+from toolkit.engine.spec import SlurmOptions
 from toolkit.engine.task import TaskSpec
 from toolkit.engine.workdir import RunDirs
 from toolkit.errors import RunError, UsageError
 
 # srun's own reasons for a job that did not run or was stopped; per-task exit reports are not reasons
 _SLURM_ERROR = re.compile(r"^(srun|slurmstepd[\w.-]*): (error|fatal): (?!.*: tasks? [\d,-]+: )|^srun: unrecognized option")
-
-
-@dataclass(frozen=True)
-class SlurmOptions:
-    """Where the jobs go: OpenCompass's ``-p/--partition``, ``--quotatype`` and ``--qos``."""
-
-    partition: str | None = None
-    quotatype: str | None = None
-    """A queue type some clusters' ``srun`` knows (``reserved``, ``auto``, ``spot``)."""
-    qos: str | None = None
 
 
 def find_srun() -> str:

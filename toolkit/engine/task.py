@@ -209,9 +209,3 @@ def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None,
             ok = False
             _fail(task, plan.item, err, emit)
     return ok
-
-
-def describe_items(task: TaskSpec) -> list[Mapping[str, Any]]:
-    """A compact listing for ``--dry-run``."""
-    return [{"abbr": i.dataset.abbr, "rows": f"{i.start}:{'' if i.stop is None else i.stop}", "data": i.data_dir}
-            for i in task.items]

@@ -19,8 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.engine.outcome import EvalOutcome
 from toolkit.engine.results import ResultRecord, read_result, result_path
 from toolkit.engine.runlock import RunLock
+from toolkit.engine.spec import EvalRunSpec
 from toolkit.engine.summarise import summarise
 from toolkit.engine.workdir import RunDirs, new_timestamp, resolve_run_dir
 from toolkit.errors import DataError, UsageError
@@ -28,7 +30,6 @@ from toolkit.fileio import atomic_write_text
 
 if TYPE_CHECKING:
     from toolkit.engine.progress import Display
-    from toolkit.engine.run import EvalOutcome, EvalRunSpec
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,6 @@ def render_run(spec: EvalRunSpec, display: Display,
 
 
 def _render(spec: EvalRunSpec, display: Display, dirs: RunDirs) -> EvalOutcome:
-    from toolkit.engine.run import EvalOutcome
-
     run_dir = dirs.root
     recorded = read_recorded_run(dirs)
     models = _chosen([m.abbr for m in spec.models], recorded.models, "model", dirs.stamp)

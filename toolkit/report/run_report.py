@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from toolkit.engine.run import EvalOutcome
+from toolkit.engine.outcome import EvalOutcome
 from toolkit.report.html import write_html_report
 from toolkit.report.tables import write_summary_files
 

@@ -1,9 +1,12 @@
-"""From command-line options to a typed :class:`EvalRunSpec`.
+"""``toolkit eval``'s options → the engine's typed :class:`~toolkit.engine.spec.EvalRunSpec`.
 
-Resolves ``--datasets`` names and ``CONFIG.py`` files into dataset specs and
-summary groups, builds models from ``--hf-path`` (or the config's ``models``),
-and parses OpenCompass-style ``key=value`` options exactly as OpenCompass does
-(mmengine's ``DictAction``: ``padding_side='left' trust_remote_code=True``).
+The command-line side of a run, and the only place that knows flag names: it reads the
+``CONFIG.py`` and ``--datasets`` configs (each once, with their summary groups), builds
+models from ``--hf-path`` (or takes the config's ``models``), parses OpenCompass-style
+``key=value`` options exactly as OpenCompass does (mmengine's ``DictAction``:
+``padding_side='left' trust_remote_code=True``), and says what is wrong in terms of
+flags. Settings the user did not type stay None ("not given"): the specs' defaults and
+:func:`toolkit.engine.params.resolve_infer_params` decide them.
 """
 
 from __future__ import annotations
@@ -11,13 +14,12 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from toolkit.config.spec import DatasetSpec, LoadedConfig, ModelSpec
-from toolkit.engine.run import EvalRunSpec
-from toolkit.engine.slurm import SlurmOptions
+from toolkit.engine.spec import EvalRunSpec, SlurmOptions
 from toolkit.errors import UsageError
 
 
@@ -78,7 +80,7 @@ def parse_kwargs(items: Iterable[str], option: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class EvalOptions:
-    """Every option of ``toolkit eval``, typed; the CLI fills it, :func:`build_run_spec` reads it."""
+    """Every option of ``toolkit eval`` as typed; None where the user typed nothing."""
 
     config: Path | None = None
     datasets: tuple[str, ...] = ()
@@ -92,10 +94,10 @@ class EvalOptions:
     generation_kwargs: tuple[str, ...] = ()
     hf_type: str = "chat"
     max_seq_len: int | None = None
-    max_out_len: int = 256
-    min_out_len: int = 1
-    batch_size: int = 8
-    num_gpus: int = 1
+    max_out_len: int | None = None
+    min_out_len: int | None = None
+    batch_size: int | None = None
+    num_gpus: int | None = None
     pad_token_id: int | None = None
     stop_words: tuple[str, ...] = ()
     work_dir: str = "outputs/default"
@@ -112,23 +114,34 @@ class EvalOptions:
     device: str | None = None
     backend: str = "hf"
     command: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
     slurm: bool = False
     partition: str | None = None
     quotatype: str | None = None
     qos: str | None = None
 
 
-def _model_from_path(path: str, opts: EvalOptions, abbr: str | None) -> ModelSpec:
+INFER_FLAGS = {"max_seq_len": "--max-seq-len", "max_out_len": "--max-out-len", "batch_size": "--batch-size",
+               "min_out_len": "--min-out-len"}
+"""The flag of each inference setting a user can type."""
+
+
+def _given(opts: EvalOptions, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(opts, name) for name in names if getattr(opts, name) is not None}
+
+
+def model_from_path(path: str, opts: EvalOptions, abbr: str | None) -> ModelSpec:
+    """The model of one ``--hf-path``: the flags the user typed, the spec's defaults for the rest."""
     name = abbr or Path(path.rstrip("/")).name.removesuffix(".gguf") or "model"
+    settings = _given(opts, ("max_seq_len", "max_out_len", "batch_size", "num_gpus"))
     return ModelSpec(
-        abbr=name, path=path, hf_type=opts.hf_type,  # type: ignore[arg-type]
+        abbr=name, path=path, hf_type="chat" if opts.hf_type == "chat" else "base",
         tokenizer_path=opts.tokenizer_path,
         tokenizer_kwargs=parse_kwargs(opts.tokenizer_kwargs, "--tokenizer-kwargs"),
         model_kwargs=parse_kwargs(opts.model_kwargs, "--model-kwargs"),
         generation_kwargs=parse_kwargs(opts.generation_kwargs, "--generation-kwargs"),
-        max_seq_len=opts.max_seq_len, max_out_len=opts.max_out_len, batch_size=opts.batch_size,
-        num_gpus=opts.num_gpus, stop_words=tuple(opts.stop_words), pad_token_id=opts.pad_token_id,
+        stop_words=tuple(opts.stop_words), pad_token_id=opts.pad_token_id,
+        set_by={key: "cli" if key in settings else "default" for key in ("max_seq_len", "max_out_len", "batch_size")},
+        **settings,
     )
 
 
@@ -173,7 +186,7 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
     for i, path in enumerate(opts.hf_paths):
         abbr = opts.model_abbr if len(opts.hf_paths) == 1 else (f"{opts.model_abbr}-{i}" if opts.model_abbr else None)
-        models.append(_model_from_path(path, opts, abbr))
+        models.append(model_from_path(path, opts, abbr))
     if not models and not render:
         raise UsageError("no model to evaluate", hint="pass --hf-path PATH (see `toolkit demo-model`) or a CONFIG.py with models")
     abbrs = [m.abbr for m in models]
@@ -188,12 +201,6 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
                 f"two datasets are both called {d.abbr!r} (from {seen.source} and {d.source}); results would collide",
                 hint="evaluate them in separate runs (e.g. the _gen and the _ppl config one after the other), "
                      "or use --infer-mode to score one config in another mode")
-    if opts.mode not in ("all", "infer", "eval", "viz"):
-        raise UsageError(f"unknown --mode {opts.mode!r}", hint="use all, infer, eval or viz")
-    if opts.infer_mode not in (None, "gen", "ppl", "choice"):
-        raise UsageError(f"unknown --infer-mode {opts.infer_mode!r}", hint="use gen, ppl or choice")
-    if opts.device not in (None, "cpu", "cuda"):
-        raise UsageError(f"unknown --device {opts.device!r}", hint="use cpu or cuda")
     _check_room(models, list(unique.values()), opts)
     if opts.mode in ("eval", "viz") and opts.reuse is None and not opts.dry_run:
         raise UsageError(f"--mode {opts.mode} works on the predictions of an earlier run",
@@ -205,21 +212,22 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         work_dir=opts.work_dir,
         reuse=opts.reuse,
         mode=opts.mode,  # type: ignore[arg-type]
-        infer_mode=opts.infer_mode,
+        infer_mode=opts.infer_mode,  # type: ignore[arg-type]
         min_out_len=opts.min_out_len,
         reserve_output=opts.reserve_output,
         early_stop=opts.early_stop,
         max_workers=opts.max_num_workers,
-        num_gpus=opts.num_gpus,
+        num_gpus=ModelSpec.num_gpus if opts.num_gpus is None else opts.num_gpus,
         debug=opts.debug,
         dry_run=opts.dry_run,
         backend=opts.backend,
-        device=opts.device,
+        device=opts.device,  # type: ignore[arg-type]
         data_paths=parse_data_paths(opts.data_paths),
         validate=opts.validate,
         summary_groups=tuple(_config_groups(configs)),
         command=opts.command,
         slurm=slurm_options(opts),
+        set_by={"min_out_len": "cli"} if opts.min_out_len is not None else {},
     )
 
 
