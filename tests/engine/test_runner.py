@@ -18,7 +18,7 @@ from toolkit.engine.progress import PlainDisplay
 from toolkit.engine import EvalRunSpec, run_eval
 from toolkit.engine.runner import LocalRunner
 from toolkit.engine.task import read_task, write_task
-from toolkit.engine.infer import InferParams
+from toolkit.engine.params import InferParams
 
 
 @pytest.fixture

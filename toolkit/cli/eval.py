@@ -152,9 +152,9 @@ def eval_command(
     generation_kwargs: Annotated[list[str], Opt("--generation-kwargs", help="key=value kept in the model spec (decoding is greedy).")] = [],  # noqa: B006
     hf_type: Annotated[HfType, Opt("--hf-type", help="base: OpenCompass's plain-text prompts; chat: the tokenizer's chat template.")] = HfType.chat,
     max_seq_len: Annotated[int | None, Opt("--max-seq-len", min=1, help="Drop in-context examples until the prompt fits (OpenCompass's rule).")] = None,
-    max_out_len: Annotated[int | None, Opt("--max-out-len", min=1, help=f"Most tokens to generate (gen mode; default {DEFAULT_MAX_OUT_LEN}).")] = None,
+    max_out_len: Annotated[int | None, Opt("--max-out-len", min=1, help=f"Most tokens to generate (gen mode; default {DEFAULT_MAX_OUT_LEN}); a dataset config's own max_out_len wins, as in OpenCompass.")] = None,
     min_out_len: Annotated[int | None, Opt("--min-out-len", min=0, help="Fewest tokens to generate before EOS may end (default 1, OpenCompass's).")] = None,
-    batch_size: Annotated[int | None, Opt("--batch-size", min=1, help=f"Most questions per batch (default {DEFAULT_BATCH_SIZE}); batches are also sized by a token budget.")] = None,
+    batch_size: Annotated[int | None, Opt("--batch-size", min=1, help=f"Most questions per batch (default {DEFAULT_BATCH_SIZE}); batches are also sized by a token budget; a dataset config's own batch_size wins, as in OpenCompass.")] = None,
     num_gpus: Annotated[int | None, Opt("--num-gpus", "--hf-num-gpus", min=0, help=f"GPUs per worker (default {DEFAULT_NUM_GPUS}; 0: CPU).")] = None,
     pad_token_id: Annotated[int | None, Opt("--pad-token-id", help="Pad token id for a tokenizer without one.")] = None,
     stop_words: Annotated[list[str], Opt("--stop-words", help="Extra stop strings for generation.")] = [],  # noqa: B006

@@ -201,11 +201,10 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
                 f"two datasets are both called {d.abbr!r} (from {seen.source} and {d.source}); results would collide",
                 hint="evaluate them in separate runs (e.g. the _gen and the _ppl config one after the other), "
                      "or use --infer-mode to score one config in another mode")
-    _check_room(models, list(unique.values()), opts)
     if opts.mode in ("eval", "viz") and opts.reuse is None and not opts.dry_run:
         raise UsageError(f"--mode {opts.mode} works on the predictions of an earlier run",
                          hint="add -r (the latest run) or -r TIMESTAMP")
-    return EvalRunSpec(
+    spec = EvalRunSpec(
         datasets=_select(list(unique.values()), opts.abbr) if unique else (),
         abbr_patterns=tuple(opts.abbr),
         models=tuple(models),
@@ -229,17 +228,29 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         slurm=slurm_options(opts),
         set_by={"min_out_len": "cli"} if opts.min_out_len is not None else {},
     )
+    check_room(spec)
+    return spec
 
 
-def _check_room(models: Sequence[ModelSpec], datasets: Sequence[DatasetSpec], opts: EvalOptions) -> None:
-    """--reserve-output keeps --max-out-len tokens free in gen mode: --max-seq-len must leave room for a prompt."""
-    if not opts.reserve_output or not any((opts.infer_mode or d.infer.inferencer.kind) == "gen" for d in datasets):
+def _flag_or_setting(name: str, value: Any, source: str) -> str:
+    return f"{INFER_FLAGS[name]} {value}" if source == "cli" else f"{name} {value} ({source})"
+
+
+def check_room(spec: EvalRunSpec) -> None:
+    """``--reserve-output`` keeps ``max_out_len`` tokens free in gen mode: ``max_seq_len`` must leave room
+    for a prompt, with the values that apply to each model and dataset (flags named as typed)."""
+    from toolkit.engine.params import resolve_infer_params
+
+    if not spec.reserve_output:
         return
-    for m in models:
-        if m.max_seq_len is not None and m.max_seq_len <= m.max_out_len:
-            raise UsageError(f"--max-seq-len {m.max_seq_len} leaves no room for a prompt after reserving "
-                             f"--max-out-len {m.max_out_len} tokens (--reserve-output)",
-                             hint="raise --max-seq-len or lower --max-out-len")
+    for m in spec.models:
+        for d in spec.datasets:
+            r = resolve_infer_params(m, d, spec)
+            seq, out = r.values["max_seq_len"], r.values["max_out_len"]
+            if r.params.mode == "gen" and seq is not None and seq <= out:
+                raise UsageError(f"{_flag_or_setting('max_seq_len', seq, r.sources['max_seq_len'])} leaves no room "
+                                 f"for a prompt after reserving {_flag_or_setting('max_out_len', out, r.sources['max_out_len'])}"
+                                 " tokens (--reserve-output)", hint="raise --max-seq-len or lower --max-out-len")
 
 
 def slurm_options(opts: EvalOptions) -> SlurmOptions | None:

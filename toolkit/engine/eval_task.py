@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.evaluate import score_accuracy
-from toolkit.engine.infer import InferParams, dataset_postprocessor, resolve_mode
+from toolkit.engine.infer import dataset_postprocessor, resolve_mode
 from toolkit.engine.predictions import finalize, load_done
 from toolkit.engine.results import ResultRecord, failed_record, record_from_score, write_result
 from toolkit.engine.truncation import Truncation
@@ -41,21 +41,20 @@ class EvalTaskSpec:
     model: ModelSpec
     items: tuple[TaskItem, ...]
     run_dir: str
-    params: InferParams = field(default_factory=InferParams)
     score: bool = True
     """False: merge the predictions only (``--mode infer``); no result files."""
     kind: Literal["eval"] = "eval"
 
 
-def eval_tasks(models: Sequence[ModelSpec], items: tuple[TaskItem, ...], *, run_dir: str,
-               params: Mapping[str, InferParams], score: bool = True) -> list[EvalTaskSpec]:
-    """One eval task per model over whole datasets.
+def eval_tasks(items: Mapping[str, tuple[TaskItem, ...]], models: Sequence[ModelSpec], *, run_dir: str,
+               score: bool = True) -> list[EvalTaskSpec]:
+    """One eval task per model over whole datasets (``items``: each model's, by its abbr).
 
     Example:
-        >>> eval_tasks((), (), run_dir="/tmp/r", params={})
+        >>> eval_tasks({}, (), run_dir="/tmp/r")
         []
     """
-    return [EvalTaskSpec(f"eval-{m.abbr}", m, items, run_dir, params[m.abbr], score) for m in models]
+    return [EvalTaskSpec(f"eval-{m.abbr}", m, items[m.abbr], run_dir, score) for m in models]
 
 
 def write_eval_task(path: Path, task: EvalTaskSpec) -> None:
@@ -72,8 +71,8 @@ def evaluate_item(task: EvalTaskSpec, item: TaskItem) -> ResultRecord | None:
     """Score one dataset; None when ``task.score`` is off and its predictions are complete."""
     dirs = RunDirs(Path(task.run_dir))
     ds, model = item.dataset, task.model
-    mode = resolve_mode(ds, task.params)
-    key = item_key(task, item)
+    mode = resolve_mode(ds, item.params)
+    key = item_key(model, item)
     pred_dir = dirs.predictions / model.abbr
     done = load_done(pred_dir, ds.abbr, key)
     rows = item.stop if item.stop is not None else len(done)
@@ -95,7 +94,7 @@ def evaluate_item(task: EvalTaskSpec, item: TaskItem) -> ResultRecord | None:
     golds = [done[i].get("gold") for i in order]
     t0 = time.perf_counter()
     result = score_accuracy(preds, golds)
-    truncation = Truncation.of_predictions(done.values(), task.params.max_seq_len or ds.infer.inferencer.max_seq_len)
+    truncation = Truncation.of_predictions(done.values(), item.params.max_seq_len)
     record = record_from_score(model.abbr, ds.abbr, ds.version, mode, result,
                                timings={"eval_seconds": round(time.perf_counter() - t0, 4)}, truncation=truncation)
     write_result(dirs.results, record)

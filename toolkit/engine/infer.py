@@ -19,10 +19,10 @@ and diagnostics (examples used, tokens, scores).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from toolkit.config.spec import DatasetSpec
+from toolkit.engine.params import InferParams
 from toolkit.engine.postprocess import resolve_postprocessor
 from toolkit.engine.prompt import PromptBuilder, QuestionPrompt, ice_key
 from toolkit.engine.prompt_list import Prompt
@@ -32,22 +32,6 @@ from toolkit.errors import ConfigError, UsageError
 from toolkit.models.base import GenRequest, LanguageModel, ScoreRequest
 
 Record = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class InferParams:
-    """Everything besides model and data that shapes predictions (part of the reuse key)."""
-
-    mode: str | None = None
-    """``gen``, ``ppl``, ``choice``, or None for what the config says."""
-    max_out_len: int = 256
-    min_out_len: int = 1
-    max_seq_len: int | None = None
-    reserve_output: bool = False
-    """Truncate prompts to ``max_seq_len - max_out_len`` (OpenCompass reserves nothing)."""
-    stop_words: tuple[str, ...] = ()
-    early_stop: bool = True
-    """Stop generating once the answer is decided, and at the next example's header."""
 
 
 def resolve_mode(dataset: DatasetSpec, params: InferParams) -> str:
@@ -115,7 +99,7 @@ class DatasetInference:
         """Test rows whose prompt is too long even without examples (kept whole), filled while running."""
         generation = self.mode != "ppl"
         reserve = params.max_out_len if params.reserve_output and self.mode == "gen" else 0
-        max_seq_len = params.max_seq_len or dataset.infer.inferencer.max_seq_len
+        max_seq_len = params.max_seq_len
 
         def count(prompt: Prompt) -> int:
             if model.hf_type == "chat":  # OpenCompass counts the turns joined into one user message
@@ -130,6 +114,10 @@ class DatasetInference:
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    def _batching(self) -> dict[str, int]:
+        """The dataset's own batch size for the backend, when its config sets one (else the model's applies)."""
+        return {} if self.params.batch_size is None else {"batch_size": self.params.batch_size}
 
     def run(self, progress: Callable[[int], None] | None = None) -> Iterator[list[Record]]:
         """Yield prediction records batch by batch."""
@@ -157,7 +145,7 @@ class DatasetInference:
             origin[k] = (rendered, len(tokens))
             requests.append(GenRequest(k, tokens, p.max_out_len, p.min_out_len, stops, decided,
                                        group=(self.dataset.abbr, ice_key(q))))
-        for batch in self.model.generate(requests, progress):
+        for batch in self.model.generate(requests, progress, **self._batching()):
             out = []
             for res in batch:
                 q = questions[res.key]
@@ -186,7 +174,7 @@ class DatasetInference:
         need_total = self.mode == "ppl"
         by_average = need_total and any(len({len(c) for c in r.candidates}) > 1 for r in requests)
         kind = "avg_nll" if by_average else "label_nll"
-        for batch in self.model.score(requests, progress, need_total=need_total):  # type: ignore[call-arg]
+        for batch in self.model.score(requests, progress, need_total=need_total, **self._batching()):
             out = []
             for res in batch:
                 q = questions[res.key]

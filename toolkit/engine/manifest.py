@@ -17,6 +17,7 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.engine.fingerprint import file_sha256, stable_hash
+from toolkit.engine.params import ResolvedParams
 from toolkit.engine.partition import PlannedDataset
 from toolkit.engine.results import ResultRecord
 from toolkit.engine.serialize import to_plain
@@ -56,11 +57,14 @@ def machine_facts() -> dict[str, Any]:
 
 def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, loaded: Mapping[str, Any] | None = None,
-                   interrupted: bool = False, device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   interrupted: bool = False, device: Mapping[str, Any] | None = None,
+                   params: Mapping[tuple[str, str], ResolvedParams] | None = None) -> dict[str, Any]:
     """The manifest as a dict (pure apart from hashing the data files).
 
     ``device`` says what the run asked for and what it used (``--num-gpus 1`` on a
     machine without CUDA runs on the CPU); the models' ``num_gpus`` are those used.
+    ``params`` (by model and dataset abbr) become ``inference.settings``: each setting's
+    value and where it came from (``cli``, ``model config``, ``dataset config``, ``default``).
     """
     datasets = []
     for d in planned:
@@ -81,7 +85,9 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
         "device": dict(device or {"used": spec.device}),
         "models": [{**to_plain(m), "loaded": dict((loaded or {}).get(m.abbr, {}))} for m in spec.models],
         "inference": {"infer_mode": spec.infer_mode, "min_out_len": 1 if spec.min_out_len is None else spec.min_out_len,
-                      "reserve_output": spec.reserve_output, "early_stop": spec.early_stop},
+                      "reserve_output": spec.reserve_output, "early_stop": spec.early_stop,
+                      "settings": [{"model": model, "dataset": abbr, **r.to_json()}
+                                   for (model, abbr), r in (params or {}).items()]},
         "datasets": datasets,
         "results": [{"model": r.model, "abbr": r.abbr, "status": r.status, "value": r.value,
                      "truncation": r.truncation.to_json()} for r in records],
@@ -93,7 +99,8 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
 def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, models: Mapping[str, Any] | None = None,
                    loaded: Mapping[str, Any] | None = None, interrupted: bool = False,
-                   device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   device: Mapping[str, Any] | None = None,
+                   params: Mapping[tuple[str, str], ResolvedParams] | None = None) -> dict[str, Any]:
     """Write ``manifest.json`` atomically and return it (``interrupted``: after Ctrl-C, before any scoring).
 
     A reused run keeps what this invocation did not redo: the models as they were loaded
@@ -111,7 +118,7 @@ def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDa
     if "infer_seconds" not in timings and "infer_seconds" in earlier.get("timings", {}):
         timings["infer_seconds"] = earlier["timings"]["infer_seconds"]
     data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts, interrupted=interrupted,
-                          device=device)
+                          device=device, params=params)
     if earlier.get("renders"):
         data["renders"] = earlier["renders"]
     atomic_write_text(dirs.manifest, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

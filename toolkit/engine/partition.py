@@ -10,11 +10,11 @@ Pure and deterministic: the same inputs give the same tasks.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
-from toolkit.engine.infer import InferParams
+from toolkit.engine.params import InferParams
 from toolkit.engine.task import TaskItem, TaskSpec
 
 
@@ -32,7 +32,12 @@ class PlannedDataset:
         return 1.0 + len(self.dataset.infer.retriever.fix_id_list)
 
 
-def _pieces(datasets: Sequence[PlannedDataset], workers: int, min_rows: int) -> list[tuple[float, TaskItem]]:
+ParamsFor = InferParams | Mapping[tuple[str, str], InferParams]
+"""One set of inference settings for everything, or each (model abbr, dataset abbr)'s."""
+
+
+def _pieces(datasets: Sequence[PlannedDataset], workers: int, min_rows: int,
+            params: Callable[[PlannedDataset], InferParams]) -> list[tuple[float, TaskItem]]:
     total = sum(d.rows * d.row_cost for d in datasets)
     share = total / workers if workers else total
     pieces: list[tuple[float, TaskItem]] = []
@@ -42,14 +47,23 @@ def _pieces(datasets: Sequence[PlannedDataset], workers: int, min_rows: int) -> 
             n = min(workers, max(1, round(cost / share)), d.rows // min_rows)
             bounds = [round(k * d.rows / n) for k in range(n + 1)]
             for a, b in zip(bounds, bounds[1:]):
-                pieces.append(((b - a) * d.row_cost, TaskItem(d.dataset, d.data_dir, a, b)))
+                pieces.append(((b - a) * d.row_cost, TaskItem(d.dataset, d.data_dir, a, b, params(d))))
         else:
-            pieces.append((cost, TaskItem(d.dataset, d.data_dir, 0, None)))
+            pieces.append((cost, TaskItem(d.dataset, d.data_dir, 0, None, params(d))))
     return pieces
 
 
+def whole_items(model: ModelSpec, datasets: Sequence[PlannedDataset], params: ParamsFor) -> tuple[TaskItem, ...]:
+    """Every dataset whole, with ``model``'s settings on it (what an eval task scores)."""
+    return tuple(TaskItem(d.dataset, d.data_dir, 0, d.rows, _params_for(params, model, d)) for d in datasets)
+
+
+def _params_for(params: ParamsFor, model: ModelSpec, d: PlannedDataset) -> InferParams:
+    return params if isinstance(params, InferParams) else params[model.abbr, d.dataset.abbr]
+
+
 def partition(models: Sequence[ModelSpec], datasets: Sequence[PlannedDataset], *, run_dir: str,
-              params: InferParams | Mapping[str, InferParams], workers: int = 1, backend: str = "hf", min_rows: int = 16,
+              params: ParamsFor, workers: int = 1, backend: str = "hf", min_rows: int = 16,
               device: str | None = None) -> list[TaskSpec]:
     """Tasks for every model × worker; empty workers get no task.
 
@@ -60,7 +74,7 @@ def partition(models: Sequence[ModelSpec], datasets: Sequence[PlannedDataset], *
     workers = max(1, workers)
     tasks: list[TaskSpec] = []
     for model in models:
-        pieces = _pieces(datasets, workers, min_rows)
+        pieces = _pieces(datasets, workers, min_rows, lambda d, m=model: _params_for(params, m, d))
         bins: list[list[TaskItem]] = [[] for _ in range(workers)]
         heap = [(0.0, k) for k in range(workers)]
         # longest first, ties by original order, onto the least-loaded worker
@@ -72,6 +86,5 @@ def partition(models: Sequence[ModelSpec], datasets: Sequence[PlannedDataset], *
         for k, items in enumerate(bins):
             if items:
                 items.sort(key=lambda it: order[id(it)])
-                own = params if isinstance(params, InferParams) else params[model.abbr]
-                tasks.append(TaskSpec(f"{model.abbr}-{k}", model, tuple(items), run_dir, own, backend, device))
+                tasks.append(TaskSpec(f"{model.abbr}-{k}", model, tuple(items), run_dir, backend, device))
     return tasks

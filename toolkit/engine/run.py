@@ -14,13 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.spec import ModelSpec
 from toolkit.engine.devices import resolve_device
 from toolkit.engine.eval_task import EvalTaskSpec, eval_tasks, run_eval_task, write_eval_task
-from toolkit.engine.infer import InferParams
 from toolkit.engine.manifest import write_manifest
 from toolkit.engine.outcome import EvalOutcome
-from toolkit.engine.partition import partition
+from toolkit.engine.params import ResolvedParams, override_notes, resolve_infer_params
+from toolkit.engine.partition import partition, whole_items
 from toolkit.engine.plan import plan_datasets
 from toolkit.engine.progress import Display, NullDisplay, PlainDisplay
 from toolkit.engine.results import ResultRecord
@@ -29,20 +28,12 @@ from toolkit.engine.serialize import to_plain
 from toolkit.engine.slurm import SlurmRunner, srun_commands
 from toolkit.engine.spec import EvalRunSpec
 from toolkit.engine.summarise import summarise
-from toolkit.engine.task import TaskItem, TaskSpec
+from toolkit.engine.task import TaskSpec
 from toolkit.engine.runlock import RunLock
 from toolkit.engine.viz import render_run
 from toolkit.engine.workdir import LogStream, RunDirs, claim_run_dir, resolve_run_dir
 from toolkit.fileio import atomic_write_text
 from toolkit.models.paths import check_model_paths
-
-def infer_params(model: ModelSpec, spec: EvalRunSpec) -> InferParams:
-    """A model's generation settings (from its spec) with the run's overrides."""
-    min_out_len = InferParams.min_out_len if spec.min_out_len is None else spec.min_out_len
-    return InferParams(mode=spec.infer_mode, max_out_len=model.max_out_len, min_out_len=min_out_len,
-                       max_seq_len=model.max_seq_len, reserve_output=spec.reserve_output,
-                       stop_words=tuple(model.stop_words), early_stop=spec.early_stop)
-
 
 class _Recorder:
     """Passes events on to the display and keeps what the manifest needs (models as loaded)."""
@@ -80,7 +71,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     spec, device = resolve_device(spec, preloaded=bool(models))
     run_dir, reused = resolve_run_dir(Path(spec.work_dir), spec.reuse)
     dirs = RunDirs(run_dir)
-    params = {m.abbr: infer_params(m, spec) for m in spec.models}
+    resolved = {(m.abbr, d.dataset.abbr): resolve_infer_params(m, d.dataset, spec) for m in spec.models for d in planned}
+    params = {key: r.params for key, r in resolved.items()}
     root = str(run_dir.resolve())  # task files work from any folder (cluster jobs)
     tasks = partition(spec.models, planned, run_dir=root, params=params, workers=spec.max_workers,
                       backend=spec.backend, device=spec.device)
@@ -94,6 +86,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     runner = _runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
     if device.note:
         display.handle("", {"event": "note", "message": f"note: {device.note}"})
+    for note in override_notes(resolved.values()):
+        display.handle("", {"event": "note", "message": note})
     if spec.reuse == "latest" and not reused:
         display.handle("", {"event": "note", "message": f"no earlier run under {spec.work_dir}: starting a new one"})
     if not reused and (claimed := claim_run_dir(run_dir)) != run_dir:  # another run took this name meanwhile
@@ -104,13 +98,13 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
         if lock.swept[0]:
             display.handle("", {"event": "note", "message": f"removed {lock.swept[0]} temporary file(s) "
                                 f"({lock.swept[1] / 1e6:.1f} MB) an interrupted run left in {run_dir}"})
-        return _run_locked(spec, display, models, finish, planned, dirs, reused, params, root, tasks, runner, started,
-                           device.to_json())
+        return _run_locked(spec, display, models, finish, planned, dirs, reused, resolved, root, tasks, runner,
+                           started, device.to_json())
 
 
 def _run_locked(spec: EvalRunSpec, display: _Recorder, models: Mapping[str, Any] | None,
                 finish: Callable[[EvalOutcome], Mapping[str, Path]] | None, planned: list[Any], dirs: RunDirs,
-                reused: bool, params: Mapping[str, InferParams], root: str, tasks: list[TaskSpec],
+                reused: bool, resolved: Mapping[tuple[str, str], ResolvedParams], root: str, tasks: list[TaskSpec],
                 runner: Any, started: float, device: Mapping[str, Any]) -> EvalOutcome:
     """The part of :func:`run_eval` that writes, under the run folder's lock."""
     run_dir = dirs.root
@@ -127,14 +121,15 @@ def _run_locked(spec: EvalRunSpec, display: _Recorder, models: Mapping[str, Any]
         except KeyboardInterrupt:
             timings["total_seconds"] = round(time.time() - started, 3)
             write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models,
-                           loaded=display.loaded, interrupted=True, device=device)
+                           loaded=display.loaded, interrupted=True, device=device, params=resolved)
             raise
         finally:
             display.close()
         timings["infer_seconds"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
-    items = tuple(TaskItem(d.dataset, d.data_dir, 0, d.rows) for d in planned)
-    for task in eval_tasks(spec.models, items, run_dir=root, params=params, score=spec.mode != "infer"):
+    params = {key: r.params for key, r in resolved.items()}
+    items = {m.abbr: whole_items(m, planned, params) for m in spec.models}
+    for task in eval_tasks(items, spec.models, run_dir=root, score=spec.mode != "infer"):
         records += _run_eval_task(task, dirs, display)
     timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
     summary = None
@@ -143,7 +138,7 @@ def _run_locked(spec: EvalRunSpec, display: _Recorder, models: Mapping[str, Any]
                             datasets=[d.dataset.abbr for d in planned])
     timings["total_seconds"] = round(time.time() - started, 3)
     manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded,
-                              device=device)
+                              device=device, params=resolved)
     outcome = EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
     return replace(outcome, reports=dict(finish(outcome))) if finish is not None else outcome
 

@@ -20,7 +20,8 @@ from typing import Any, Literal
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.dataset.layout import SPLITS, split_file
 from toolkit.engine.fingerprint import prediction_key
-from toolkit.engine.infer import DatasetInference, InferParams, resolve_mode
+from toolkit.engine.infer import DatasetInference, resolve_mode
+from toolkit.engine.params import InferParams
 from toolkit.engine.predictions import PartialWriter, finalize, load_done
 from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.workdir import RunDirs
@@ -32,12 +33,14 @@ EventSink = Callable[[Event], None]
 
 @dataclass(frozen=True)
 class TaskItem:
-    """One dataset, or a slice ``[start, stop)`` of its test rows, with its resolved local data folder."""
+    """One dataset, or a slice ``[start, stop)`` of its test rows, with its resolved local data folder and
+    the inference settings that apply to it (:func:`toolkit.engine.params.resolve_infer_params`)."""
 
     dataset: DatasetSpec
     data_dir: str
     start: int = 0
     stop: int | None = None
+    params: InferParams = field(default_factory=InferParams)
 
     @property
     def slice_name(self) -> str:
@@ -53,7 +56,6 @@ class TaskSpec:
     model: ModelSpec
     items: tuple[TaskItem, ...]
     run_dir: str
-    params: InferParams = field(default_factory=InferParams)
     backend: str = "hf"
     device: str | None = None
     kind: Literal["infer"] = "infer"
@@ -75,16 +77,13 @@ def data_files(dataset: DatasetSpec, data_dir: str) -> dict[str, Path]:
     return {s: p for s, p in files.items() if p.is_file()}
 
 
-def item_key(task: Any, item: TaskItem) -> str:
-    """The reuse key of the item's predictions (model, data bytes, infer_cfg, mode, parameters).
-
-    ``task`` is an infer or an eval task: only its ``model`` and ``params`` count.
-    """
+def item_key(model: ModelSpec, item: TaskItem) -> str:
+    """The reuse key of the item's predictions (model, data bytes, infer_cfg, mode, parameters)."""
     files = data_files(item.dataset, item.data_dir)
-    mode = resolve_mode(item.dataset, task.params)
-    params = to_plain(task.params)
+    mode = resolve_mode(item.dataset, item.params)
+    params = item.params.key_values()
     params["mode"] = mode
-    return prediction_key(task.model, item.dataset, files, mode, params)
+    return prediction_key(model, item.dataset, files, mode, params)
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ def _plan_item(task: TaskSpec, item: TaskItem) -> _ItemPlan:
     from toolkit.engine.data import load_ceval_splits
 
     dirs = RunDirs(Path(task.run_dir))
-    key = item_key(task, item)
+    key = item_key(task.model, item)
     splits = load_ceval_splits(item.data_dir, item.dataset.name)
     n_test = len(splits.get(item.dataset.reader.test_split, []))
     stop = n_test if item.stop is None else min(item.stop, n_test)
@@ -126,7 +125,7 @@ def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> N
     pred_dir = dirs.predictions / task.model.abbr
     if plan.todo:
         started = time.perf_counter()
-        inference = DatasetInference(model, item.dataset, plan.splits, task.params, indices=plan.todo)
+        inference = DatasetInference(model, item.dataset, plan.splits, item.params, indices=plan.todo)
         writer = PartialWriter(pred_dir, abbr, item.slice_name, plan.key)
         for records in inference.run(progress=lambda n: emit({"event": "progress", "abbr": abbr, "n": n})):
             writer.append(records)

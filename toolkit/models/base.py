@@ -103,16 +103,18 @@ class LanguageModel(Protocol):
         ...
 
     def score(self, requests: Sequence[ScoreRequest], progress: ProgressFn | None = None, *,
-              need_total: bool = True) -> Iterator[list[ScoreResult]]:
+              need_total: bool = True, batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
         """Yield results batch by batch, in any order (each carries its key).
 
         ``need_total=False`` (choice mode) lets a backend skip the whole-sequence
-        losses; only ``tail_nll`` is then meaningful.
+        losses; only ``tail_nll`` is then meaningful. ``batch_size`` caps the requests
+        of one batch (the dataset's resolved ``batch_size``; None: the model's own).
         """
         ...
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:
-        """Yield results batch by batch, in any order (each carries its key)."""
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None, *,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
+        """Yield results batch by batch, in any order (each carries its key); ``batch_size`` as for :meth:`score`."""
         ...
 
     def describe(self) -> dict[str, Any]:

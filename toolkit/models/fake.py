@@ -43,13 +43,14 @@ class FakeModel:
     def decode(self, tokens: Sequence[int]) -> str:  # noqa: D102
         return bytes(t % 256 for t in tokens).decode("utf-8", errors="replace")
 
-    def _batches(self, items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-        for i in range(0, len(items), self.batch):
-            yield items[i:i + self.batch]
+    def _batches(self, items: Sequence[Any], batch_size: int | None) -> Iterator[Sequence[Any]]:
+        size = min(self.batch, batch_size or self.batch)
+        for i in range(0, len(items), size):
+            yield items[i:i + size]
 
     def score(self, requests: Sequence[ScoreRequest], progress: ProgressFn | None = None, *,
-              need_total: bool = True) -> Iterator[list[ScoreResult]]:  # noqa: D102
-        for chunk in self._batches(requests):
+              need_total: bool = True, batch_size: int | None = None) -> Iterator[list[ScoreResult]]:  # noqa: D102
+        for chunk in self._batches(requests, batch_size):
             self.calls["score"] += 1
             out = []
             for r in chunk:
@@ -61,8 +62,9 @@ class FakeModel:
                 progress(len(out))
             yield out
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:  # noqa: D102
-        for chunk in self._batches(requests):
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None, *,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:  # noqa: D102
+        for chunk in self._batches(requests, batch_size):
             self.calls["generate"] += 1
             out = []
             for r in chunk:

@@ -176,16 +176,17 @@ class HFModel:
         return self.tokenizer.decode(list(tokens), skip_special_tokens=True)
 
     def score(self, requests: Sequence[ScoreRequest], progress: ProgressFn | None = None, *,
-              need_total: bool = True) -> Iterator[list[ScoreResult]]:
+              need_total: bool = True, batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
         """Candidate scores; ``need_total=False`` (choice mode) skips the whole-sequence losses."""
         scorer = self.scorer_full if need_total else self.scorer_last
         with self._torch.inference_mode():
-            yield from scorer.score(requests, need_total=need_total, progress=progress)
+            yield from scorer.score(requests, need_total=need_total, progress=progress, batch_size=batch_size)
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None, *,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
         """Greedy generations."""
         with self._torch.inference_mode():
-            yield from self.generator.generate(requests, progress=progress)
+            yield from self.generator.generate(requests, progress=progress, batch_size=batch_size)
 
     def describe(self) -> dict[str, Any]:
         """Facts for the manifest."""
