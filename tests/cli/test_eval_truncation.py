@@ -81,6 +81,6 @@ def test_resumed_runs_count_what_the_earlier_invocation_dropped(cli, bank, tiny_
 def test_docstring_examples_run():
     import doctest
 
-    import toolkit.engine.truncation as module
+    import toolkit.engine.scoring.truncation as module
 
     assert doctest.testmod(module).failed == 0

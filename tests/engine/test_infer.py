@@ -8,7 +8,7 @@ from engine_data import seed_rows, write_dataset
 from prompt_specs import gen_spec, ppl_spec
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.data import load_ceval_splits
-from toolkit.engine.infer import DatasetInference, header_stop
+from toolkit.engine.inference.dataset import DatasetInference, header_stop
 from toolkit.engine.params import InferParams
 from toolkit.models.fake import FakeModel
 

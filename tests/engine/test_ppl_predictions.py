@@ -12,9 +12,9 @@ from engine_data import seed_rows, write_configs, write_dataset
 from prompt_specs import ppl_spec
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.data import load_ceval_splits
-from toolkit.engine.infer import DatasetInference
+from toolkit.engine.inference.dataset import DatasetInference
 from toolkit.engine.params import InferParams
-from toolkit.engine.render import to_base_text
+from toolkit.engine.prompting.model_input import to_base_text
 from toolkit.models.fake import FakeModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data" / "opencompass"))

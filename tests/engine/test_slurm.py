@@ -22,10 +22,10 @@ from slurm_cluster import ClusterUnavailable, SlurmCluster, processes, running_c
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine import EvalRunSpec, run_eval
-from toolkit.engine.runner import LocalRunner
-from toolkit.engine.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
-from toolkit.engine.task import TaskSpec
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine.runners.local import LocalRunner
+from toolkit.engine.runners.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
+from toolkit.engine.tasks.infer_task import TaskSpec
+from toolkit.engine.rundir.workdir import RunDirs
 
 
 class Recorder:

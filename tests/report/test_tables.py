@@ -12,8 +12,8 @@ import pytest
 from rich.console import Console
 
 import toolkit.report.tables as tables_module
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.summarise import Summary, summarise
+from toolkit.engine.scoring.results import ResultRecord
+from toolkit.engine.scoring.summary import Summary, summarise
 from toolkit.report.tables import (
     format_csv,
     format_md,

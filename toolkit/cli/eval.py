@@ -35,7 +35,7 @@ def expand_args(args: list[str]) -> list[str]:
         >>> expand_args(["--datasets", "a", "b", "-r", "--debug"])
         ['--datasets', 'a', '--datasets', 'b', '-r', 'latest', '--debug']
     """
-    from toolkit.engine.workdir import is_timestamp
+    from toolkit.engine.rundir import is_timestamp
 
     out: list[str] = []
     i = 0
@@ -212,7 +212,7 @@ def eval_command(
 
 
 def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
-    from toolkit.engine.truncation import truncation_line
+    from toolkit.engine.scoring import truncation_line
     from toolkit.report.tables import format_txt
     from toolkit.report.terminal import print_summary
 

@@ -3,7 +3,7 @@
 ``from opencompass.datasets import CEvalDataset`` binds an :class:`ImportedName`
 standing for ``"opencompass.datasets.CEvalDataset"``; a base config's dicts arrive as
 :class:`ConfigDict` (attribute access, ``.deepcopy()``), as mmengine gives them;
-:func:`to_plain` turns both back into strings and plain dicts.
+:func:`unmarked` turns both back into strings and plain dicts.
 """
 
 from __future__ import annotations
@@ -71,14 +71,14 @@ def imported_copy(value: Any) -> Any:
         return value
 
 
-def to_plain(value: Any) -> Any:
+def unmarked(value: Any) -> Any:
     """``value`` with containers rebuilt and every :class:`ImportedName` replaced by its import path."""
     if isinstance(value, ImportedName):
         return value.path
     if isinstance(value, dict):
-        return {key: to_plain(item) for key, item in value.items()}
+        return {key: unmarked(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [to_plain(item) for item in value]
+        return [unmarked(item) for item in value]
     if isinstance(value, tuple):
-        return tuple(to_plain(item) for item in value)
+        return tuple(unmarked(item) for item in value)
     return value

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.markers import ImportedName, imported_copy, to_plain
+from toolkit.config.markers import ImportedName, imported_copy, unmarked
 from toolkit.errors import ConfigError
 
 SHIPPED_CONFIGS_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -283,7 +283,7 @@ def read_config_file(path: str | Path, source: str | None = None) -> ConfigRead:
     def tree(file: Path, namespace: dict[str, Any]) -> ConfigRead:
         if file not in built:
             bases = tuple(tree(b, session.done[b]) for b in session.imports.get(file, ()))
-            built[file] = ConfigRead(file, {k: to_plain(v) for k, v in _public(namespace).items()}, bases)
+            built[file] = ConfigRead(file, {k: unmarked(v) for k, v in _public(namespace).items()}, bases)
         return built[file]
 
     return tree(p.resolve() if source is None else p, top)

@@ -7,7 +7,7 @@ do not implement, naming the file and the type.
 
 Prompt templates are kept as plain data (str / dict / list), exactly the structure
 OpenCompass's ``PromptTemplate`` receives, because prompt rendering must be
-byte-identical to OpenCompass's; :mod:`toolkit.engine.prompt` interprets them.
+byte-identical to OpenCompass's; :mod:`toolkit.engine.prompting.builder` interprets them.
 """
 
 from __future__ import annotations

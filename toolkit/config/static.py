@@ -18,7 +18,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.markers import ImportedName, to_plain
+from toolkit.config.markers import ImportedName, unmarked
 from toolkit.config.static_eval import Reader
 from toolkit.config.static_rules import MAX_STEPS, Unsupported
 from toolkit.errors import ConfigError
@@ -96,5 +96,5 @@ def read_config_static(path: str | Path, source: str | None = None) -> dict[str,
     if source is None and not p.is_file():
         raise ConfigError("config file not found", file=p, hint="check the path")
     values = Session().read(p, source)
-    return {name: to_plain(value) for name, value in values.items()
+    return {name: unmarked(value) for name, value in values.items()
             if not name.startswith("__") and not isinstance(value, ImportedName) and not callable(value)}

@@ -16,14 +16,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from toolkit import __version__
-from toolkit.engine.fingerprint import file_sha256, stable_hash
+from toolkit.engine.tasks import file_sha256, stable_hash
 from toolkit.engine.params import ResolvedParams
-from toolkit.engine.partition import PlannedDataset
-from toolkit.engine.results import ResultRecord
+from toolkit.engine.planning import PlannedDataset
+from toolkit.engine.scoring import ResultRecord
 from toolkit.engine.serialize import to_plain
 from toolkit.engine.spec import EvalRunSpec
-from toolkit.engine.task import data_files
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine.tasks import data_files
+from toolkit.engine.rundir import RunDirs
 from toolkit.fileio import atomic_write_text
 
 MANIFEST_FORMAT_VERSION = 1

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.summarise import Summary
-from toolkit.engine.task import TaskSpec
+from toolkit.engine.scoring import ResultRecord
+from toolkit.engine.scoring import Summary
+from toolkit.engine.tasks import TaskSpec
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.engine.devices import resolve_device
-from toolkit.engine.eval_task import EvalTaskSpec, eval_tasks, run_eval_task, write_eval_task
+from toolkit.engine.tasks import EvalTaskSpec, eval_tasks, run_eval_task, write_eval_task
 from toolkit.engine.manifest import write_manifest
 from toolkit.engine.outcome import EvalOutcome
 from toolkit.engine.params import ResolvedParams, override_notes, resolve_infer_params
-from toolkit.engine.partition import partition, whole_items
-from toolkit.engine.plan import plan_datasets
+from toolkit.engine.planning import partition, whole_items
+from toolkit.engine.planning import plan_datasets
 from toolkit.engine.progress import Display, NullDisplay, PlainDisplay
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.runner import InProcessRunner, LocalRunner
+from toolkit.engine.scoring import ResultRecord
+from toolkit.engine.runners import make_runner
 from toolkit.engine.serialize import to_plain
-from toolkit.engine.slurm import SlurmRunner, srun_commands
+from toolkit.engine.runners.slurm import srun_commands
 from toolkit.engine.spec import EvalRunSpec
-from toolkit.engine.summarise import summarise
-from toolkit.engine.task import TaskSpec
-from toolkit.engine.runlock import RunLock
+from toolkit.engine.scoring import summarise
+from toolkit.engine.tasks import TaskSpec
+from toolkit.engine.rundir import RunLock
 from toolkit.engine.viz import render_run
-from toolkit.engine.workdir import LogStream, RunDirs, claim_run_dir, resolve_run_dir
+from toolkit.engine.rundir import LogStream, RunDirs, claim_run_dir, resolve_run_dir
 from toolkit.fileio import atomic_write_text
 from toolkit.models.paths import check_model_paths
 
@@ -57,7 +57,7 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
 
     Nothing is written before the run is known to be runnable (datasets planned and
     validated, model paths found). Ctrl-C still writes the manifest (``interrupted``).
-    The run folder is locked while this runs (:class:`~toolkit.engine.runlock.RunLock`):
+    The run folder is locked while this runs (:class:`~toolkit.engine.rundir.runlock.RunLock`):
     a second process on it stops with a RunError naming the holder. ``finish`` (the
     report writer) runs under that lock too; what it returns becomes ``reports``.
     A full disk stops the run with an OSError naming the file; what was saved stays
@@ -83,7 +83,7 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
         for model in spec.models:
             if model.abbr not in (models or {}):
                 check_model_paths(model)
-    runner = _runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
+    runner = make_runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
     if device.note:
         display.handle("", {"event": "note", "message": f"note: {device.note}"})
     for note in override_notes(resolved.values()):
@@ -149,12 +149,3 @@ def _run_eval_task(task: EvalTaskSpec, dirs: RunDirs, display: Display) -> list[
     with LogStream(dirs.eval_log(task.model.abbr, task.task_id)) as fh:
         log = PlainDisplay(stream=fh)
         return run_eval_task(task, lambda event: log.handle(task.model.abbr, event))
-
-
-def _runner(spec: EvalRunSpec, display: Display, models: Mapping[str, Any] | None) -> InProcessRunner | LocalRunner:
-    """Slurm jobs when asked; in this process for --debug, one worker or preloaded models; else local workers."""
-    if spec.slurm is not None and not spec.debug:
-        return SlurmRunner(display, spec.slurm, max_workers=spec.max_workers)
-    if spec.debug or spec.max_workers <= 1 or models:
-        return InProcessRunner(display, debug=spec.debug, models=dict(models or {}))
-    return LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=spec.num_gpus)

@@ -1,4 +1,5 @@
-"""Frozen dataclasses to JSON-able dicts and back (task files, manifests).
+"""Frozen dataclasses to JSON-able dicts and back: the one converter (task files, run.json, manifests,
+reuse keys).
 
 Only what our specs use: nested dataclasses, tuples, mappings, optionals,
 literals and plain scalars. Unknown keys are errors: a task file written by a
@@ -18,14 +19,24 @@ from toolkit.errors import ConfigError
 T = TypeVar("T")
 
 
-def to_plain(obj: Any) -> Any:
-    """Dataclasses → dicts, tuples → lists, recursively."""
+def to_plain(obj: Any, *, canonical: bool = False) -> Any:
+    """Dataclasses → dicts, tuples → lists, recursively.
+
+    ``canonical`` (for hashing) also makes every mapping key a string and every value
+    that is not a JSON scalar its ``repr``, so that any spec has one JSON form.
+
+    Example:
+        >>> to_plain({"a": (1, 2), 3: {4}}), to_plain({"a": (1, 2), 3: {4}}, canonical=True)
+        ({'a': [1, 2], 3: {4}}, {'a': [1, 2], '3': '{4}'})
+    """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_plain(getattr(obj, f.name), canonical=canonical) for f in dataclasses.fields(obj)}
     if isinstance(obj, Mapping):
-        return {k: to_plain(v) for k, v in obj.items()}
+        return {str(k) if canonical else k: to_plain(v, canonical=canonical) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [to_plain(v) for v in obj]
+        return [to_plain(v, canonical=canonical) for v in obj]
+    if canonical and not (isinstance(obj, (str, int, float, bool)) or obj is None):
+        return repr(obj)
     return obj
 
 

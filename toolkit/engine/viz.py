@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.engine.outcome import EvalOutcome
-from toolkit.engine.results import ResultRecord, read_result, result_path
-from toolkit.engine.runlock import RunLock
+from toolkit.engine.scoring import ResultRecord, read_result, result_path
+from toolkit.engine.rundir import RunLock
 from toolkit.engine.spec import EvalRunSpec
-from toolkit.engine.summarise import summarise
-from toolkit.engine.workdir import RunDirs, new_timestamp, resolve_run_dir
+from toolkit.engine.scoring import summarise
+from toolkit.engine.rundir import RunDirs, new_timestamp, resolve_run_dir
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_write_text
 

@@ -6,7 +6,7 @@ to stdout as ``@@toolkit {json}`` lines for the runner to show; logs and library
 chatter go to stderr (the runner writes it to ``logs/infer/…``). Exit code 0 when
 every dataset succeeded, 1 when one failed (or the run folder is in use, or the disk is
 full), 130 when interrupted. Run by hand, a task takes the run folder's lock
-(:mod:`toolkit.engine.runlock`); under a runner that holds it, it does not.
+(:mod:`toolkit.engine.rundir.runlock`); under a runner that holds it, it does not.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from toolkit.engine.runlock import RunLock
+from toolkit.engine.rundir import RunLock
 from toolkit.errors import RunError, ToolkitError
 from toolkit.fileio import os_error
 
@@ -41,13 +41,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if kind == "eval":
-            from toolkit.engine.eval_task import read_eval_task, run_eval_task
+            from toolkit.engine.tasks import read_eval_task, run_eval_task
 
             eval_task = read_eval_task(path)
             with RunLock(Path(eval_task.run_dir)):  # a no-op under a runner that holds it
                 records = run_eval_task(eval_task, emit)
             return 1 if any(r.status == "failed" for r in records) else 0
-        from toolkit.engine.task import read_task, run_task
+        from toolkit.engine.tasks import read_task, run_task
 
         task = read_task(path)
         with RunLock(Path(task.run_dir)):

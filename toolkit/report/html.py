@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from toolkit.engine.summarise import Summary
+from toolkit.engine.scoring import Summary
 from toolkit.fileio import atomic_write_text
 from toolkit.report.charts import model_colors, summary_charts
 from toolkit.resources import templates_dir
@@ -44,8 +44,8 @@ def render_html_report(summary: Summary, manifest: Mapping[str, Any] | None = No
     time stamp printed under the title (default: now).
 
     Example:
-        >>> from toolkit.engine.summarise import summarise
-        >>> from toolkit.engine.results import ResultRecord as R
+        >>> from toolkit.engine.scoring.summary import summarise
+        >>> from toolkit.engine.scoring.results import ResultRecord as R
         >>> html = render_html_report(summarise([R("m", "ceval-law", "db9ce2", "gen", "ok", 45.0)]), {"model": "m"})
         >>> "<svg" in html and "45.00" in html
         True

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
-from toolkit.engine.summarise import HEADER_PREFIX, Summary
+from toolkit.engine.scoring import HEADER_PREFIX, Summary
 from toolkit.fileio import atomic_write_text
 
 SUMMARY_FORMATS: tuple[str, ...] = ("txt", "csv", "md")
@@ -55,8 +55,8 @@ def format_txt(summary: Summary) -> str:
     """The aligned table, then the notes.
 
     Example:
-        >>> from toolkit.engine.summarise import summarise
-        >>> from toolkit.engine.results import ResultRecord as R
+        >>> from toolkit.engine.scoring.summary import summarise
+        >>> from toolkit.engine.scoring.results import ResultRecord as R
         >>> print(format_txt(summarise([R("qwen", "ceval-law", "db9ce2", "gen", "ok", 45.0)])), end="")
         dataset    version    metric    mode      qwen
         ---------  ---------  --------  ------  ------

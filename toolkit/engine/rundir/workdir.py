@@ -11,7 +11,7 @@
     logs/eval/<model>/eval-<model>.out   each eval task's log
     status/<model>/<abbr>.error          a failed dataset's error (last line first, then the traceback)
     manifest.json    model and its parameters, data file hashes, config hashes, versions, timings, machine
-    .lock            while a process works on the run: its PID, host and start (toolkit.engine.runlock)
+    .lock            while a process works on the run: its PID, host and start (toolkit.engine.rundir.runlock)
 ```
 """
 
@@ -194,7 +194,7 @@ class RunDirs:
         Never raises for a write that fails (the disk may be the very thing that is full):
         returns False then, and the caller still has the error in hand.
         """
-        from toolkit.engine.results import last_error_line
+        from toolkit.engine.scoring import last_error_line
 
         try:
             atomic_write_text(self.error_file(model, abbr), last_error_line(err) + "\n\n" + trace)

@@ -13,7 +13,7 @@ from toolkit.config.datapath import resolve_data_path
 from toolkit.config.gate import validate_command, validation_hint
 from toolkit.config.spec import DatasetSpec
 from toolkit.dataset.layout import split_file
-from toolkit.engine.partition import PlannedDataset
+from toolkit.engine.planning.partitioner import PlannedDataset
 from toolkit.errors import DataError, UsageError
 
 SUPPORTED_LOADERS = ("ceval",)

@@ -1,12 +1,9 @@
-"""Runners: where infer tasks execute.
+"""The local runner: N worker processes at once (``python -m toolkit.engine.worker TASK.json``).
 
-* :class:`InProcessRunner` — in this process, one task after another, models kept
-  loaded across tasks (``--debug`` uses it; full tracebacks propagate).
-* :class:`LocalRunner` — N worker processes at once, each with its own
-  ``--num-gpus`` GPUs through ``CUDA_VISIBLE_DEVICES`` (none on a CPU machine),
-  each loading its model once for all the datasets of its task.
-
-Both feed task events to a :class:`toolkit.engine.progress.Display`.
+Each worker gets its own ``--num-gpus`` GPUs through ``CUDA_VISIBLE_DEVICES`` (none on a
+CPU machine) and loads its model once for all the datasets of its task. Its events come
+back as ``@@toolkit {json}`` lines on its stdout; they go to the display and, as plain
+lines with everything else the worker prints, to ``logs/infer/<model>/<task>.out``.
 """
 
 from __future__ import annotations
@@ -23,44 +20,9 @@ from queue import Empty, Queue
 from typing import Any
 
 from toolkit.engine.progress import Display, PlainDisplay
-from toolkit.engine.task import TaskSpec, load_task_model, run_task, write_task
+from toolkit.engine.tasks import TaskSpec, write_task
 from toolkit.engine.worker import MARKER
-from toolkit.engine.workdir import LogStream, RunDirs
-
-
-class InProcessRunner:
-    """Run tasks here, sequentially; a model is loaded once for all tasks that use it.
-
-    Each task's events also go, as plain lines, to ``logs/infer/<model>/<task>.out``,
-    as a worker process's do.
-    """
-
-    def __init__(self, display: Display, *, debug: bool = False, models: dict[str, Any] | None = None) -> None:
-        self.display = display
-        self.debug = debug
-        self.models: dict[str, Any] = dict(models or {})
-
-    def run(self, tasks: Sequence[TaskSpec], dirs: RunDirs) -> dict[str, int]:
-        """Returns task id → exit code (0 ok, 1 a dataset failed)."""
-        codes: dict[str, int] = {}
-        for task in tasks:
-            write_task(dirs.tasks / f"{task.task_id}.json", task)
-            with LogStream(dirs.infer_log(task.model.abbr, task.task_id)) as log_fh:
-                log = PlainDisplay(stream=log_fh)
-                abbr = task.model.abbr
-
-                def emit(event: dict[str, Any], m: str = abbr, log: PlainDisplay = log) -> None:
-                    log.handle(m, event)
-                    self.display.handle(m, event)
-
-                def load(task: TaskSpec = task, emit: Any = emit) -> Any:
-                    model = load_task_model(task, emit)
-                    self.models[task.model.abbr] = model
-                    return model
-
-                ok = run_task(task, emit, model=self.models.get(abbr), load=load, debug=self.debug)
-            codes[task.task_id] = 0 if ok else 1
-        return codes
+from toolkit.engine.rundir import LogStream, RunDirs
 
 
 def visible_gpus() -> list[str]:

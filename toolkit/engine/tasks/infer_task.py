@@ -19,12 +19,12 @@ from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.dataset.layout import SPLITS, split_file
-from toolkit.engine.fingerprint import prediction_key
-from toolkit.engine.infer import DatasetInference, resolve_mode
+from toolkit.engine.tasks.fingerprint import prediction_key
+from toolkit.engine.inference import DatasetInference, resolve_mode
 from toolkit.engine.params import InferParams
-from toolkit.engine.predictions import PartialWriter, finalize, load_done
+from toolkit.engine.tasks.predictions import PartialWriter, finalize, load_done
 from toolkit.engine.serialize import from_plain, to_plain
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine.rundir import RunDirs
 from toolkit.fileio import atomic_write_text, is_disk_full
 
 Event = dict[str, Any]
@@ -146,7 +146,7 @@ def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> N
 
 def _fail(task: TaskSpec, item: TaskItem, err: BaseException, emit: EventSink) -> None:
     """Record and announce a failed item; never fails itself (the disk may be full)."""
-    from toolkit.engine.results import last_error_line
+    from toolkit.engine.scoring import last_error_line
 
     dirs = RunDirs(Path(task.run_dir))
     dirs.write_error(task.model.abbr, item.dataset.abbr, err, traceback.format_exc())

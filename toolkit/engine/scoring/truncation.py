@@ -12,8 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from toolkit.engine.serialize import to_plain
+
 if TYPE_CHECKING:
-    from toolkit.engine.results import ResultRecord
+    from toolkit.engine.scoring.results import ResultRecord
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Truncation:
 
     def to_json(self) -> dict[str, Any]:
         """The ``truncation`` object of a result file."""
-        data = dict(vars(self))
+        data = to_plain(self)
         data["dropped_per_prompt"] = {str(k): v for k, v in sorted(self.dropped_per_prompt.items())}
         return data
 
@@ -78,7 +80,7 @@ def truncation_notes(record: ResultRecord) -> list[str]:
     """What max_seq_len did to one dataset's prompts, for the notes under the summary table.
 
     Example:
-        >>> from toolkit.engine.results import Counts, ResultRecord as R
+        >>> from toolkit.engine.scoring.results import Counts, ResultRecord as R
         >>> r = R("m", "x-a", "v", "gen", "ok", 50.0, counts=Counts(total=4, scored=4, correct=2),
         ...       truncation=Truncation(1024, 5, 3, 4, {1: 2, 2: 1}, 1))
         >>> print("\\n".join(truncation_notes(r)))
@@ -101,7 +103,7 @@ def truncation_line(records: Iterable[ResultRecord]) -> str | None:
     """One line for the end of a run: how many prompts lost examples or are over length, over all datasets.
 
     Example:
-        >>> from toolkit.engine.results import Counts, ResultRecord as R
+        >>> from toolkit.engine.scoring.results import Counts, ResultRecord as R
         >>> truncation_line([R("m", "x-a", "v", "gen", "ok", 50.0, counts=Counts(total=4), truncation=Truncation(1024, 5, 4, 4, {1: 4})),
         ...                  R("m", "x-b", "v", "gen", "ok", 50.0, counts=Counts(total=4))])
         'truncation: max_seq_len dropped in-context examples from 4 of 8 prompts (4 examples, 1 of 2 datasets); 0 prompts over length even without examples (see the notes under the summary)'

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from toolkit.engine.evaluate import AccuracyResult, ItemScore
-from toolkit.engine.truncation import Truncation
+from toolkit.engine.scoring.evaluate import AccuracyResult, ItemScore
+from toolkit.engine.scoring.truncation import Truncation
 from toolkit.errors import DataError, ToolkitError
 from toolkit.fileio import atomic_write_text
 

@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec
 from toolkit.engine.data import as_dataset_rows
-from toolkit.engine.prompt_list import Prompt
-from toolkit.engine.retriever import (
+from toolkit.engine.prompting.prompt_list import Prompt
+from toolkit.engine.prompting.retriever import (
     labels_for,
     option_labels,
     render_choice_prompt,
@@ -38,7 +38,7 @@ from toolkit.engine.retriever import (
     render_label_prompt,
     retrieve,
 )
-from toolkit.engine.template import check_template
+from toolkit.engine.prompting.template import check_template
 from toolkit.errors import UsageError
 
 Mode = Literal["gen", "ppl", "choice"]

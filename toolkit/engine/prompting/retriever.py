@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from toolkit.config.spec import InferSpec, PromptTemplateSpec, ReaderSpec, RetrieverSpec
-from toolkit.engine.prompt_list import Prompt, PromptList
-from toolkit.engine.template import is_meta, render_gen_item, render_ice_item, render_label_item
+from toolkit.engine.prompting.prompt_list import Prompt, PromptList
+from toolkit.engine.prompting.template import is_meta, render_gen_item, render_ice_item, render_label_item
 from toolkit.errors import ConfigError, DataError
 
 Row = Mapping[str, Any]

@@ -7,7 +7,7 @@ Each task is launched the way OpenCompass's Slurm runner launches it::
 
 ``srun`` streams the worker's ``@@toolkit`` event lines back on its stdout, so the
 progress display, the logs (``logs/infer/<model>/<task>.out``, srun's own messages
-included) and crash handling are :class:`~toolkit.engine.runner.LocalRunner`'s.
+included) and crash handling are :class:`~toolkit.engine.runners.local.LocalRunner`'s.
 What differs: Slurm picks the GPUs (``--gres``; no ``CUDA_VISIBLE_DEVICES`` from
 us), a job that never started (bad partition, unknown QOS, more GPUs than a node
 has) is recorded as a failed dataset with srun's error line, and Ctrl-C ends the
@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.engine.progress import Display, NullDisplay
-from toolkit.engine.runner import LocalRunner
+from toolkit.engine.runners.local import LocalRunner
 from toolkit.engine.spec import SlurmOptions
-from toolkit.engine.task import TaskSpec
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine.tasks import TaskSpec
+from toolkit.engine.rundir import RunDirs
 from toolkit.errors import RunError, UsageError
 
 # srun's own reasons for a job that did not run or was stopped; per-task exit reports are not reasons

@@ -3,8 +3,8 @@
 A prompt is either a plain string or a :class:`PromptList`: a list whose items are
 strings, role turns ``{"role": "HUMAN", "prompt": "..."}`` and section markers
 ``{"section": "ice", "pos": "begin"}``. Models turn it into text
-(:func:`toolkit.engine.render.to_base_text`) or chat messages
-(:func:`toolkit.engine.render.to_chat_messages`).
+(:func:`toolkit.engine.prompting.model_input.to_base_text`) or chat messages
+(:func:`toolkit.engine.prompting.model_input.to_chat_messages`).
 
 The behaviour mirrors OpenCompass 0.5.4's ``PromptList`` exactly, quirks included,
 because every quirk changes the final prompt bytes: adding an empty string adds

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.engine.params import InferParams
-from toolkit.engine.task import TaskItem, TaskSpec
+from toolkit.engine.tasks import TaskItem, TaskSpec
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from toolkit.config.spec import PromptTemplateSpec
-from toolkit.engine.prompt_list import Prompt, PromptList, safe_format
+from toolkit.engine.prompting.prompt_list import Prompt, PromptList, safe_format
 from toolkit.errors import ConfigError
 
 Row = Mapping[str, Any]

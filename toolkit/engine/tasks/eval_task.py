@@ -1,6 +1,6 @@
 """Eval tasks: score one model's predictions, dataset by dataset, from a task file.
 
-The counterpart of an infer task (:mod:`toolkit.engine.task`): a JSON file under
+The counterpart of an infer task (:mod:`toolkit.engine.tasks.infer_task`): a JSON file under
 ``tasks/`` (``eval-<model>.json``) that ``python -m toolkit.engine.worker FILE`` runs on
 its own, so that a cluster runner can launch scoring as it launches inference. For
 each dataset it reads the predictions whose reuse key matches the task's model, data
@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Literal
 
 from toolkit.config.spec import ModelSpec
-from toolkit.engine.evaluate import score_accuracy
-from toolkit.engine.infer import dataset_postprocessor, resolve_mode
-from toolkit.engine.predictions import finalize, load_done
-from toolkit.engine.results import ResultRecord, failed_record, record_from_score, write_result
-from toolkit.engine.truncation import Truncation
+from toolkit.engine.scoring import score_accuracy
+from toolkit.engine.inference import dataset_postprocessor, resolve_mode
+from toolkit.engine.tasks.predictions import finalize, load_done
+from toolkit.engine.scoring import ResultRecord, failed_record, record_from_score, write_result
+from toolkit.engine.scoring import Truncation
 from toolkit.engine.serialize import from_plain, to_plain
-from toolkit.engine.task import EventSink, TaskItem, item_key
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine.tasks.infer_task import EventSink, TaskItem, item_key
+from toolkit.engine.rundir import RunDirs
 from toolkit.fileio import atomic_write_text
 
 

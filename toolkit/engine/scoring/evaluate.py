@@ -11,7 +11,7 @@ mislead, ours differ on purpose:
 * an empty prediction is always wrong.
 
 Predictions are compared exactly as given: post-processing (see
-:mod:`toolkit.engine.postprocess`) happens before scoring.
+:mod:`toolkit.engine.scoring.postprocess`) happens before scoring.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from toolkit.engine.prompt_list import Prompt, is_section_marker
+from toolkit.engine.prompting.prompt_list import Prompt, is_section_marker
 from toolkit.errors import ConfigError
 
 ParseMode = Literal["gen", "ppl"]

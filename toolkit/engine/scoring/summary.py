@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.truncation import truncation_notes
+from toolkit.engine.scoring.results import ResultRecord
+from toolkit.engine.scoring.truncation import truncation_notes
 from toolkit.errors import ConfigError
 
 CellStatus = Literal["ok", "n/a", "failed", "missing", "incomplete"]
@@ -188,7 +188,7 @@ def summarise(records: Iterable[ResultRecord], groups: Sequence[Mapping[str, Any
     of ``-`` and makes its groups ``incomplete`` instead of silently smaller.
 
     Example:
-        >>> from toolkit.engine.results import Counts, ResultRecord as R
+        >>> from toolkit.engine.scoring.results import Counts, ResultRecord as R
         >>> a = R("m", "x-a", "abc123", "gen", "ok", 50.0, counts=Counts(total=4, scored=4, correct=2))
         >>> s = summarise([a, R("m", "x-b", "abc123", "gen", "n/a")], [{"name": "x", "subsets": ["x-a", "x-b"]}])
         >>> [row[2:] for row in s.table()]

@@ -1,4 +1,4 @@
-"""Inference for one dataset: prompts → model requests → prediction records.
+"""Inference for one dataset (:class:`DatasetInference`): prompts → model requests → prediction records.
 
 Three modes:
 
@@ -12,8 +12,8 @@ Three modes:
   the letter whose own tokens are most likely (lm-evaluation-harness's
   log-likelihood multiple choice). One forward pass per question.
 
-Records carry ``index`` (test row), ``origin_prompt``, ``prediction``, ``gold``
-and diagnostics (examples used, tokens, scores).
+Records (:mod:`toolkit.engine.inference.records`) carry ``index`` (test row),
+``origin_prompt``, ``prediction``, ``gold`` and diagnostics (examples used, tokens, scores).
 """
 
 from __future__ import annotations
@@ -22,57 +22,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from toolkit.config.spec import DatasetSpec
+from toolkit.engine.inference.records import (
+    Record,
+    base_record,
+    dataset_postprocessor,
+    header_stop,
+    ppl_record,
+    render_for,
+    resolve_mode,
+)
 from toolkit.engine.params import InferParams
-from toolkit.engine.postprocess import resolve_postprocessor
-from toolkit.engine.prompt import PromptBuilder, QuestionPrompt, ice_key
-from toolkit.engine.prompt_list import Prompt
-from toolkit.engine.render import to_base_text, to_chat_messages, to_length_messages
-from toolkit.engine.retriever import option_labels
-from toolkit.errors import ConfigError, UsageError
+from toolkit.engine.prompting import Prompt, PromptBuilder, QuestionPrompt, ice_key, to_base_text, to_length_messages
+from toolkit.errors import UsageError
 from toolkit.models.base import GenRequest, LanguageModel, ScoreRequest
-
-Record = dict[str, Any]
-
-
-def resolve_mode(dataset: DatasetSpec, params: InferParams) -> str:
-    """The inference mode for ``dataset``: the override, else its inferencer's kind."""
-    mode = params.mode or dataset.infer.inferencer.kind
-    if mode not in ("gen", "ppl", "choice"):
-        raise UsageError(f"unknown inference mode {mode!r}", hint="use gen, ppl or choice")
-    return mode
-
-
-def render_for(model: LanguageModel, prompt: Prompt, *, generation: bool) -> Any:
-    """Base models see OpenCompass's joined text; chat models a message list."""
-    if model.hf_type == "chat":
-        return to_chat_messages(prompt, "gen" if generation else "ppl")
-    return to_base_text(prompt)
-
-
-def dataset_postprocessor(dataset: DatasetSpec) -> Any:
-    """The dataset's pred_postprocessor, its option letters defaulting to the dataset's own."""
-    try:
-        letters: str | None = "".join(option_labels(dataset.infer, dataset.reader))
-    except ConfigError:  # no option columns: the post-processor keeps its own default
-        letters = None
-    return resolve_postprocessor(dataset.evaluation.pred_postprocessor, dataset.evaluation.postprocessor_kwargs,
-                                 options=letters)
-
-
-def _shown(prompt: Prompt, chat: bool) -> Any:
-    """A prompt as a predictions file shows it in ppl mode: base text, or the chat messages with every turn."""
-    return to_chat_messages(prompt, "ppl") if chat else to_base_text(prompt)
-
-
-def header_stop(text: str) -> str | None:
-    """Where a base model starts writing the next example: newline + the prompt's first line.
-
-    Example:
-        >>> header_stop("以下是中国关于计算机网络考试的单项选择题，请选出其中的正确答案。\\n题目")
-        '\\n以下是中国关于计算机网络'
-    """
-    first = text.split("\n", 1)[0].strip()
-    return "\n" + first[:12] if len(first) >= 4 else None
 
 
 CHUNK_QUESTIONS = 2048
@@ -149,7 +111,7 @@ class DatasetInference:
             out = []
             for res in batch:
                 q = questions[res.key]
-                rec = self._base_record(q, origin[res.key][0], origin[res.key][1])
+                rec = base_record(q, origin[res.key][0], origin[res.key][1])
                 rec.update(prediction=res.text, stop_reason=res.stop_reason, new_tokens=res.new_tokens)
                 out.append(rec)
             yield out
@@ -182,50 +144,10 @@ class DatasetInference:
                 values = [s.avg_nll if by_average else s.tail_nll for s in res.scores]
                 best = values.index(min(values))  # ties: the first label, as OpenCompass's index(min)
                 if self.mode == "ppl":
-                    rec = self._ppl_record(q, res.scores, origin[res.key][1])
+                    rec = ppl_record(q, res.scores, origin[res.key][1], chat=self.model.hf_type == "chat")
                 else:
-                    rec = self._base_record(q, origin[res.key][0], origin[res.key][1])
+                    rec = base_record(q, origin[res.key][0], origin[res.key][1])
                 rec.update(prediction=labels[best], gold=q.gold, scores=dict(zip(labels, (round(v, 6) for v in values))),
                            score=kind)
                 out.append(rec)
             yield out
-
-    def _ppl_record(self, q: QuestionPrompt, scores: Sequence[Any], n_tokens: int) -> Record:
-        """OpenCompass's PPLInferencer record (``in-context examples``, ``origin_prompt``, one ``label: X``
-        entry per label with ``testing input``, ``prompt``, ``PPL`` and ``BPB``), then our own keys."""
-        chat = self.model.hf_type == "chat"
-        rec: Record = {"index": q.index, "in-context examples": _shown(q.retrieved_ice, chat)}
-        entries: dict[str, Any] = {}
-        for label, score in zip(q.labels, scores):
-            prompt = _shown(q.label_prompts[label], chat)
-            ice = _shown(q.label_ice[label], chat)
-            if chat:  # the messages of the examples go; the question's own turns stay
-                testing: Any = prompt[len(ice):] if prompt[:len(ice)] == ice else prompt
-                size = len("".join(m["content"] for m in testing).encode("utf-8"))
-            else:
-                testing = prompt.replace(ice, "")
-                size = len(testing.encode("utf-8"))
-            ppl = score.avg_nll
-            entries[f"label: {label}"] = {"testing input": testing, "prompt": prompt, "PPL": ppl,
-                                          "BPB": ppl * score.n_tokens / size if size else None}
-        rec["origin_prompt"] = entries[f"label: {q.labels[0]}"]["testing input"] if q.labels else ""
-        rec.update(entries)
-        ours = self._base_record(q, None, n_tokens)
-        del ours["index"], ours["origin_prompt"]  # already set, in OpenCompass's order
-        rec.update(ours)
-        return rec
-
-    def _base_record(self, q: QuestionPrompt, origin_prompt: Any, n_tokens: int) -> Record:
-        rec: Record = {
-            "index": q.index,
-            "origin_prompt": origin_prompt,
-            "prediction": "",
-            "gold": q.gold,
-            "in_context_examples": list(q.ice_ids),
-            "prompt_tokens": n_tokens,
-        }
-        if q.dropped:
-            rec["dropped_examples"] = q.dropped
-        if q.over_length:
-            rec["over_length"] = True
-        return rec

@@ -8,7 +8,6 @@ stale predictions are set aside, never answered from.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -17,25 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
+from toolkit.engine.serialize import to_plain
 
 FORMAT_VERSION = 1
 
 
-def _plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
-        return obj
-    return repr(obj)
-
-
 def stable_hash(obj: Any) -> str:
     """sha256 of a canonical JSON form of ``obj`` (dataclasses, mappings and sequences allowed)."""
-    text = json.dumps(_plain(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(to_plain(obj, canonical=True), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -62,7 +50,8 @@ def model_identity(spec: ModelSpec) -> dict[str, Any]:
     """
     ident: dict[str, Any] = {
         "path": spec.path, "tokenizer_path": spec.tokenizer_path, "hf_type": spec.hf_type,
-        "model_kwargs": _plain(spec.model_kwargs), "tokenizer_kwargs": _plain(spec.tokenizer_kwargs),
+        "model_kwargs": to_plain(spec.model_kwargs, canonical=True),
+        "tokenizer_kwargs": to_plain(spec.tokenizer_kwargs, canonical=True),
         "pad_token_id": spec.pad_token_id,
     }
     files: dict[str, Any] = {}
