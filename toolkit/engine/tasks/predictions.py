@@ -32,19 +32,19 @@ def partial_dir(pred_dir: Path) -> Path:
 def _read_partial(path: Path, key: str) -> dict[int, dict[str, Any]] | None:
     """Records of one partial file, or None when its key differs (stale)."""
     records: dict[int, dict[str, Any]] = {}
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:  # bytes: a killed write may end inside a UTF-8 character
         header = fh.readline()
         try:
             if json.loads(header).get("key") != key:
                 return None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             return None
         for line in fh:
-            if not line.endswith("\n"):
+            if not line.endswith(b"\n"):
                 break  # torn last write of a killed run
             try:
                 rec = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 break
             records[int(rec["index"])] = rec
     return records
