@@ -128,7 +128,7 @@ def _evaluate(settings: DemoSettings, workdir: Path, model_dir: Path, display: A
     from toolkit.config.loader import load_dataset_args
     from toolkit.config.spec import ModelSpec
     from toolkit.engine import EvalRunSpec, run_eval
-    from toolkit.engine.progress import NullDisplay
+    from toolkit.engine.events import NullDisplay
     from toolkit.report.run_report import write_run_reports
 
     config = "ppl" if settings.infer_mode == "ppl" else "gen"

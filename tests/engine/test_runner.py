@@ -14,7 +14,7 @@ from engine_data import seed_rows, write_configs, write_dataset
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.planning.partitioner import PlannedDataset, partition
-from toolkit.engine.progress import PlainDisplay
+from toolkit.cli.progress import PlainDisplay
 from toolkit.engine import EvalRunSpec, run_eval
 from toolkit.engine.runners.local import LocalRunner
 from toolkit.engine.tasks.infer_task import read_task, write_task

@@ -23,19 +23,20 @@ from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine import EvalRunSpec, run_eval
 from toolkit.engine.runners.local import LocalRunner
+from toolkit.engine.events import Event, to_json
 from toolkit.engine.runners.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
 from toolkit.engine.tasks.infer_task import TaskSpec
 from toolkit.engine.rundir.workdir import RunDirs
 
 
 class Recorder:
-    """A display that keeps every event."""
+    """A display that keeps every event (in its JSON form)."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
 
-    def handle(self, model: str, event: dict[str, Any]) -> None:
-        self.events.append((model, event))
+    def handle(self, model: str, event: Event) -> None:
+        self.events.append((model, to_json(event)))
 
     def close(self) -> None:
         return None

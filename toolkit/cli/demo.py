@@ -39,7 +39,7 @@ def demo(
 ) -> None:
     """Run the whole workflow on the example bank: new-dataset → validate --fix → gen-config → eval → report."""
     from toolkit.cli.eval import print_outcome
-    from toolkit.engine.progress import make_display
+    from toolkit.cli.progress import make_display
     from toolkit.walkthrough import DemoSettings, run_demo
 
     if model_dir is not None and not model_dir.is_dir():

@@ -180,7 +180,7 @@ def eval_command(
 ) -> None:
     """Evaluate models on datasets: partition, infer, score, summarise, report."""
     from toolkit.cli.eval_options import EvalOptions, build_run_spec
-    from toolkit.engine.progress import make_display
+    from toolkit.cli.progress import make_display
     from toolkit.engine.run import run_eval
 
     opts = EvalOptions(

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.engine.events import Note
 from toolkit.engine.outcome import EvalOutcome
 from toolkit.engine.scoring import ResultRecord, read_result, result_path
 from toolkit.engine.rundir import RunLock
@@ -29,7 +30,7 @@ from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_write_text
 
 if TYPE_CHECKING:
-    from toolkit.engine.progress import Display
+    from toolkit.engine.events import Display
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def _render(spec: EvalRunSpec, display: Display, dirs: RunDirs) -> EvalOutcome:
         note = (f"a subset of run {dirs.stamp}: {len(datasets)} of {len(recorded.datasets)} datasets, "
                 f"{len(models)} of {len(recorded.models)} models; the run's own summary is summary_{dirs.stamp}.*")
         summary = replace(summary, notes=(note, *summary.notes))
-        display.handle("", {"event": "note", "message": f"note: rendering {note}; writing summary_{stamp}.*"})
+        display.handle("", Note(f"note: rendering {note}; writing summary_{stamp}.*"))
     manifest = dict(recorded.manifest or {})
     if recorded.manifest is not None:
         entry = {"created": datetime.now().astimezone().isoformat(timespec="seconds"), "command": spec.command,

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from toolkit.engine.events import Event, Interrupted, to_json
 from toolkit.engine.rundir import RunLock
 from toolkit.errors import RunError, ToolkitError
 from toolkit.fileio import os_error
@@ -35,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {path}: not a task file ({err})", file=sys.stderr)
         return 2
 
-    def emit(event: dict) -> None:
-        sys.stdout.write(MARKER + json.dumps(event, ensure_ascii=False) + "\n")
+    def emit(event: Event) -> None:
+        sys.stdout.write(MARKER + json.dumps(to_json(event), ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
     try:
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         with RunLock(Path(task.run_dir)):
             return 0 if run_task(task, emit) else 1
     except KeyboardInterrupt:
-        emit({"event": "interrupted"})
+        emit(Interrupted())
         return 130
     except RunError as err:  # the run folder is in use by another process
         print(f"error: {err}", file=sys.stderr)

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from toolkit.engine.progress import Display
+from toolkit.engine.events import Display
 from toolkit.engine.rundir import RunDirs
 from toolkit.engine.runners.inprocess import InProcessRunner
 from toolkit.engine.runners.local import LocalRunner
 from toolkit.engine.runners.slurm import SlurmRunner, srun_commands
 from toolkit.engine.spec import EvalRunSpec
 from toolkit.engine.tasks import TaskSpec
+from toolkit.models import get_backend
 
 __all__ = ["InProcessRunner", "LocalRunner", "Runner", "SlurmRunner", "make_runner", "srun_commands"]
 
@@ -38,4 +39,5 @@ def make_runner(spec: EvalRunSpec, display: Display, models: Mapping[str, Any] |
         return SlurmRunner(display, spec.slurm, max_workers=spec.max_workers)
     if spec.debug or spec.max_workers <= 1 or models:
         return InProcessRunner(display, debug=spec.debug, models=dict(models or {}))
-    return LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=spec.num_gpus)
+    gpus = spec.num_gpus if get_backend(spec.backend).torch_device else 0  # a backend without torch needs no GPU slot
+    return LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=gpus)

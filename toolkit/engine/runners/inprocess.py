@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from toolkit.engine.progress import Display, PlainDisplay
+from toolkit.engine.events import Display, Event
 from toolkit.engine.rundir import LogStream, RunDirs
+from toolkit.engine.tasklog import EventLog
 from toolkit.engine.tasks import TaskSpec, load_task_model, run_task, write_task
 
 
@@ -33,10 +34,10 @@ class InProcessRunner:
         for task in tasks:
             write_task(dirs.tasks / f"{task.task_id}.json", task)
             with LogStream(dirs.infer_log(task.model.abbr, task.task_id)) as log_fh:
-                log = PlainDisplay(stream=log_fh)
+                log = EventLog(stream=log_fh)
                 abbr = task.model.abbr
 
-                def emit(event: dict[str, Any], m: str = abbr, log: PlainDisplay = log) -> None:
+                def emit(event: Event, m: str = abbr, log: EventLog = log) -> None:
                     log.handle(m, event)
                     self.display.handle(m, event)
 

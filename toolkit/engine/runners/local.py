@@ -19,10 +19,11 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
-from toolkit.engine.progress import Display, PlainDisplay
+from toolkit.engine.events import Display, Event, from_json
 from toolkit.engine.tasks import TaskSpec, write_task
 from toolkit.engine.worker import MARKER
 from toolkit.engine.rundir import LogStream, RunDirs
+from toolkit.engine.tasklog import EventLog
 
 
 def visible_gpus() -> list[str]:
@@ -36,6 +37,17 @@ def visible_gpus() -> list[str]:
         return [str(i) for i in range(torch.cuda.device_count())]
     except Exception:  # noqa: BLE001 - no torch/CUDA means no GPUs
         return []
+
+
+def _event(line: str) -> Event | None:
+    """The event of a worker's ``@@toolkit {json}`` line; None for any other line (it goes to the log)."""
+    if not line.startswith(MARKER):
+        return None
+    try:
+        data = json.loads(line[len(MARKER):])
+    except json.JSONDecodeError:
+        return None
+    return from_json(data) if isinstance(data, dict) else None
 
 
 class LocalRunner:
@@ -59,7 +71,7 @@ class LocalRunner:
         threads_each = max(1, (os.cpu_count() or 1) // len(free)) if not free[0] else None
         pending = list(tasks)
         running: dict[str, tuple[subprocess.Popen, str, Any]] = {}
-        events: Queue = Queue()
+        events: Queue[tuple[str, Event]] = Queue()
         codes: dict[str, int] = {}
         try:
             while pending or running:
@@ -122,21 +134,17 @@ class LocalRunner:
                                 stderr=log_fh if log_fh.fileno() >= 0 else subprocess.DEVNULL,
                                 env=env, text=True, encoding="utf-8")
 
-        plain = PlainDisplay(stream=log_fh)
+        plain = EventLog(stream=log_fh)
 
         def read() -> None:
             assert proc.stdout is not None
             for line in proc.stdout:
-                if line.startswith(MARKER):
-                    try:
-                        event = json.loads(line[len(MARKER):])
-                    except json.JSONDecodeError:
-                        pass
-                    else:
-                        plain.handle(task.model.abbr, event)
-                        events.put((task.model.abbr, event))
-                        continue
-                log_fh.write(line)
+                event = _event(line)
+                if event is None:
+                    log_fh.write(line)
+                    continue
+                plain.handle(task.model.abbr, event)
+                events.put((task.model.abbr, event))
             log_fh.close()
 
         threading.Thread(target=read, daemon=True).start()

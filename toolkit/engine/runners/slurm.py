@@ -25,7 +25,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from toolkit.engine.progress import Display, NullDisplay
+from toolkit.engine.events import Display, Failed, NullDisplay
 from toolkit.engine.runners.local import LocalRunner
 from toolkit.engine.spec import SlurmOptions
 from toolkit.engine.tasks import TaskSpec
@@ -136,5 +136,5 @@ class SlurmRunner(LocalRunner):
             recorded = dirs.read_error(task.model.abbr, item.dataset.abbr)
             if recorded is None or recorded.startswith("RuntimeError: worker exited with code"):
                 dirs.write_error(task.model.abbr, item.dataset.abbr, error, str(error))
-                self.display.handle(task.model.abbr, {"event": "error", "abbr": item.dataset.abbr, "error": str(error)})
+                self.display.handle(task.model.abbr, Failed(item.dataset.abbr, str(error)))
 

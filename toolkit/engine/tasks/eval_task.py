@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Literal
 
 from toolkit.config.spec import ModelSpec
+from toolkit.engine.events import EventSink, Merged, Scored
 from toolkit.engine.scoring import score_accuracy
 from toolkit.engine.inference import dataset_postprocessor, resolve_mode
 from toolkit.engine.tasks.predictions import finalize, load_done
 from toolkit.engine.scoring import ResultRecord, failed_record, record_from_score, write_result
 from toolkit.engine.scoring import Truncation
 from toolkit.engine.serialize import from_plain, to_plain
-from toolkit.engine.tasks.infer_task import EventSink, TaskItem, item_key
+from toolkit.engine.tasks.infer_task import TaskItem, item_key
 from toolkit.engine.rundir import RunDirs
 from toolkit.fileio import atomic_write_text
 
@@ -107,9 +108,8 @@ def run_eval_task(task: EvalTaskSpec, emit: EventSink) -> list[ResultRecord]:
     for item in task.items:
         record = evaluate_item(task, item)
         if record is None:
-            emit({"event": "merged", "abbr": item.dataset.abbr})
+            emit(Merged(item.dataset.abbr))
             continue
         records.append(record)
-        emit({"event": "scored", "abbr": record.abbr, "status": record.status, "value": record.value,
-              **({"error": record.error} if record.error else {})})
+        emit(Scored(record.abbr, record.status, record.value, record.error or None))
     return records

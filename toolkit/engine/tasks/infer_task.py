@@ -20,6 +20,7 @@ from typing import Any, Literal
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.dataset.layout import SPLITS, split_file
 from toolkit.engine.tasks.fingerprint import prediction_key
+from toolkit.engine.events import EventSink, Failed, Finish, Loaded, Loading, Progress, Start, Warned
 from toolkit.engine.inference import DatasetInference, resolve_mode
 from toolkit.engine.params import InferParams
 from toolkit.engine.tasks.predictions import PartialWriter, finalize, load_done
@@ -27,8 +28,6 @@ from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.rundir import RunDirs
 from toolkit.fileio import atomic_write_text, is_disk_full
 
-Event = dict[str, Any]
-EventSink = Callable[[Event], None]
 
 
 @dataclass(frozen=True)
@@ -117,26 +116,24 @@ def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> N
     dirs = RunDirs(Path(task.run_dir))
     item, abbr = plan.item, plan.item.dataset.abbr
     if plan.stale:
-        emit({"event": "warning", "abbr": abbr,
-              "message": "earlier predictions were made with other data, prompts or settings: inferring again "
-                         f"(kept as {', '.join(p.name for p in plan.stale)})"})
-    emit({"event": "start", "abbr": abbr, "total": plan.total, "done": plan.total - len(plan.todo)})
+        emit(Warned("earlier predictions were made with other data, prompts or settings: inferring again "
+                    f"(kept as {', '.join(p.name for p in plan.stale)})", abbr))
+    emit(Start(abbr, plan.total, plan.total - len(plan.todo)))
     dirs.clear_error(task.model.abbr, abbr)
     pred_dir = dirs.predictions / task.model.abbr
     if plan.todo:
         started = time.perf_counter()
         inference = DatasetInference(model, item.dataset, plan.splits, item.params, indices=plan.todo)
         writer = PartialWriter(pred_dir, abbr, item.slice_name, plan.key)
-        for records in inference.run(progress=lambda n: emit({"event": "progress", "abbr": abbr, "n": n})):
+        for records in inference.run(progress=lambda n: emit(Progress(abbr, n))):
             writer.append(records)
         too_long = inference.too_long
         if too_long:
-            emit({"event": "warning", "abbr": abbr,
-                  "message": f"{len(too_long)} question(s) exceed max_seq_len even without examples; kept whole "
-                             f"(rows {', '.join(map(str, too_long[:5]))}{'…' if len(too_long) > 5 else ''})"})
-        emit({"event": "finish", "abbr": abbr, "seconds": round(time.perf_counter() - started, 3)})
+            emit(Warned(f"{len(too_long)} question(s) exceed max_seq_len even without examples; kept whole "
+                        f"(rows {', '.join(map(str, too_long[:5]))}{'…' if len(too_long) > 5 else ''})", abbr))
+        emit(Finish(abbr, round(time.perf_counter() - started, 3)))
     else:
-        emit({"event": "finish", "abbr": abbr})
+        emit(Finish(abbr))
     # the last slice of a dataset to finish writes OpenCompass's predictions file
     n_test = len(plan.splits.get(item.dataset.reader.test_split, []))
     done = load_done(pred_dir, abbr, plan.key)
@@ -150,17 +147,17 @@ def _fail(task: TaskSpec, item: TaskItem, err: BaseException, emit: EventSink) -
 
     dirs = RunDirs(Path(task.run_dir))
     dirs.write_error(task.model.abbr, item.dataset.abbr, err, traceback.format_exc())
-    emit({"event": "error", "abbr": item.dataset.abbr, "error": last_error_line(err)})
+    emit(Failed(item.dataset.abbr, last_error_line(err)))
 
 
 def load_task_model(task: TaskSpec, emit: EventSink) -> Any:
     """Load the task's model, announcing it (``loading`` / ``loaded`` events)."""
     from toolkit.models import load_model
 
-    emit({"event": "loading", "model": task.model.abbr})
+    emit(Loading(task.model.abbr))
     model = load_model(task.model, task.backend, device=task.device,
-                       warn=lambda msg: emit({"event": "warning", "message": msg}))
-    emit({"event": "loaded", "model": task.model.abbr, "describe": model.describe()})
+                       warn=lambda msg: emit(Warned(msg)))
+    emit(Loaded(task.model.abbr, model.describe()))
     return model
 
 
