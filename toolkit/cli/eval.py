@@ -19,6 +19,7 @@ from typer.core import TyperCommand
 
 from toolkit.cli._common import handle_errors, stdout_console
 from toolkit.config.spec import DEFAULT_BATCH_SIZE, DEFAULT_MAX_OUT_LEN, DEFAULT_NUM_GPUS
+from toolkit.models import BACKENDS
 from toolkit.fileio import is_disk_full, os_error, write_error
 
 LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
@@ -131,11 +132,8 @@ class DisplayKind(str, Enum):
     none = "none"
 
 
-class Backend(str, Enum):
-    """``--backend`` (hidden): the Hugging Face backend, or the fake model of the tests."""
-
-    hf = "hf"
-    fake = "fake"
+Backend = Enum("Backend", {name: name for name in BACKENDS}, type=str)  # type: ignore[misc]
+"""``--backend`` (hidden): a backend registered in :data:`toolkit.models.BACKENDS` (``hf``; ``fake`` for tests)."""
 
 
 @handle_errors
@@ -176,7 +174,7 @@ def eval_command(
     partition: Annotated[str | None, Opt("-p", "--partition", help="Slurm partition (with --slurm).")] = None,
     quotatype: Annotated[str | None, Opt("--quotatype", help="Slurm quota type where srun knows it, e.g. reserved, auto, spot (with --slurm).")] = None,
     qos: Annotated[str | None, Opt("--qos", help="Slurm QOS (with --slurm).")] = None,
-    backend: Annotated[Backend, Opt("--backend", hidden=True, help="hf (default) or fake (tests).")] = Backend.hf,
+    backend: Annotated[Backend, Opt("--backend", hidden=True, help="A registered model backend: hf (default), fake (tests).")] = Backend["hf"],
 ) -> None:
     """Evaluate models on datasets: partition, infer, score, summarise, report."""
     from toolkit.cli.eval_options import EvalOptions, build_run_spec
