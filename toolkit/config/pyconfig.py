@@ -30,27 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.config.base_files import OPENCOMPASS_CONFIGS, SHIPPED_CONFIGS_DIR, is_read_base, resolve_base_module
 from toolkit.config.markers import ImportedName, imported_copy, unmarked
 from toolkit.errors import ConfigError
 
-SHIPPED_CONFIGS_DIR = Path(__file__).resolve().parent.parent / "configs"
-"""OpenCompass's own configs that ship with toolkit; ``opencompass.configs.X`` resolves here."""
-
-_OPENCOMPASS_CONFIGS = "opencompass.configs"
 _STDLIB = frozenset(sys.stdlib_module_names)
 _BASE_IMPORT = "__toolkit_base_import__"
 _BASE_STAR = "__toolkit_base_star__"
 _MARKER = "__toolkit_imported_name__"
 _IMPORTED = "__toolkit_imported__"
-
-
-def _is_read_base(node: ast.With) -> bool:
-    if len(node.items) != 1 or not isinstance(node.items[0].context_expr, ast.Call):
-        return False
-    func = node.items[0].context_expr.func
-    return (isinstance(func, ast.Name) and func.id == "read_base") or (
-        isinstance(func, ast.Attribute) and func.attr == "read_base"
-    )
 
 
 def _call(helper: str, *args: Any) -> ast.Call:
@@ -72,7 +60,7 @@ class _ImportRewriter(ast.NodeTransformer):
         self.imported: set[str] = set()
 
     def visit_With(self, node: ast.With) -> Any:
-        if not _is_read_base(node):
+        if not is_read_base(node):
             return self.generic_visit(node)
         body: list[ast.stmt] = []
         for stmt in node.body:
@@ -84,7 +72,7 @@ class _ImportRewriter(ast.NodeTransformer):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
         module = node.module or ""
-        if node.level or module.startswith(_OPENCOMPASS_CONFIGS):
+        if node.level or module.startswith(OPENCOMPASS_CONFIGS):
             return [ast.copy_location(stmt, node) for stmt in self._base_import(node)]
         if module.split(".")[0] in _STDLIB:
             self.imported.update(alias.asname or alias.name for alias in node.names)
@@ -123,37 +111,6 @@ class _ImportRewriter(ast.NodeTransformer):
             else:
                 stmts.append(_assign(alias.asname or alias.name, _call(_BASE_IMPORT, module, level, alias.name)))
         return stmts
-
-
-def resolve_base_module(module: str, level: int, importer: Path) -> Path:
-    """The config file that ``from <level dots><module> import …`` in ``importer`` names.
-
-    Example: ``from .ceval_gen_5f30c7 import ceval_datasets`` in ``a/ceval_gen.py``
-    names ``a/ceval_gen_5f30c7.py``; ``opencompass.configs.datasets.ceval.ceval_gen``
-    names toolkit's shipped ``configs/datasets/ceval/ceval_gen.py``.
-    """
-    parts = module.split(".")
-    if level:
-        base = importer.parent
-        for _ in range(level - 1):
-            base = base.parent
-    elif module.startswith(_OPENCOMPASS_CONFIGS + ".") or module == _OPENCOMPASS_CONFIGS:
-        base, parts = SHIPPED_CONFIGS_DIR, parts[2:]
-    else:
-        raise ConfigError(
-            f"cannot resolve base config {module!r}",
-            file=importer,
-            hint="import configs relatively (from .my_config import x) or from opencompass.configs",
-        )
-    target = base.joinpath(*parts).with_suffix(".py")
-    if not target.is_file():
-        shipped = " (toolkit ships only the C-Eval configs of opencompass.configs)" if not level else ""
-        raise ConfigError(
-            f"base config {'.' * level}{module} not found: no file {target}{shipped}",
-            file=importer,
-            hint="copy the config next to yours and import it relatively",
-        )
-    return target.resolve()
 
 
 class _Session:
