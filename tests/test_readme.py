@@ -54,8 +54,9 @@ def test_two_readme_commands_set_up_and_run_everything():
 
 
 def test_every_command_is_documented_and_has_examples(cli):
-    from toolkit.cli.main import app
     from typer.main import get_command
+
+    from toolkit.cli.main import app
 
     names = sorted(get_command(app).commands)  # type: ignore[attr-defined]
     assert names == ["demo", "demo-model", "eval", "gen-config", "new-dataset", "validate"]

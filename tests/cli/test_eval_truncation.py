@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 
 

@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from engine_data import write_configs
+
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine import EvalRunSpec, run_eval

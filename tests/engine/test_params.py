@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
+
 from toolkit.config.loader import load_config
 from toolkit.config.spec import InferencerSpec, ModelSpec
 from toolkit.engine import EvalRunSpec, run_eval

@@ -7,14 +7,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
+
+from toolkit.config.groups import mapping_groups
 from toolkit.config.loader import load_config
+from toolkit.config.pyconfig import read_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine import EvalRunSpec, run_eval
 from toolkit.engine.events import to_json
-from toolkit.config.groups import mapping_groups
-from toolkit.config.pyconfig import read_config
 
 
 class CountingModel:

@@ -12,7 +12,7 @@ def test_a_tail_torn_inside_a_utf8_character_is_dropped_not_fatal(tmp_path: Path
     writer = PartialWriter(tmp_path, "bank-s0", "0-end", "k")
     writer.append([{"index": 0, "prediction": "甲"}, {"index": 1, "prediction": "乙"}])
     torn = (json.dumps({"index": 2, "prediction": "丙"}, ensure_ascii=False) + "\n").encode("utf-8")
-    cut = torn.index("丙".encode("utf-8")) + 1  # SIGKILL can end a write() short, here inside 丙
+    cut = torn.index("丙".encode()) + 1  # SIGKILL can end a write() short, here inside 丙
     with open(writer.path, "ab") as fh:
         fh.write(torn[:cut])
     assert sorted(load_done(tmp_path, "bank-s0", "k")) == [0, 1]  # was: UnicodeDecodeError, and -r could not resume

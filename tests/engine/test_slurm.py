@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 from slurm_cluster import ClusterUnavailable, SlurmCluster, processes, running_cluster, write_fake_srun
+
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
 from toolkit.engine import EvalRunSpec, run_eval
-from toolkit.engine.runners.local import LocalRunner
 from toolkit.engine.events import Event, to_json
+from toolkit.engine.rundir.workdir import RunDirs
+from toolkit.engine.runners.local import LocalRunner
 from toolkit.engine.runners.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
 from toolkit.engine.tasks.infer_task import TaskSpec
-from toolkit.engine.rundir.workdir import RunDirs
 
 
 class Recorder:

@@ -7,9 +7,9 @@ import doctest
 import pytest
 
 import toolkit.engine.scoring.summary as summarise_module
+from toolkit.config.groups import category_groups
 from toolkit.dataset.mapping import Subject
 from toolkit.engine.scoring.results import Counts, ResultRecord, failed_record
-from toolkit.config.groups import category_groups
 from toolkit.engine.scoring.summary import Cell, summarise
 from toolkit.errors import ConfigError
 

@@ -18,7 +18,18 @@ import shutil
 from pathlib import Path
 
 from reliability_harness import (
-    KILLS, SEED, STATS, Run, digest, hidden, kill_points, no_traceback, snapshot, write_bank, write_sheet, write_window,
+    KILLS,
+    SEED,
+    STATS,
+    Run,
+    digest,
+    hidden,
+    kill_points,
+    no_traceback,
+    snapshot,
+    write_bank,
+    write_sheet,
+    write_window,
 )
 
 

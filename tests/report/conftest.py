@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.engine.scoring.results import Counts, ResultRecord, failed_record
 from toolkit.config.groups import category_groups
+from toolkit.engine.scoring.results import Counts, ResultRecord, failed_record
 from toolkit.engine.scoring.summary import Summary, summarise
 
 MODELS = ("smollm2-135m", "qwen2-0.5b")

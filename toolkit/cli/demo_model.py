@@ -10,7 +10,6 @@ import typer
 
 from toolkit.cli._common import handle_errors
 
-
 EPILOG = "Example: toolkit demo-model  (prints the folder to pass as --hf-path)"
 
 

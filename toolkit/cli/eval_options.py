@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from toolkit.config.spec import DatasetSpec, LoadedConfig, ModelSpec
-from toolkit.engine.spec import EvalRunSpec, SlurmOptions
+from toolkit.engine.spec import DeviceName, EvalRunSpec, InferMode, RunMode, SlurmOptions
 from toolkit.errors import UsageError
 
 
 def _scalar(text: str) -> Any:
-    for cast in (int, float):
+    for number in (int, float):
         try:
-            return cast(text)
+            return number(text)
         except ValueError:
             pass
     if text.lower() in ("true", "false"):
@@ -146,9 +146,10 @@ def model_from_path(path: str, opts: EvalOptions, abbr: str | None) -> ModelSpec
 
 
 def _config_groups(configs: Sequence[LoadedConfig]) -> list[dict[str, Any]]:
-    groups = [dict(g) for loaded in configs for g in loaded.groups]
-    seen: set[str] = set()
-    return [g for g in groups if not (g["name"] in seen or seen.add(g["name"]))]
+    by_name: dict[str, dict[str, Any]] = {}
+    for group in (g for loaded in configs for g in loaded.groups):
+        by_name.setdefault(group["name"], dict(group))  # the first of a name wins
+    return list(by_name.values())
 
 
 def _select(datasets: Sequence[DatasetSpec], patterns: Sequence[str]) -> tuple[DatasetSpec, ...]:
@@ -161,38 +162,37 @@ def _select(datasets: Sequence[DatasetSpec], patterns: Sequence[str]) -> tuple[D
     return chosen
 
 
-def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
-    """Resolve everything the options name; raise UsageError/ConfigError naming what is missing."""
+def _read_configs(opts: EvalOptions) -> list[LoadedConfig]:
+    """The ``CONFIG.py`` (with its models) and every ``--datasets`` config, each read once."""
     from toolkit.config.loader import load_config, load_dataset_args
 
-    datasets: list[DatasetSpec] = []
-    models: list[ModelSpec] = []
     configs: list[LoadedConfig] = []
     if opts.config is not None:
         if not opts.config.is_file():
             looks_like_run = re.fullmatch(r"[\d_]+", opts.config.name) is not None
             raise UsageError("config file not found", file=opts.config,
                              hint="-r takes a run folder's name, YYYYMMDD_HHMMSS" if looks_like_run else "check the path")
-        loaded = load_config(opts.config)
-        datasets += loaded.datasets
-        models += loaded.models
-        configs.append(loaded)
+        configs.append(load_config(opts.config))
     if opts.datasets:
-        for loaded in load_dataset_args(opts.datasets, opts.config_dir):
-            datasets += loaded.datasets
-            configs.append(loaded)
-    render = opts.mode == "viz" and not opts.dry_run  # the run's own datasets and models unless named
-    if not datasets and not render:
-        raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
+        configs += load_dataset_args(opts.datasets, opts.config_dir)
+    return configs
+
+
+def _models(opts: EvalOptions, from_config: Sequence[ModelSpec]) -> list[ModelSpec]:
+    """The config's models, then one per ``--hf-path``; two with one abbr are an error."""
+    models = list(from_config)
     for i, path in enumerate(opts.hf_paths):
         abbr = opts.model_abbr if len(opts.hf_paths) == 1 else (f"{opts.model_abbr}-{i}" if opts.model_abbr else None)
         models.append(model_from_path(path, opts, abbr))
-    if not models and not render:
-        raise UsageError("no model to evaluate", hint="pass --hf-path PATH (see `toolkit demo-model`) or a CONFIG.py with models")
     abbrs = [m.abbr for m in models]
     if len(set(abbrs)) != len(abbrs):
         raise UsageError(f"two models share the abbr {sorted(a for a in abbrs if abbrs.count(a) > 1)[0]!r}",
                          hint="give each model its own abbr (--model-abbr, or abbr= in the config)")
+    return models
+
+
+def _unique_datasets(datasets: Sequence[DatasetSpec]) -> list[DatasetSpec]:
+    """Each abbr once (a config named twice is fine); two different datasets with one abbr are an error."""
     unique: dict[str, DatasetSpec] = {}
     for d in datasets:
         seen = unique.setdefault(d.abbr, d)
@@ -201,17 +201,31 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
                 f"two datasets are both called {d.abbr!r} (from {seen.source} and {d.source}); results would collide",
                 hint="evaluate them in separate runs (e.g. the _gen and the _ppl config one after the other), "
                      "or use --infer-mode to score one config in another mode")
+    return list(unique.values())
+
+
+def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
+    """Resolve everything the options name; raise UsageError/ConfigError naming what is missing."""
+    configs = _read_configs(opts)
+    datasets = [d for loaded in configs for d in loaded.datasets]
+    render = opts.mode == "viz" and not opts.dry_run  # the run's own datasets and models unless named
+    if not datasets and not render:
+        raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
+    models = _models(opts, [m for loaded in configs for m in loaded.models])
+    if not models and not render:
+        raise UsageError("no model to evaluate", hint="pass --hf-path PATH (see `toolkit demo-model`) or a CONFIG.py with models")
+    unique = _unique_datasets(datasets)
     if opts.mode in ("eval", "viz") and opts.reuse is None and not opts.dry_run:
         raise UsageError(f"--mode {opts.mode} works on the predictions of an earlier run",
                          hint="add -r (the latest run) or -r TIMESTAMP")
     spec = EvalRunSpec(
-        datasets=_select(list(unique.values()), opts.abbr) if unique else (),
+        datasets=_select(unique, opts.abbr) if unique else (),
         abbr_patterns=tuple(opts.abbr),
         models=tuple(models),
         work_dir=opts.work_dir,
         reuse=opts.reuse,
-        mode=opts.mode,  # type: ignore[arg-type]
-        infer_mode=opts.infer_mode,  # type: ignore[arg-type]
+        mode=cast(RunMode, opts.mode),  # EvalRunSpec checks the value
+        infer_mode=cast("InferMode | None", opts.infer_mode),
         min_out_len=opts.min_out_len,
         reserve_output=opts.reserve_output,
         early_stop=opts.early_stop,
@@ -220,7 +234,7 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         debug=opts.debug,
         dry_run=opts.dry_run,
         backend=opts.backend,
-        device=opts.device,  # type: ignore[arg-type]
+        device=cast("DeviceName | None", opts.device),
         data_paths=parse_data_paths(opts.data_paths),
         validate=opts.validate,
         summary_groups=tuple(_config_groups(configs)),

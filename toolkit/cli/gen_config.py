@@ -25,12 +25,16 @@ Examples:
 
 
 class Split(str, Enum):
+    """``--split``: the split(s) the datasets evaluate."""
+
     val = "val"
     test = "test"
     both = "both"
 
 
 class Mode(str, Enum):
+    """``--mode``: which config files to write."""
+
     gen = "gen"
     ppl = "ppl"
     both = "both"
@@ -59,7 +63,7 @@ def _check(paths: list[Path], json_out: bool) -> None:
     if stale:
         print(f"{stale} of {len(results)} file{'s' if len(results) != 1 else ''} stale", file=sys.stderr)
     if failed or stale:  # an unreadable file is the caller's to fix (exit 2) and outranks a stale one
-        raise typer.Exit(max(r.error.exit_code for r in failed) if failed else 1)
+        raise typer.Exit(max(r.error.exit_code for r in failed if r.error is not None) if failed else 1)
 
 
 @handle_errors

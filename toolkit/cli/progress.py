@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, TaskID, TextColumn
@@ -19,7 +19,7 @@ from rich.progress import Progress as Bars
 from rich.text import Text
 
 from toolkit.engine.events import Display, Event, Failed, Finish, Loading, Note, Plan, Progress, Start, Warned
-from toolkit.engine.tasklog import EventLog, Tally, clock
+from toolkit.engine.tasklog import EventLog, Tally, TextSink, clock
 
 
 def measured_rate(task: Any, now: float | None = None) -> float | None:
@@ -34,7 +34,7 @@ def measured_rate(task: Any, now: float | None = None) -> float | None:
 
 
 class _Rate(ProgressColumn):
-    def render(self, task: Any) -> Text:  # noqa: D102
+    def render(self, task: Any) -> Text:
         rate = measured_rate(task)
         return Text(f"{rate:.2f} q/s" if rate else "  — q/s", style="progress.data.speed")
 
@@ -42,7 +42,7 @@ class _Rate(ProgressColumn):
 class _Time(ProgressColumn):
     """Elapsed since the bar started, then the ETA from the measured rate (or the time it took)."""
 
-    def render(self, task: Any) -> Text:  # noqa: D102
+    def render(self, task: Any) -> Text:
         started = task.fields.get("started")
         if started is None:
             return Text("")
@@ -152,7 +152,7 @@ class PlainDisplay(EventLog):
     """Plain lines on stderr (no terminal): starts, finishes, and a line every few seconds with the
     dataset's rate and ETA and the whole run's (after the run's :class:`~toolkit.engine.events.Plan`)."""
 
-    def __init__(self, every: float = 5.0, stream: TextIO | None = None) -> None:
+    def __init__(self, every: float = 5.0, stream: TextSink | None = None) -> None:
         super().__init__(every, stream)
         self.overall: Tally | None = None
         """The whole run's questions; its clock starts with the first dataset."""

@@ -31,6 +31,7 @@ class ImportedName:
         return ImportedName(f"{self.path}.{attr}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """A config may not call what it imports: that would need OpenCompass itself."""
         raise ConfigError(
             f"the config calls {self.path}(...), which toolkit cannot run without OpenCompass",
             hint=f"write dict(type={self.path.rsplit('.', 1)[-1]}, ...) instead of calling it",
@@ -67,7 +68,7 @@ def imported_copy(value: Any) -> Any:
         return tuple(imported_copy(item) for item in value)
     try:
         return copy.deepcopy(value)
-    except Exception:  # open files, locks…: share the object, as a plain import would
+    except Exception:  # noqa: BLE001 - open files, locks…: share the object, as a plain import would
         return value
 
 

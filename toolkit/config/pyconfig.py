@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.base_files import OPENCOMPASS_CONFIGS, SHIPPED_CONFIGS_DIR, is_read_base, resolve_base_module
+from toolkit.config.base_files import OPENCOMPASS_CONFIGS, is_read_base, resolve_base_module
 from toolkit.config.markers import ImportedName, imported_copy, unmarked
 from toolkit.errors import ConfigError
 
@@ -186,12 +186,12 @@ def _exec_config(path: Path, source: str, session: _Session) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "__toolkit_config__", "__file__": str(path)}
     namespace.update(_helpers(path, namespace, session))
     try:
-        exec(code, namespace)  # noqa: S102 - configs are Python by design, as in OpenCompass
+        exec(code, namespace)  # configs are Python by design, as in OpenCompass and mmengine
     except ConfigError as err:
         if err.location.file is not None:
             raise
         raise ConfigError(err.message, hint=err.hint, file=path, line=_error_line(err, path)) from None
-    except Exception as err:  # the config's own bug: report it where it happened
+    except Exception as err:  # noqa: BLE001 - the config's own bug: report it where it happened
         raise ConfigError(
             f"the config raised {type(err).__name__}: {err}", file=path, line=_error_line(err, path)
         ) from None

@@ -8,8 +8,8 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from toolkit.config.markers import ConfigDict, ImportedName, imported_copy
 from toolkit.config.base_files import is_read_base, resolve_base_module
+from toolkit.config.markers import ConfigDict, ImportedName, imported_copy
 from toolkit.config.static_expr import ExpressionReader
 from toolkit.config.static_rules import BINARY, Unsupported, describe
 from toolkit.errors import ConfigError

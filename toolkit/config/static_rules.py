@@ -75,6 +75,7 @@ def check_format(text: str) -> None:
 
 
 def describe(node: ast.AST) -> str:
+    """What a message calls a construct the reader does not evaluate (``a while loop``)."""
     names = {ast.FunctionDef: "a function definition", ast.AsyncFunctionDef: "a function definition",
              ast.ClassDef: "a class definition", ast.Lambda: "a lambda", ast.While: "a while loop",
              ast.Try: "a try statement", ast.With: "a with statement", ast.NamedExpr: "an assignment expression",

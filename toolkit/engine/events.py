@@ -46,7 +46,8 @@ class Start(Event):
     total: int
     done: int = 0
 
-    def line(self, model: str) -> str:  # noqa: D102
+    def line(self, model: str) -> str:
+        """``[model] abbr: done/total done, starting``."""
         return f"[{model}] {self.abbr}: {self.done}/{self.total} done, starting"
 
 
@@ -67,7 +68,8 @@ class Finish(Event):
     abbr: str
     seconds: float | None = None
 
-    def line(self, model: str) -> str:  # noqa: D102
+    def line(self, model: str) -> str:
+        """``[model] abbr: finished`` (``in N s`` when it inferred anything)."""
         return f"[{model}] {self.abbr}: finished" + (f" in {self.seconds}s" if self.seconds is not None else "")
 
 
@@ -79,7 +81,8 @@ class Warned(Event):
     message: str
     abbr: str | None = None
 
-    def line(self, model: str) -> str:  # noqa: D102
+    def line(self, model: str) -> str:
+        """``warning [model] abbr: message``."""
         return f"warning [{model}] {self.abbr or ''}: {self.message}"
 
 
@@ -91,7 +94,8 @@ class Failed(Event):
     abbr: str
     error: str
 
-    def line(self, model: str) -> str:  # noqa: D102
+    def line(self, model: str) -> str:
+        """``failed [model] abbr: error``."""
         return f"failed [{model}] {self.abbr}: {self.error}"
 
 
@@ -102,7 +106,8 @@ class Loading(Event):
     KIND: ClassVar[str] = "loading"
     model: str
 
-    def line(self, model: str) -> str:  # noqa: D102
+    def line(self, model: str) -> str:
+        """``loading model NAME …``."""
         return f"loading model {model} …"
 
 
@@ -114,7 +119,8 @@ class Loaded(Event):
     model: str
     describe: Mapping[str, Any] = field(default_factory=dict)
 
-    def line(self, model: str) -> str:  # noqa: D102
+    def line(self, model: str) -> str:
+        """``loaded model NAME``."""
         return f"loaded model {model}"
 
 
@@ -125,7 +131,8 @@ class Note(Event):
     KIND: ClassVar[str] = "note"
     message: str
 
-    def line(self, model: str) -> str:  # noqa: D102
+    def line(self, model: str) -> str:
+        """The message itself."""
         return self.message
 
 
@@ -139,7 +146,8 @@ class Scored(Event):
     value: float | None = None
     error: str | None = None
 
-    def line(self, model: str) -> str:  # noqa: D102
+    def line(self, model: str) -> str:
+        """``[model] abbr: scored STATUS VALUE`` (or the error instead of the value)."""
         shown = f" {self.value:.2f}" if self.value is not None else f" {self.error or ''}"
         return f"[{model}] {self.abbr}: scored {self.status}{shown}".rstrip()
 
@@ -201,8 +209,8 @@ class Display(Protocol):
 class NullDisplay:
     """Shows nothing."""
 
-    def handle(self, model: str, event: Event) -> None:  # noqa: D102
-        return None
+    def handle(self, model: str, event: Event) -> None:
+        """Show nothing."""
 
-    def close(self) -> None:  # noqa: D102
-        return None
+    def close(self) -> None:
+        """Nothing to finish."""

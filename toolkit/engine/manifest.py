@@ -16,14 +16,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from toolkit import __version__
-from toolkit.engine.tasks import file_sha256, stable_hash
 from toolkit.engine.params import ResolvedParams
 from toolkit.engine.planning import PlannedDataset
+from toolkit.engine.rundir import RunDirs
 from toolkit.engine.scoring import ResultRecord
 from toolkit.engine.serialize import to_plain
 from toolkit.engine.spec import EvalRunSpec
-from toolkit.engine.tasks import data_files
-from toolkit.engine.rundir import RunDirs
+from toolkit.engine.tasks import data_files, file_sha256, stable_hash
 from toolkit.fileio import atomic_write_text
 from toolkit.models import get_backend
 
@@ -118,7 +117,7 @@ def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDa
         facts.setdefault(abbr, model.describe())
     earlier = _earlier(dirs) if reused else {}
     for m in earlier.get("models", []):
-        if isinstance(m, dict) and m.get("loaded") and not facts.get(m.get("abbr")):
+        if isinstance(m, dict) and m.get("loaded") and not facts.get(str(m.get("abbr"))):
             facts[m["abbr"]] = m["loaded"]
     timings = dict(timings)
     if "infer_seconds" not in timings and "infer_seconds" in earlier.get("timings", {}):

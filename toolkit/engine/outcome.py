@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.engine.scoring import ResultRecord
-from toolkit.engine.scoring import Summary
+from toolkit.engine.scoring import ResultRecord, Summary
 from toolkit.engine.tasks import TaskSpec
 
 

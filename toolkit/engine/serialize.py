@@ -12,11 +12,14 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args, get_origin, get_type_hints
 
 from toolkit.errors import ConfigError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def to_plain(obj: Any, *, canonical: bool = False) -> Any:
@@ -41,31 +44,20 @@ def to_plain(obj: Any, *, canonical: bool = False) -> Any:
 
 
 def _convert(tp: Any, value: Any, where: str) -> Any:
+    """``value`` read back as type ``tp`` (a ConfigError naming ``where`` when it does not fit)."""
     origin = get_origin(tp)
     if tp is Any or tp is object:
         return value
     if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in get_args(tp):
-            return None
-        for arg in get_args(tp):
-            if arg is type(None):
-                continue
-            try:
-                return _convert(arg, value, where)
-            except (ConfigError, TypeError, ValueError):
-                continue
-        raise ConfigError(f"{where}: value {value!r} does not fit {tp}")
+        return _union(tp, value, where)
     if origin is typing.Literal:
         if value not in get_args(tp):
             raise ConfigError(f"{where}: {value!r} is not one of {get_args(tp)}")
         return value
     if dataclasses.is_dataclass(tp):
-        return from_plain(tp, value, where)
+        return from_plain(cast("type[DataclassInstance]", tp), value, where)
     if origin is tuple:
-        args = get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, where) for v in value)
-        return tuple(_convert(a, v, where) for a, v in zip(args, value))
+        return _tuple(tp, value, where)
     if origin in (Mapping, dict, typing.Mapping) or tp in (dict, Mapping):
         return dict(value)
     if tp in (int, float, str, bool):
@@ -75,12 +67,34 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
     return value
 
 
+def _union(tp: Any, value: Any, where: str) -> Any:
+    """The first member of the union ``value`` fits (None for an Optional's None)."""
+    if value is None and type(None) in get_args(tp):
+        return None
+    for arg in get_args(tp):
+        if arg is type(None):
+            continue
+        try:
+            return _convert(arg, value, where)
+        except (ConfigError, TypeError, ValueError):
+            continue
+    raise ConfigError(f"{where}: value {value!r} does not fit {tp}")
+
+
+def _tuple(tp: Any, value: Any, where: str) -> tuple[Any, ...]:
+    """A list read back as ``tuple[X, ...]`` or a fixed ``tuple[X, Y]``."""
+    args = get_args(tp)
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_convert(args[0], v, where) for v in value)
+    return tuple(_convert(a, v, where) for a, v in zip(args, value))
+
+
 def from_plain(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     """Build dataclass ``cls`` from a dict made by :func:`to_plain`."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where or cls.__name__}: expected an object, got {type(data).__name__}")
     hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(data) - names
     if unknown:
         raise ConfigError(f"{where or cls.__name__}: unknown keys {sorted(unknown)}")

@@ -10,9 +10,21 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Protocol
 
 from toolkit.engine.events import Event, Progress, Start
+
+
+class TextSink(Protocol):
+    """Where lines go: a text file, stderr, or a run's :class:`~toolkit.engine.rundir.LogStream`."""
+
+    def write(self, text: str, /) -> int:
+        """Write ``text``."""
+        ...
+
+    def flush(self) -> None:
+        """Flush what was written."""
+        ...
 
 
 def clock(seconds: float) -> str:
@@ -50,7 +62,7 @@ class Tally:
 class EventLog:
     """Writes events as plain lines to ``stream`` (default: the current stderr), a progress line every ``every`` s."""
 
-    def __init__(self, every: float = 5.0, stream: TextIO | None = None) -> None:
+    def __init__(self, every: float = 5.0, stream: TextSink | None = None) -> None:
         self.every = every
         self.stream = stream
         self.tallies: dict[tuple[str, str], Tally] = {}

@@ -21,11 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.engine.events import Note
 from toolkit.engine.outcome import EvalOutcome
-from toolkit.engine.scoring import ResultRecord, read_result, result_path
-from toolkit.engine.rundir import RunLock
+from toolkit.engine.rundir import RunDirs, RunLock, new_timestamp, resolve_run_dir
+from toolkit.engine.scoring import ResultRecord, read_result, result_path, summarise
 from toolkit.engine.spec import EvalRunSpec
-from toolkit.engine.scoring import summarise
-from toolkit.engine.rundir import RunDirs, new_timestamp, resolve_run_dir
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_write_text
 

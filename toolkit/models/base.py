@@ -14,6 +14,8 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from toolkit.config.spec import HfType
+
 Tokens = tuple[int, ...]
 ProgressFn = Callable[[int], None]
 """Called with the number of requests just finished."""
@@ -88,7 +90,8 @@ class LanguageModel(Protocol):
     """A loaded model. Implementations: :class:`toolkit.models.hf.HFModel`, :class:`toolkit.models.fake.FakeModel`."""
 
     name: str
-    hf_type: str
+    hf_type: HfType
+    """``base``: prompts are OpenCompass's joined text; ``chat``: messages through the chat template."""
 
     def encode(self, prompt: Any, *, generation: bool) -> Tokens:
         """Render a structured prompt (base text or chat messages) and tokenise it."""
@@ -118,7 +121,7 @@ class LanguageModel(Protocol):
         ...
 
     def describe(self) -> dict[str, Any]:
-        """Facts for the run manifest: path, dtype, device, parameter count…"""
+        """Facts for the run manifest: path, dtype, device, parameter count and the like."""
         ...
 
     def close(self) -> None:

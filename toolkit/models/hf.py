@@ -42,7 +42,7 @@ def _resolve_dtype(value: Any, torch: Any, device_type: str) -> Any:
 def quiet_transformers() -> None:
     """Silence transformers' own tqdm bars ("Loading weights", "Writing model shards"): on a terminal
     they break into lines above our progress display, elsewhere they leak ``\r``-lines into logs. Our
-    display says what is loading. (GGUF de-quantising has its own bar: :func:`quiet_gguf`.)"""
+    display says what is loading. GGUF de-quantising has its own bar: :func:`quiet_gguf`."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()

@@ -70,7 +70,7 @@ class Generator:
                 batch = queue.pop(0)
                 try:
                     results = self._run(batch, requests, prefix)
-                except Exception as err:  # noqa: BLE001 - only out-of-memory is retried
+                except Exception as err:  # only out-of-memory is retried
                     if not is_oom(err) or len(batch) == 1:
                         raise
                     self.budget = self.budget.halved()

@@ -79,7 +79,7 @@ class Scorer:
                 batch = queue.pop(0)
                 try:
                     scored = self._run(batch, requests, q_lens, prefix, need_total)
-                except Exception as err:  # noqa: BLE001 - only out-of-memory is retried
+                except Exception as err:  # only out-of-memory is retried
                     if not is_oom(err) or len(batch) == 1:
                         raise
                     self._on_oom(len(batch))

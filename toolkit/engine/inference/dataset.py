@@ -36,7 +36,6 @@ from toolkit.engine.prompting import Prompt, PromptBuilder, QuestionPrompt, ice_
 from toolkit.errors import UsageError
 from toolkit.models.base import GenRequest, LanguageModel, ScoreRequest
 
-
 CHUNK_QUESTIONS = 2048
 """Prompts and requests are built this many questions at a time, so memory stays flat however
 large a dataset is (each chunk still shares its few-shot prefix)."""
@@ -70,7 +69,7 @@ class DatasetInference:
                 rendered = to_base_text(prompt)
             return model.count_tokens(rendered, generation=True)
 
-        self.prompts = PromptBuilder(dataset, splits.get(reader.train_split, []), test, mode=self.mode,  # type: ignore[arg-type]
+        self.prompts = PromptBuilder(dataset, splits.get(reader.train_split, []), test, mode=self.mode,
                                      count_tokens=count if max_seq_len else None, max_seq_len=max_seq_len,
                                      reserve=reserve)
 

@@ -8,9 +8,9 @@ prompt's length (ppl records first carry OpenCompass's own ``label: X`` entries)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast, get_args
 
-from toolkit.config.spec import DatasetSpec
+from toolkit.config.spec import DatasetSpec, InferencerKind
 from toolkit.engine.params import InferParams
 from toolkit.engine.prompting import Prompt, QuestionPrompt, option_labels, to_base_text, to_chat_messages
 from toolkit.engine.scoring import resolve_postprocessor
@@ -20,12 +20,12 @@ from toolkit.models.base import LanguageModel
 Record = dict[str, Any]
 
 
-def resolve_mode(dataset: DatasetSpec, params: InferParams) -> str:
+def resolve_mode(dataset: DatasetSpec, params: InferParams) -> InferencerKind:
     """The inference mode for ``dataset``: the override, else its inferencer's kind."""
     mode = params.mode or dataset.infer.inferencer.kind
-    if mode not in ("gen", "ppl", "choice"):
+    if mode not in get_args(InferencerKind):
         raise UsageError(f"unknown inference mode {mode!r}", hint="use gen, ppl or choice")
-    return mode
+    return cast(InferencerKind, mode)
 
 
 def render_for(model: LanguageModel, prompt: Prompt, *, generation: bool) -> Any:

@@ -3,7 +3,7 @@ into tasks per model and worker (:func:`partition`)."""
 
 from __future__ import annotations
 
-from toolkit.engine.planning.plan import plan_datasets
 from toolkit.engine.planning.partitioner import PlannedDataset, partition, whole_items
+from toolkit.engine.planning.plan import plan_datasets
 
 __all__ = ["PlannedDataset", "partition", "plan_datasets", "whole_items"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.engine.params import InferParams
@@ -74,7 +75,7 @@ def partition(models: Sequence[ModelSpec], datasets: Sequence[PlannedDataset], *
     workers = max(1, workers)
     tasks: list[TaskSpec] = []
     for model in models:
-        pieces = _pieces(datasets, workers, min_rows, lambda d, m=model: _params_for(params, m, d))
+        pieces = _pieces(datasets, workers, min_rows, partial(_params_for, params, model))
         bins: list[list[TaskItem]] = [[] for _ in range(workers)]
         heap = [(0.0, k) for k in range(workers)]
         # longest first, ties by original order, onto the least-loaded worker

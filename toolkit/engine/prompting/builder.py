@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
-from toolkit.config.spec import DatasetSpec
+from toolkit.config.spec import DatasetSpec, InferSpec
 from toolkit.engine.data import as_dataset_rows
 from toolkit.engine.prompting.prompt_list import Prompt
 from toolkit.engine.prompting.retriever import (
@@ -178,8 +179,7 @@ class PromptBuilder:
             ids, over = full_ids, False
             retrieved_ice = self._ice_for(full_ids)
             for label in self.labels:
-                ids, label_prompts[label], label_over = self._fit(
-                    ids, lambda ice, lb=label: render_label_prompt(infer, row, ice, lb))
+                ids, label_prompts[label], label_over = self._fit(ids, partial(_label_prompt, infer, row, label))
                 label_ids[label] = ids
                 label_ice[label] = self._ice_for(ids)
                 over = over or label_over
@@ -201,6 +201,10 @@ class PromptBuilder:
             label_ice=label_ice,
             retrieved_ice=retrieved_ice,
         )
+
+
+def _label_prompt(infer: InferSpec, row: Mapping[str, Any], label: str, ice: Prompt) -> Prompt:
+    return render_label_prompt(infer, row, ice, label)
 
 
 def build_question_prompts(

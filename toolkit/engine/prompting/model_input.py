@@ -98,20 +98,10 @@ def _api_turns(prompt: Sequence[Any], mode: ParseMode) -> list[dict[str, str]]:
                 warnings.warn("a non-empty string in a chat prompt is ignored (as OpenCompass does)", stacklevel=3)
             continue
         if "section" in item:
-            opens_end = item["section"] == "end" and not (stack and stack[-1][0] == "end")
-            if item["pos"] == "begin" or opens_end:
-                # The template encoder marks the 'end' section's start with pos='end' too,
-                # on which OpenCompass's parser fails; read it as the start it means.
+            if _opens(item, stack):
                 stack.append((item["section"], i + 1))
-                continue
-            section, start = stack.pop()
-            if section in ("round", "ice"):
-                rounds = _split_rounds(prompt[start:i])
-                for j, rnd in enumerate(rounds):
-                    # only the question's last round stops before the answer turn
-                    for_gen = mode == "gen" and section == "round" and j == len(rounds) - 1
-                    if not _emit_round(rnd, turns, for_gen):
-                        return _merge(turns)
+            elif not _close_section(prompt, stack.pop(), i, mode, turns):
+                return _merge(turns)
             continue
         if stack and stack[-1][0] in ("begin", "end"):
             merged = _resolve(item)
@@ -119,6 +109,31 @@ def _api_turns(prompt: Sequence[Any], mode: ParseMode) -> list[dict[str, str]]:
                 return _merge(turns)
             turns.append(_api_turn(merged))
     return _merge(turns)
+
+
+def _opens(marker: Mapping[str, Any], stack: Sequence[tuple[str, int]]) -> bool:
+    """Whether a section marker opens its section (else it closes the innermost one).
+
+    The template encoder marks the 'end' section's start with pos='end' too, on which
+    OpenCompass's parser fails; it is read as the start it means.
+    """
+    opens_end = marker["section"] == "end" and not (stack and stack[-1][0] == "end")
+    return bool(marker["pos"] == "begin" or opens_end)
+
+
+def _close_section(prompt: Sequence[Any], opened: tuple[str, int], end: int, mode: ParseMode,
+                   turns: list[dict[str, str]]) -> bool:
+    """Emit a closed round or ice section's rounds; False once the generating turn is reached."""
+    section, start = opened
+    if section not in ("round", "ice"):
+        return True
+    rounds = _split_rounds(prompt[start:end])
+    for j, rnd in enumerate(rounds):
+        # only the question's last round stops before the answer turn
+        for_gen = mode == "gen" and section == "round" and j == len(rounds) - 1
+        if not _emit_round(rnd, turns, for_gen):
+            return False
+    return True
 
 
 def _resolve(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ rendered prompts share their role dicts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import Any
 
 from toolkit.errors import ConfigError
 
@@ -64,7 +64,7 @@ class PromptList(list):
                 out.append(safe_format(item, values))
         return out
 
-    def format(self, **values: Any) -> PromptList:  # noqa: A003 - OpenCompass's name
+    def format(self, **values: Any) -> PromptList:  # OpenCompass's name
         """``format_with(values)`` under the name OpenCompass uses."""
         return self.format_with(values)
 
@@ -116,7 +116,7 @@ class PromptList(list):
             return PromptList([other, *self])
         return PromptList([*other, *self])
 
-    def __iadd__(self, other: Iterable[Any] | str) -> PromptList:  # type: ignore[override]
+    def __iadd__(self, other: Iterable[Any] | str) -> PromptList:
         if not other:
             return self
         if isinstance(other, str):
@@ -138,5 +138,5 @@ class PromptList(list):
         return "".join(parts)
 
 
-Prompt = Union[str, PromptList]
+Prompt = str | PromptList
 """What templates produce and models consume: a string or a :class:`PromptList`."""

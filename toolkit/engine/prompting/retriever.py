@@ -79,9 +79,10 @@ def render_ice(
             ice += item + sep  # adding "" adds nothing; the end token below is always appended
         ice.append(eos)
         return ice
-    if not all(isinstance(item, str) for item in items):
+    texts = [item for item in items if isinstance(item, str)]
+    if len(texts) != len(items):
         raise ConfigError("the ice_template mixes string and meta-dict bodies", hint="use one kind for every label")
-    return sep.join(items) + eos  # type: ignore[arg-type]
+    return sep.join(texts) + eos
 
 
 def _example_label(template: PromptTemplateSpec, rows: Sequence[Row], i: int, output_column: str | None) -> Any:

@@ -91,7 +91,7 @@ class LogStream:
         self._fh: TextIO | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            self._fh = open(self.path, "a", encoding="utf-8")  # closed by close()
         except OSError:
             self.failed = True
 
@@ -122,7 +122,8 @@ class LogStream:
         """The file descriptor (a worker process writes its stderr there); -1 without a file."""
         return self._fh.fileno() if self._fh is not None else -1
 
-    def isatty(self) -> bool:  # noqa: D102
+    def isatty(self) -> bool:
+        """A log file is no terminal."""
         return False
 
     def close(self) -> None:

@@ -15,15 +15,15 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty, Queue
-from typing import Any
 
 from toolkit.engine.events import Display, Event, from_json
-from toolkit.engine.tasks import TaskSpec, write_task
-from toolkit.engine.worker import MARKER
 from toolkit.engine.rundir import LogStream, RunDirs
 from toolkit.engine.tasklog import EventLog
+from toolkit.engine.tasks import TaskSpec, write_task
+from toolkit.engine.worker import MARKER
 
 
 def visible_gpus() -> list[str]:
@@ -37,6 +37,26 @@ def visible_gpus() -> list[str]:
         return [str(i) for i in range(torch.cuda.device_count())]
     except Exception:  # noqa: BLE001 - no torch/CUDA means no GPUs
         return []
+
+
+@dataclass(frozen=True)
+class _Worker:
+    """A running worker process: its task and the GPU slot it holds."""
+
+    proc: subprocess.Popen[str]
+    slot: str
+    task: TaskSpec
+
+
+def _stop(procs: Sequence[subprocess.Popen[str]]) -> None:
+    """Ctrl-C: ask every worker to stop, then kill those that do not within 30 s."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _event(line: str) -> Event | None:
@@ -70,40 +90,37 @@ class LocalRunner:
         free = self._slots()
         threads_each = max(1, (os.cpu_count() or 1) // len(free)) if not free[0] else None
         pending = list(tasks)
-        running: dict[str, tuple[subprocess.Popen, str, Any]] = {}
+        running: dict[str, _Worker] = {}
         events: Queue[tuple[str, Event]] = Queue()
         codes: dict[str, int] = {}
         try:
             while pending or running:
                 while pending and free:
                     task = pending.pop(0)
-                    slot = free.pop(0)
-                    running[task.task_id] = (*self._start(task, dirs, slot, threads_each, events), task)  # type: ignore[assignment]
+                    running[task.task_id] = self._start(task, dirs, free.pop(0), threads_each, events)
                 try:
-                    model, event = events.get(timeout=0.2)
-                    self.display.handle(model, event)
+                    self.display.handle(*events.get(timeout=0.2))
                 except Empty:
                     pass
-                for tid, (proc, slot, task) in list(running.items()):
-                    if proc.poll() is not None:
-                        time.sleep(0.05)
-                        self._drain(events)
-                        codes[tid] = proc.returncode
-                        if proc.returncode not in (0, 1):
-                            self._record_crash(task, dirs, proc.returncode)
-                        free.append(slot)
+                for tid, worker in list(running.items()):
+                    if worker.proc.poll() is not None:
+                        codes[tid] = self._finished(worker, dirs, events)
+                        free.append(worker.slot)
                         del running[tid]
             self._drain(events)
         except KeyboardInterrupt:
-            for proc, _slot, _task in running.values():
-                proc.terminate()
-            for proc, _slot, _task in running.values():
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            _stop([w.proc for w in running.values()])
             raise
         return codes
+
+    def _finished(self, worker: _Worker, dirs: RunDirs, events: Queue[tuple[str, Event]]) -> int:
+        """A worker that exited: show its last events; a crash (not 0 or 1) fails its datasets."""
+        time.sleep(0.05)
+        self._drain(events)
+        code = worker.proc.returncode
+        if code not in (0, 1):
+            self._record_crash(worker.task, dirs, code)
+        return code
 
     def worker_command(self, task: TaskSpec, task_file: Path) -> list[str]:
         """The command that runs one task file (a cluster runner wraps it, e.g. in ``srun``)."""
@@ -116,7 +133,7 @@ class LocalRunner:
             env.setdefault("OMP_NUM_THREADS", str(threads))
         return env
 
-    def _drain(self, events: Queue) -> None:
+    def _drain(self, events: Queue[tuple[str, Event]]) -> None:
         while True:
             try:
                 model, event = events.get_nowait()
@@ -125,13 +142,13 @@ class LocalRunner:
             self.display.handle(model, event)
 
     def _start(self, task: TaskSpec, dirs: RunDirs, slot: str, threads: int | None,
-               events: Queue) -> tuple[subprocess.Popen, str]:
+               events: Queue[tuple[str, Event]]) -> _Worker:
         path = dirs.tasks / f"{task.task_id}.json"
         write_task(path, task)
         env = self.worker_env(slot, threads)
         log_fh = LogStream(dirs.infer_log(task.model.abbr, task.task_id))  # closed by the reader thread
         proc = subprocess.Popen(self.worker_command(task, path), stdout=subprocess.PIPE,
-                                stderr=log_fh if log_fh.fileno() >= 0 else subprocess.DEVNULL,
+                                stderr=log_fh.fileno() if log_fh.fileno() >= 0 else subprocess.DEVNULL,
                                 env=env, text=True, encoding="utf-8")
 
         plain = EventLog(stream=log_fh)
@@ -148,7 +165,7 @@ class LocalRunner:
             log_fh.close()
 
         threading.Thread(target=read, daemon=True).start()
-        return proc, slot
+        return _Worker(proc, slot, task)
 
     def _record_crash(self, task: TaskSpec, dirs: RunDirs, code: int) -> None:
         log = dirs.infer_log(task.model.abbr, task.task_id)

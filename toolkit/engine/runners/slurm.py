@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.engine.events import Display, Failed, NullDisplay
+from toolkit.engine.rundir import RunDirs
 from toolkit.engine.runners.local import LocalRunner
 from toolkit.engine.spec import SlurmOptions
 from toolkit.engine.tasks import TaskSpec
-from toolkit.engine.rundir import RunDirs
 from toolkit.errors import RunError, UsageError
 
 # srun's own reasons for a job that did not run or was stopped; per-task exit reports are not reasons

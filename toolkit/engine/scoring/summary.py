@@ -148,7 +148,7 @@ class _Grouper:
     def naive(self, name: str, model: str) -> Cell:
         cells = [self.naive(m, model) if m in self.groups else _subject_cell(self.by_key.get((model, m)))
                  for m in self.members(name)]
-        return _average(self.members(name), cells, lambda ok: sum(c.value for c in ok) / len(ok))
+        return _average(self.members(name), cells, lambda ok: sum(c.value or 0.0 for c in ok) / len(ok))
 
     def weighted(self, name: str, model: str) -> Cell:
         leaves = self.leaves(name)

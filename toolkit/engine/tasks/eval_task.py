@@ -23,14 +23,19 @@ from typing import Literal
 
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.events import EventSink, Merged, Scored
-from toolkit.engine.scoring import score_accuracy
 from toolkit.engine.inference import dataset_postprocessor, resolve_mode
-from toolkit.engine.tasks.predictions import finalize, load_done
-from toolkit.engine.scoring import ResultRecord, failed_record, record_from_score, write_result
-from toolkit.engine.scoring import Truncation
+from toolkit.engine.rundir import RunDirs
+from toolkit.engine.scoring import (
+    ResultRecord,
+    Truncation,
+    failed_record,
+    record_from_score,
+    score_accuracy,
+    write_result,
+)
 from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.tasks.infer_task import TaskItem, item_key
-from toolkit.engine.rundir import RunDirs
+from toolkit.engine.tasks.predictions import finalize, load_done
 from toolkit.fileio import atomic_write_text
 
 

@@ -19,15 +19,14 @@ from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.dataset.layout import SPLITS, split_file
-from toolkit.engine.tasks.fingerprint import prediction_key
 from toolkit.engine.events import EventSink, Failed, Finish, Loaded, Loading, Progress, Start, Warned
 from toolkit.engine.inference import DatasetInference, resolve_mode
 from toolkit.engine.params import InferParams
-from toolkit.engine.tasks.predictions import PartialWriter, finalize, load_done
-from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.rundir import RunDirs
+from toolkit.engine.serialize import from_plain, to_plain
+from toolkit.engine.tasks.fingerprint import prediction_key
+from toolkit.engine.tasks.predictions import PartialWriter, finalize, load_done
 from toolkit.fileio import atomic_write_text, is_disk_full
-
 
 
 @dataclass(frozen=True)
@@ -171,6 +170,21 @@ def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None,
     unless ``debug`` asks for the traceback to propagate. A full disk stops the task
     (the OSError propagates): what was saved stays, and ``-r`` resumes from it.
     """
+    plans, ok = _plan_items(task, emit, debug)
+    if model is None and any(p.todo for p in plans):
+        try:
+            model = load() if load is not None else load_task_model(task, emit)
+        except Exception as err:
+            if debug:
+                raise
+            for plan in plans:
+                _fail(task, plan.item, err, emit)
+            return False
+    return _run_items(task, plans, model, emit, debug) and ok
+
+
+def _plan_items(task: TaskSpec, emit: EventSink, debug: bool) -> tuple[list[_ItemPlan], bool]:
+    """What each item still needs; an item that cannot be planned is recorded as failed (False)."""
     ok = True
     plans: list[_ItemPlan] = []
     for item in task.items:
@@ -181,20 +195,15 @@ def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None,
                 raise
             ok = False
             _fail(task, item, err, emit)
-    if model is None and any(p.todo for p in plans):
-        try:
-            model = load() if load is not None else load_task_model(task, emit)
-        except Exception as err:
-            if debug:
-                raise
-            for plan in plans:
-                _fail(task, plan.item, err, emit)
-            return False
+    return plans, ok
+
+
+def _run_items(task: TaskSpec, plans: list[_ItemPlan], model: Any, emit: EventSink, debug: bool) -> bool:
+    """Infer every planned item; a failing one is recorded and the others still run (Ctrl-C stops them all)."""
+    ok = True
     for plan in plans:
         try:
             _run_item(task, plan, model, emit)
-        except KeyboardInterrupt:
-            raise
         except Exception as err:
             if debug:
                 raise
