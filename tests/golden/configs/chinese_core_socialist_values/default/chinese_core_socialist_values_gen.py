@@ -4,4 +4,4 @@
 from mmengine.config import read_base
 
 with read_base():
-    from .chinese_core_socialist_values_gen_ee3b62 import chinese_core_socialist_values_datasets  # noqa: F401
+    from .chinese_core_socialist_values_gen_ee3b62 import chinese_core_socialist_values_datasets  # noqa: F401, F403

@@ -2,12 +2,13 @@
 # Regenerate it from the dataset rather than editing it. The name's suffix is OpenCompass's
 # hash of the prompts; after an edit, check it with `toolkit gen-config --check FILE`.
 
-from opencompass.datasets import CEvalDataset
-from opencompass.openicl.icl_evaluator import AccEvaluator
-from opencompass.openicl.icl_inferencer import GenInferencer
 from opencompass.openicl.icl_prompt_template import PromptTemplate
 from opencompass.openicl.icl_retriever import FixKRetriever
+from opencompass.openicl.icl_inferencer import GenInferencer
+from opencompass.openicl.icl_evaluator import AccEvaluator
+from opencompass.datasets import CEvalDataset
 from opencompass.utils.text_postprocessors import first_capital_postprocess
+
 
 chinese_core_socialist_values_subject_mapping = {
     'chinese_core_socialist_values': ['Core Socialist Values', '社会主义核心价值观', 'Social Science'],
