@@ -132,14 +132,14 @@ def _evaluate(settings: DemoSettings, workdir: Path, model_dir: Path, display: A
     from toolkit.report.run_report import write_run_reports
 
     config = "ppl" if settings.infer_mode == "ppl" else "gen"
-    (loaded,) = load_dataset_args([f"{DEMO_NAME}_{config}"], workdir / "configs")
+    configs = load_dataset_args([f"{DEMO_NAME}_{config}"], workdir / "configs")
     gpus = _gpus()
     model = ModelSpec(abbr=model_dir.name, path=str(model_dir), hf_type="base", max_seq_len=settings.max_seq_len,
                       max_out_len=settings.max_out_len, batch_size=settings.batch_size, num_gpus=gpus)
     spec = EvalRunSpec(
-        datasets=loaded.datasets, models=(model,), work_dir=str(workdir / "outputs" / "demo"),
-        infer_mode="choice" if settings.infer_mode == "choice" else None, num_gpus=gpus,
-        summary_groups=loaded.groups,
+        datasets=tuple(d for loaded in configs for d in loaded.datasets), models=(model,),
+        work_dir=str(workdir / "outputs" / "demo"), infer_mode="choice" if settings.infer_mode == "choice" else None,
+        num_gpus=gpus, summary_groups=tuple(g for loaded in configs for g in loaded.groups),
         command=f"toolkit demo --workdir {settings.workdir} --infer-mode {settings.infer_mode}",
     )
     outcome = run_eval(spec, display=display or NullDisplay(), finish=write_run_reports)
