@@ -5,9 +5,10 @@
   ``torch.cuda.set_per_process_memory_fraction`` caps this process at the weights plus
   ``OOM_SHARE`` of the reference's working memory, so the first (largest) batch cannot fit. The
   capped run must halve (the engine says so in a warning), finish, and give the same answers.
-  On the CPU (``--smoke``) no allocator can be capped: the model's ``forward`` raises CUDA's
-  out-of-memory error for batches above ``SMOKE_OOM_ROWS`` rows instead (fault injection), which
-  runs the same halving code.
+  On the CPU (``--smoke``) no allocator can be capped, so the cap is simulated in rows, the unit
+  that working memory grows with: the reference run records its largest forward, and in the capped
+  run the model's ``forward`` raises CUDA's out-of-memory error for any batch over ``OOM_SHARE`` of
+  it (fault injection), which runs the engine's own halving code.
 * **Two workers on one GPU.** ``--max-num-workers 2`` against one worker on the same questions.
   With one GPU the local runner has one GPU slot, so its two workers run one after the other
   (each ``CUDA_VISIBLE_DEVICES=0``); listing the GPU twice (``CUDA_VISIBLE_DEVICES=0,0`` for the
@@ -20,7 +21,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,30 +33,39 @@ from gpu_phases import model_spec
 
 OOM_SHARE = 0.4
 """The capped run may use this share of the reference run's memory beyond the weights."""
-SMOKE_OOM_ROWS = 2
-"""On the CPU, batches with more rows than this raise CUDA's out-of-memory error."""
+
+
+@dataclass
+class Injected:
+    """What :func:`injected_oom` saw: the largest forward (rows) and the batches it refused."""
+
+    largest: int = 0
+    refused: list[int] = field(default_factory=list)
 
 
 @contextmanager
-def injected_oom(rows: int) -> Iterator[list[int]]:
+def injected_oom(rows: int | None) -> Iterator[Injected]:
     """On the CPU: every Llama forward over more than ``rows`` rows raises ``torch.cuda.OutOfMemoryError``
-    (yields the list of refused batch sizes)."""
+    (None: none does; the largest forward is recorded either way)."""
     import torch
     from transformers import LlamaForCausalLM
 
-    refused: list[int] = []
+    seen = Injected()
     original = LlamaForCausalLM.forward
 
     def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
         ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is not None and ids.shape[0] > rows:
-            refused.append(int(ids.shape[0]))
-            raise torch.cuda.OutOfMemoryError(f"CUDA out of memory (injected by gpu_check --smoke: {ids.shape[0]} rows)")
+        if ids is not None:
+            seen.largest = max(seen.largest, int(ids.shape[0]))
+            if rows is not None and ids.shape[0] > rows:
+                seen.refused.append(int(ids.shape[0]))
+                raise torch.cuda.OutOfMemoryError(f"CUDA out of memory (simulated by gpu_check --smoke: {ids.shape[0]} rows "
+                                                  f"over a cap of {rows})")
         return original(self, *args, **kwargs)
 
     LlamaForCausalLM.forward = forward
     try:
-        yield refused
+        yield seen
     finally:
         LlamaForCausalLM.forward = original
 
@@ -149,14 +160,16 @@ def oom_phase(ctx: Context, folder: Path, name: str) -> None:
     post = _post(subjects)
     entry.update(subjects=subjects, batch_size=batch, simulated=not ctx.cuda,
                  how=("a real memory cap (torch.cuda.set_per_process_memory_fraction)" if ctx.cuda else
-                      f"SIMULATED on CPU: no allocator to cap, so every forward over more than {SMOKE_OOM_ROWS} rows "
-                      "raises torch.cuda.OutOfMemoryError, and the engine's own halving code handles it"))
+                      f"SIMULATED on CPU: no allocator to cap, so every forward over {OOM_SHARE:.0%} of the reference "
+                      "run's largest batch (rows) raises torch.cuda.OutOfMemoryError, and the engine's own halving "
+                      "code handles it"))
     weights = Shape.of(name, len(ctx.tokenizer)).parameters * torch.tensor([], dtype=ctx.dtype).element_size()
     for mode in ("choice", "gen"):
         sets = ceval_datasets("gen", subjects)
         free_memory()
-        ref = run_ours(sets, spec, mode=mode, work=ctx.work / "runs" / f"oom-ref-{mode}", data_dir=ctx.data_dir,
-                       device=ctx.device, gpus=1 if ctx.cuda else 0)
+        with nullcontext(Injected()) if ctx.cuda else injected_oom(None) as seen:
+            ref = run_ours(sets, spec, mode=mode, work=ctx.work / "runs" / f"oom-ref-{mode}", data_dir=ctx.data_dir,
+                           device=ctx.device, gpus=1 if ctx.cuda else 0)
         free_memory()
         out: dict[str, Any] = {"reference": ref.summary()}
         if ctx.cuda:
@@ -170,10 +183,11 @@ def oom_phase(ctx: Context, folder: Path, name: str) -> None:
                 run = run_ours(sets, spec, mode=mode, work=ctx.work / "runs" / f"oom-capped-{mode}", data_dir=ctx.data_dir,
                                device=ctx.device, gpus=1, strict=False)
         else:
-            with injected_oom(SMOKE_OOM_ROWS) as refused:
+            cap_rows = max(1, int(OOM_SHARE * seen.largest))
+            with injected_oom(cap_rows) as capped:
                 run = run_ours(sets, spec, mode=mode, work=ctx.work / "runs" / f"oom-capped-{mode}", data_dir=ctx.data_dir,
                                device=ctx.device, gpus=0, strict=False)
-            out["refused_batches"] = refused[:20]
+            out.update(reference_largest_rows=seen.largest, cap_rows=cap_rows, refused_batches=capped.refused[:20])
         halvings = [w for w in run.warnings if "out of memory" in w]
         out.update(capped=run.summary(), halvings=len(halvings), said=halvings[:3], answers=_answers(run, ref, mode, post))
         out["ok"] = bool(halvings) and not run.failed and out["answers"]["rate"] == 1.0

@@ -300,6 +300,8 @@ def test_smoke_run_halves_on_out_of_memory_and_says_so(smoke_run):
     for mode in ("choice", "gen"):
         oom = result["oom"][mode]
         assert oom["refused_batches"] and oom["halvings"] >= 1
+        assert oom["reference_largest_rows"] == 3 and oom["cap_rows"] == 1  # 3 questions a subject; 40% of 3 rows
+        assert all(rows > oom["cap_rows"] for rows in oom["refused_batches"])
         assert all("out of memory" in w for w in oom["said"])
         assert oom["capped"]["failed"] == [] and oom["answers"]["rate"] == 1.0 and oom["answers"]["compared"] == 3
 
