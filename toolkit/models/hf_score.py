@@ -1,11 +1,13 @@
 """Scoring candidates (PPL labels, choice continuations) with as few forward passes as possible.
 
 For each question the candidates share everything but their tail (``…答案: \\nA`` vs
-``…\\nB``); the subject's few-shot prefix is shared by every question of the group.
-So per group: the prefix once (:meth:`Forwarder.prefill`), then one row per question
-over its own tokens, and each candidate's single tail token read off the row's
-last-position logits — one forward pass per question. Candidates whose tails are
-longer than one token get a row each (still on top of the shared prefix).
+``…\\nB``); questions share their few-shot prefixes. A prefix tree
+(:mod:`toolkit.models.prefix_tree`) finds every shared prefix worth caching; each tree
+node runs once (:meth:`Forwarder.prefill`, on its parent's cache), then one row per
+question over its own tokens on its deepest node, and each candidate's single tail
+token is read off the row's last-position logits — one forward pass per question.
+Candidates whose tails are longer than one token get a row each (still on top of the
+shared prefix).
 
 Scores follow OpenCompass's definition: ``total_nll`` sums the token losses over
 positions 1..n-1 of the whole sequence, which OpenCompass divides by n.
@@ -21,7 +23,8 @@ import torch
 from toolkit.models.base import CandidateScore, ProgressFn, ScoreRequest, ScoreResult
 from toolkit.models.hf_forward import Forwarder, PrefixState
 from toolkit.models.hf_memory import Budget, is_oom
-from toolkit.models.planning import common_prefix_len, plan_batches, plan_prefix_groups
+from toolkit.models.planning import common_prefix_len, plan_batches
+from toolkit.models.prefix_tree import TreeNode, plan_prefix_tree
 
 
 @dataclass(frozen=True)
@@ -67,35 +70,54 @@ class Scorer:
         """Yield finished results batch by batch."""
         q_lens = [_question_len(r.candidates) for r in requests]
         questions = [r.candidates[0][:q] if q else r.candidates[0][:1] for r, q in zip(requests, q_lens)]
-        groups = plan_prefix_groups(questions, [r.group for r in requests], enabled=self.prefix_cache)
-        for group in groups:
-            p = group.prefix_len
-            prefix = self.fw.prefill(questions[group.members[0]][:p], need_nll=need_total) if p else None
-            rows = [row for i in group.members for row in _rows_for(i, requests[i], q_lens[i], p)]
-            pending: dict[int, dict[int, CandidateScore]] = {}
-            needed = {i: len(requests[i].candidates) for i in group.members}
-            queue = [[rows[k] for k in b] for b in self._plan(rows, p)]
-            while queue:
-                batch = queue.pop(0)
-                try:
-                    scored = self._run(batch, requests, q_lens, prefix, need_total)
-                except Exception as err:  # noqa: BLE001 - only out-of-memory is retried
-                    if not is_oom(err) or len(batch) == 1:
-                        raise
-                    self._on_oom(len(batch))
-                    half = len(batch) // 2
-                    queue[:0] = [batch[:half], batch[half:]]
-                    continue
-                done: list[ScoreResult] = []
-                for req, cand, score in scored:
-                    pending.setdefault(req, {})[cand] = score
-                    if len(pending[req]) == needed[req]:
-                        got = pending.pop(req)
-                        done.append(ScoreResult(requests[req].key, tuple(got[j] for j in range(needed[req]))))
-                if done:
-                    if progress:
-                        progress(len(done))
-                    yield done
+        plan = plan_prefix_tree(questions, [r.group for r in requests], enabled=self.prefix_cache)
+        states: dict[int, PrefixState] = {}
+        steps: list[tuple[TreeNode | None, tuple[int, ...]]] = [(n, n.rows) for n in plan.nodes]
+        if plan.loose:
+            steps.append((None, plan.loose))
+        for node, members in steps:
+            prefix = None
+            if node is not None:
+                parent = states[node.parent] if node.parent is not None else None
+                src = questions[node.source]
+                prefix = states[node.index] = self.fw.prefill(src[node.start:node.end], need_nll=need_total,
+                                                              parent=parent)
+            if members:
+                yield from self._score_rows(members, requests, q_lens, prefix, need_total, progress)
+            if node is not None:  # a cache is dropped once its subtree is done
+                for k in [k for k in states if plan.nodes[k].last_descendant == node.index]:
+                    del states[k]
+
+    def _score_rows(self, members: Sequence[int], requests: Sequence[ScoreRequest], q_lens: Sequence[int],
+                    prefix: PrefixState | None, need_total: bool,
+                    progress: ProgressFn | None) -> Iterator[list[ScoreResult]]:
+        """The questions ``members`` on top of ``prefix`` (None: from scratch), batch by batch."""
+        p = prefix.length if prefix is not None else 0
+        rows = [row for i in members for row in _rows_for(i, requests[i], q_lens[i], p)]
+        pending: dict[int, dict[int, CandidateScore]] = {}
+        needed = {i: len(requests[i].candidates) for i in members}
+        queue = [[rows[k] for k in b] for b in self._plan(rows, p)]
+        while queue:
+            batch = queue.pop(0)
+            try:
+                scored = self._run(batch, requests, q_lens, prefix, need_total)
+            except Exception as err:  # noqa: BLE001 - only out-of-memory is retried
+                if not is_oom(err) or len(batch) == 1:
+                    raise
+                self._on_oom(len(batch))
+                half = len(batch) // 2
+                queue[:0] = [batch[:half], batch[half:]]
+                continue
+            done: list[ScoreResult] = []
+            for req, cand, score in scored:
+                pending.setdefault(req, {})[cand] = score
+                if len(pending[req]) == needed[req]:
+                    got = pending.pop(req)
+                    done.append(ScoreResult(requests[req].key, tuple(got[j] for j in range(needed[req]))))
+            if done:
+                if progress:
+                    progress(len(done))
+                yield done
 
     def _plan(self, rows: Sequence[_Row], p: int) -> list[list[int]]:
         b = self.budget
