@@ -15,9 +15,9 @@ Models with sliding-window layers get no prefix cache and HF's own masks
 (:func:`supports_prefix_cache`).
 
 Where the model passes the packed path's self-check (:mod:`toolkit.models.hf_packed`),
-``prefill`` and ``run`` pack their rows into one unpadded sequence and read the prefix's
-cache in place instead; the results are the same (up to float rounding), and a
-generation batch gets its padded cache built from the packed pass when it first steps.
+``prefill``, ``run`` and ``step`` pack their rows into one unpadded sequence and read the
+prefix's cache in place instead (no mask, no padding, no per-row copy of the prefix);
+the results are the same up to float rounding.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from toolkit.models.hf_packed import PackedForward, padded_cache
+from toolkit.models.hf_packed import PackedForward, PackedRows
 
 Tokens = tuple[int, ...]
 
@@ -63,8 +63,17 @@ class BatchOutput:
     last_positions: torch.Tensor
     """[B] position id of each row's last token."""
     pads: list[int]
-    build_cache: Any = None
-    """For a packed pass: builds ``cache`` when generation first needs it."""
+    packed: PackedRows | None = None
+    """For a packed pass: the rows' own keys and values, which generation steps extend."""
+    segments: Any = None
+    """For a packed pass with every position's logits: ``logits`` is [T, V], row i at ``segments[i]``."""
+
+    def row_logits(self, i: int) -> torch.Tensor:
+        """Logits [n, V] at row ``i``'s own tokens (keep="all")."""
+        if self.segments is not None:
+            start, end = self.segments[i]
+            return self.logits[start:end]
+        return self.logits[i, self.pads[i]:]
 
 
 def supports_prefix_cache(config: Any) -> bool:
@@ -213,34 +222,34 @@ class Forwarder:
         return BatchOutput(logits, cache, kv_real, pos[:, -1].clone(), pads)
 
     def _run_packed(self, rows: Sequence[Sequence[int]], prefix: PrefixState | None, *, keep: str) -> BatchOutput:
-        """The packed pass, its logits laid out as :meth:`run`'s (left-padded rows)."""
+        """The packed pass; "all" logits stay packed ([T, V], read through :meth:`BatchOutput.row_logits`)."""
         assert self.packed is not None
         b, width = len(rows), max(len(r) for r in rows)
         p = prefix.length if prefix is not None else 0
         logits, ctx = self.packed.forward(rows, prefix.layers if prefix is not None else None, p, keep=keep,
                                           keep_kv=True)
         pads = [width - len(r) for r in rows]
-        if keep == "all":
-            padded = logits.new_zeros((b, width, logits.shape[-1]))
-            for i, (s, e) in enumerate(ctx.segments):
-                padded[i, pads[i]:] = logits[s:e]
-            logits = padded
         real = torch.tensor([[j >= pads[i] for j in range(width)] for i in range(b)], dtype=torch.bool,
                             device=self.device)
         kv_real = torch.cat([torch.ones((b, p), dtype=torch.bool, device=self.device), real], dim=1)
         last_positions = torch.tensor([p + len(r) - 1 for r in rows], dtype=torch.long, device=self.device)
-        prefix_layers = prefix.layers if prefix is not None else None
-        build = lambda: padded_cache(prefix_layers, ctx.new_kv, ctx.segments, width)  # noqa: E731
-        return BatchOutput(logits, None, kv_real, last_positions, pads, build_cache=build)
+        state = PackedRows(prefix.layers if prefix is not None else None, ctx.new_kv, ctx.segments)
+        return BatchOutput(logits, None, kv_real, last_positions, pads, packed=state,
+                           segments=list(ctx.segments) if keep == "all" else None)
 
-    @staticmethod
-    def _cache(out: BatchOutput) -> Any:
-        if out.cache is None and out.build_cache is not None:
-            out.cache, out.build_cache = out.build_cache(), None
-        return out.cache
+    def _step_packed(self, out: BatchOutput, next_tokens: torch.Tensor) -> torch.Tensor:
+        assert self.packed is not None and out.packed is not None
+        out.last_positions = out.last_positions + 1
+        rows = [[int(t)] for t in next_tokens.tolist()]
+        logits, ctx = self.packed.forward(rows, out.packed.prefix, out.last_positions.tolist(), keep="last",
+                                          keep_kv=True, row_past=out.packed.rows)
+        out.packed.append(ctx.new_kv)
+        return logits
 
     def step(self, out: BatchOutput, next_tokens: torch.Tensor) -> torch.Tensor:
         """Feed one new token per row (generation); returns logits [B, V] and updates ``out``."""
+        if out.packed is not None:
+            return self._step_packed(out, next_tokens)
         b = next_tokens.shape[0]
         out.last_positions = out.last_positions + 1
         out.kv_mask = torch.cat([out.kv_mask, torch.ones((b, 1), dtype=torch.bool, device=self.device)], dim=1)
@@ -251,13 +260,16 @@ class Forwarder:
             mask = self._mask4d(out.kv_mask, 1, kv_len - 1)
         else:
             mask = out.kv_mask.long()
-        logits = self._call(ids, pos, mask, self._cache(out), keep_last=True)
+        logits = self._call(ids, pos, mask, out.cache, keep_last=True)
         return logits[:, -1, :]
 
     def select(self, out: BatchOutput, keep_rows: torch.Tensor) -> None:
         """Drop finished rows from a generation batch (cache included)."""
         idx = keep_rows.to(self.device)
-        self._cache(out).batch_select_indices(idx)
+        if out.packed is not None:
+            out.packed.select(keep_rows.tolist())
+        else:
+            out.cache.batch_select_indices(idx)
         out.kv_mask = out.kv_mask.index_select(0, idx)
         out.last_positions = out.last_positions.index_select(0, idx)
 
@@ -271,9 +283,10 @@ def _account(logits: torch.Tensor, targets: torch.Tensor, last: torch.Tensor | N
     """
     if not need_nll:
         return torch.log_softmax(logits[-1].float(), dim=-1), nll
-    logp = torch.log_softmax(logits.float(), dim=-1)
+    logits = logits.float()
+    lse = torch.logsumexp(logits, dim=-1)  # logsumexp - logit: no [n, V] log-softmax written out
     if last is not None:
         nll -= float(last[targets[0]])
     if targets.numel() > 1:
-        nll -= float(logp[:-1].gather(1, targets[1:].unsqueeze(1)).sum())
-    return logp[-1], nll
+        nll += float((lse[:-1] - logits[:-1].gather(1, targets[1:].unsqueeze(1)).squeeze(1)).sum())
+    return logits[-1] - lse[-1], nll

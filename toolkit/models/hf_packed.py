@@ -44,14 +44,18 @@ class PackedForward:
             config._attn_implementation = saved
 
     def forward(self, rows: Sequence[Sequence[int]], prefix_layers: Sequence[tuple[torch.Tensor, torch.Tensor]] | None,
-                start: int, *, keep: str, keep_kv: bool = False) -> tuple[torch.Tensor, pa.PackedContext]:
-        """Rows (positions from ``start``) packed into one pass; logits [T, V] ("all") or [rows, V] ("last")."""
+                start: int | Sequence[int], *, keep: str, keep_kv: bool = False,
+                row_past: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]] | None = None,
+                ) -> tuple[torch.Tensor, pa.PackedContext]:
+        """Rows (positions from ``start``, one per row or one for all) packed into one pass; logits [T, V]
+        ("all") or [rows, V] ("last")."""
+        starts = [start] * len(rows) if isinstance(start, int) else list(start)
         segments, ids, pos = [], [], []
-        for r in rows:
+        for r, first in zip(rows, starts):
             segments.append((len(ids), len(ids) + len(r)))
             ids.extend(r)
-            pos.extend(range(start, start + len(r)))
-        ctx = pa.PackedContext(segments, prefix_layers, keep_kv=keep_kv)
+            pos.extend(range(first, first + len(r)))
+        ctx = pa.PackedContext(segments, prefix_layers, keep_kv=keep_kv, row_past=row_past)
         kwargs: dict[str, Any] = {
             "input_ids": torch.tensor([ids], dtype=torch.long, device=self.device),
             "position_ids": torch.tensor([pos], dtype=torch.long, device=self.device),
@@ -65,43 +69,43 @@ class PackedForward:
         return logits, ctx
 
     def check(self, vocab: int) -> bool:
-        """True when packed passes over a prefix reproduce the plain forward pass's logits."""
+        """True when packed passes over a prefix, and a generation step after them, reproduce the plain
+        forward pass's logits."""
         if not pa.register():
             return False
         gen = torch.Generator().manual_seed(0)
-        seq = torch.randint(3, max(4, vocab - 1), (12,), generator=gen).tolist()
-        prefix, rows = seq[:6], [seq[6:10], seq[6:8]]
+        seq = torch.randint(3, max(4, vocab - 1), (14,), generator=gen).tolist()
+        prefix, rows, nxt = seq[:6], [seq[6:10], seq[6:8]], [seq[12], seq[13]]
         try:
             with torch.inference_mode():
                 _, ctx = self.forward([prefix], None, 0, keep="last", keep_kv=True)
-                logits, _ = self.forward(rows, ctx.new_kv, len(prefix), keep="all")
-                plain = [self.model(input_ids=torch.tensor([prefix + r], device=self.device)).logits[0, len(prefix):]
-                         for r in rows]
+                logits, rows_ctx = self.forward(rows, ctx.new_kv, len(prefix), keep="all", keep_kv=True)
+                state = PackedRows(ctx.new_kv, rows_ctx.new_kv, rows_ctx.segments)
+                stepped, _ = self.forward([[t] for t in nxt], ctx.new_kv, [len(prefix) + len(r) for r in rows],
+                                          keep="last", row_past=state.rows)
+                plain = [self.model(input_ids=torch.tensor([prefix + r + [t]], device=self.device)).logits[0, len(prefix):]
+                         for r, t in zip(rows, nxt)]
         except Exception:  # noqa: BLE001 - any failure means: keep the padded path
             return False
-        got = [logits[0:4], logits[4:6]]
+        got = [torch.cat([logits[0:4], stepped[0:1]]), torch.cat([logits[4:6], stepped[1:2]])]
         scale = max(float(p.abs().max()) for p in plain) or 1.0
         return all(g.shape == p.shape and float((g.float() - p.float()).abs().max()) <= CHECK_TOLERANCE * scale
                    for g, p in zip(got, plain))
 
 
-def padded_cache(prefix_layers: Sequence[tuple[torch.Tensor, torch.Tensor]] | None,
-                 new_kv: Sequence[tuple[torch.Tensor, torch.Tensor]], segments: Sequence[tuple[int, int]],
-                 width: int) -> Any:
-    """A DynamicCache ``[rows, kv_heads, P + width, d]``: the prefix, then each row's keys left-padded."""
-    from transformers import DynamicCache
+class PackedRows:
+    """A generation batch's own keys and values, per layer and row, next to the shared prefix's."""
 
-    rows = len(segments)
-    layers = []
-    for i, (k, v) in enumerate(new_kv):
-        shape = (rows, k.shape[1], width, k.shape[3])
-        pk, pv = k.new_zeros(shape), v.new_zeros(shape)
-        for r, (s, e) in enumerate(segments):
-            pk[r, :, width - (e - s):] = k[0, :, s:e]
-            pv[r, :, width - (e - s):] = v[0, :, s:e]
-        if prefix_layers:
-            p_k, p_v = prefix_layers[i]
-            pk = torch.cat([p_k.expand(rows, -1, -1, -1), pk], dim=2)
-            pv = torch.cat([p_v.expand(rows, -1, -1, -1), pv], dim=2)
-        layers.append((pk, pv))
-    return DynamicCache(ddp_cache_data=layers)
+    def __init__(self, prefix: Sequence[tuple[torch.Tensor, torch.Tensor]] | None,
+                 new_kv: Sequence[tuple[torch.Tensor, torch.Tensor]], segments: Sequence[tuple[int, int]]) -> None:
+        self.prefix = prefix
+        self.rows = [[(k[:, :, s:e], v[:, :, s:e]) for s, e in segments] for k, v in new_kv]
+
+    def append(self, new_kv: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Add one step's keys and values (row i's at packed position i)."""
+        self.rows = [[(torch.cat([pk, k[:, :, i:i + 1]], dim=2), torch.cat([pv, v[:, :, i:i + 1]], dim=2))
+                      for i, (pk, pv) in enumerate(layer)] for layer, (k, v) in zip(self.rows, new_kv)]
+
+    def select(self, keep: Sequence[int]) -> None:
+        """Keep only these rows (finished ones leave the batch)."""
+        self.rows = [[layer[i] for i in keep] for layer in self.rows]

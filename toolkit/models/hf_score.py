@@ -47,12 +47,18 @@ def _rows_for(idx: int, req: ScoreRequest, q_len: int, p: int) -> list[_Row]:
     return [_Row(idx, j, c[p:]) for j, c in enumerate(req.candidates)]
 
 
-def _token_nlls(logp: torch.Tensor, row: Sequence[int], prefix: PrefixState | None) -> list[float]:
-    """NLL of each row token (index 0 uses the prefix's last logits; without a prefix it has none)."""
-    targets = torch.tensor(list(row[1:]), dtype=torch.long, device=logp.device)
-    inner = (-logp[:-1].gather(1, targets.unsqueeze(1)).squeeze(1)).tolist() if len(row) > 1 else []
+def _token_nlls(logits: torch.Tensor, row: Sequence[int], prefix: PrefixState | None) -> tuple[list[float], torch.Tensor]:
+    """NLL of each row token (index 0 uses the prefix's last logits; without a prefix it has none) and the
+    log-probabilities at the row's last position.
+
+    ``logsumexp - logit`` per position: the whole [n, V] log-softmax is never written out.
+    """
+    logits = logits.float()
+    lse = torch.logsumexp(logits, dim=-1)
+    targets = torch.tensor(list(row[1:]), dtype=torch.long, device=logits.device)
+    inner = ((lse[:-1] - logits[:-1].gather(1, targets.unsqueeze(1)).squeeze(1)).tolist() if len(row) > 1 else [])
     first = [-float(prefix.last_logits[row[0]])] if prefix is not None else [0.0]
-    return first + inner
+    return first + inner, logits[-1] - lse[-1]
 
 
 class Scorer:
@@ -141,9 +147,7 @@ class Scorer:
         for i, row in enumerate(batch):
             req = requests[row.req]
             if full:
-                logp = torch.log_softmax(out.logits[i, out.pads[i]:].float(), dim=-1)
-                last = logp[-1]
-                nlls = _token_nlls(logp, row.tokens, prefix)
+                nlls, last = _token_nlls(out.row_logits(i), row.tokens, prefix)
             else:
                 last = torch.log_softmax(out.logits[i].float(), dim=-1)
                 nlls = []

@@ -8,7 +8,8 @@ exactly by their log-sum-exps:
   query heads of a key/value head fold into one long query block (``[kv_heads, groups ×
   tokens, dim]``): one flash-attention call per layer against the cached prefix, which is
   neither copied per row nor repeated per head;
-* **over the row's own tokens** — causal, one call per row (small).
+* **over the row's own tokens** — causal, one call per row (small); in a generation step a
+  row's one new token reads its row's own earlier keys and values (``row_past``) instead.
 
 ``out = o₁·e^{lse₁-lse} + o₂·e^{lse₂-lse}``, ``lse = logaddexp(lse₁, lse₂)``: the same
 softmax as one attention over ``[prefix | own]``, up to float rounding.
@@ -43,6 +44,9 @@ class PackedContext:
     keep_kv: bool = False
     new_kv: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
     """Per layer the packed tokens' own keys and values (when ``keep_kv``)."""
+    row_past: Sequence[Sequence[tuple[torch.Tensor, torch.Tensor]]] | None = None
+    """Per layer, per row: keys and values of the row's own earlier tokens (generation steps: each row
+    then has exactly one new token)."""
 
 
 def _attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, *, causal: bool,
@@ -67,14 +71,23 @@ def packed_attention(ctx: PackedContext, query: torch.Tensor, key: torch.Tensor,
     tokens, dim = query.shape[2], query.shape[3]
     if ctx.keep_kv:
         ctx.new_kv.append((key, value))
-    own_key = key.repeat_interleave(groups, dim=1) if groups > 1 else key
-    own_value = value.repeat_interleave(groups, dim=1) if groups > 1 else value
     outs, lses = [], []
-    for start, end in ctx.segments:
-        o, lse = _attend(query[:, :, start:end], own_key[:, :, start:end], own_value[:, :, start:end], causal=True,
-                         scale=scale)
-        outs.append(o)
-        lses.append(lse)
+    if ctx.row_past is not None:  # one new token per row: it sees all of its row, so the heads fold
+        for r, (start, end) in enumerate(ctx.segments):
+            pk, pv = ctx.row_past[layer][r]
+            q = query[:, :, start:end].reshape(1, kv_heads, groups * (end - start), dim)
+            o, lse = _attend(q, torch.cat([pk, key[:, :, start:end]], dim=2), torch.cat([pv, value[:, :, start:end]], dim=2),
+                             causal=False, scale=scale)
+            outs.append(o.reshape(1, heads, end - start, dim))
+            lses.append(lse.reshape(1, heads, end - start))
+    else:
+        own_key = key.repeat_interleave(groups, dim=1) if groups > 1 else key
+        own_value = value.repeat_interleave(groups, dim=1) if groups > 1 else value
+        for start, end in ctx.segments:
+            o, lse = _attend(query[:, :, start:end], own_key[:, :, start:end], own_value[:, :, start:end], causal=True,
+                             scale=scale)
+            outs.append(o)
+            lses.append(lse)
     own = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]
     own_lse = torch.cat(lses, dim=2) if len(lses) > 1 else lses[0]
     if not ctx.prefix:
