@@ -65,6 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-record", action="store_true", help="do not rewrite the section in bench/RESULTS.md")
     p.add_argument("--results-md", type=Path, default=HERE / "RESULTS.md", help="the Markdown file whose section is rewritten")
     p.add_argument("--render-only", action="store_true", help="re-render RESULTS.md from the --results JSON; run nothing")
+    p.add_argument("--section", help="RESULTS.md section title (default: run_bench, or run_bench (quick smoke run))")
     args = p.parse_args(argv)
     if args.quick:
         args.questions, args.repeats, args.peer_repeats = min(args.questions, 4), 1, 1
@@ -88,6 +89,10 @@ def _median_run(runs: list[ToolRun]) -> dict[str, Any]:
             "infer_cpu_seconds_all": [r.infer_cpu_seconds for r in ok]}
 
 
+def _section(args: argparse.Namespace, quick: bool) -> str:
+    return args.section or "run_bench" + (" (quick smoke run)" if quick else "")
+
+
 def _median_or_none(values: list[float | None]) -> float | None:
     real = [v for v in values if v is not None]
     return round(statistics.median(real), 2) if real else None
@@ -102,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_only:
         result = json.loads(args.results.read_text(encoding="utf-8"))
-        title = "run_bench" + (" (quick smoke run)" if result.get("quick") else "")
-        write_section(args.results_md, title, render_run_bench(result))
+        write_section(args.results_md, _section(args, result.get("quick", False)), render_run_bench(result))
         return 0
 
     work = args.work.resolve()
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         args.results.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         if not args.no_record:  # rewritten after every run, so an interrupted benchmark still leaves its numbers
             text = render_run_bench(result) + ("" if final else "\n(Partial: the benchmark was still running or was interrupted.)\n")
-            write_section(args.results_md, "run_bench" + (" (quick smoke run)" if args.quick else ""), text)
+            write_section(args.results_md, _section(args, args.quick), text)
         return result
 
     def record(run: ToolRun, into: list[ToolRun]) -> None:
