@@ -101,7 +101,7 @@ class Forwarder:
         self.keeps_logits = "logits_to_keep" in params
         self.custom_masks = supports_prefix_cache(model.config)
         self.packed: PackedForward | None = None
-        if packed and self.custom_masks:
+        if packed and self.custom_masks and self.device.type == "cpu":
             candidate = PackedForward(model, self.cache_kw)
             text = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
             if candidate.check(int(getattr(text, "vocab_size", 0) or 0)):

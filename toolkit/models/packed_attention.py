@@ -18,6 +18,8 @@ It plugs into transformers as an attention implementation (``AttentionInterface`
 the prefix and the row layout travel in a :class:`PackedContext` passed as a model
 keyword argument (transformers hands unknown keywords down to the attention function).
 A call without the context falls back to SDPA, so the model stays usable as before.
+CPU only (the kernel that returns the log-sum-exp is PyTorch's CPU flash attention); a
+model on a GPU keeps the padded path.
 """
 
 from __future__ import annotations
@@ -51,16 +53,9 @@ class PackedContext:
 
 def _attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, *, causal: bool,
             scale: float | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flash attention on CPU (or math elsewhere) returning the output and its log-sum-exp."""
-    if query.device.type == "cpu":
-        out, lse = _flash(query, key, value, 0.0, causal, attn_mask=None, scale=scale)
-        return out, lse.float()
-    scores = (query.float() @ key.float().transpose(-1, -2)) * (scale if scale is not None else query.shape[-1] ** -0.5)
-    if causal:
-        q, k = scores.shape[-2:]
-        scores = scores.masked_fill(torch.ones(q, k, dtype=torch.bool, device=scores.device).triu(1), float("-inf"))
-    lse = torch.logsumexp(scores, dim=-1)
-    return (torch.softmax(scores, dim=-1) @ value.float()).to(query.dtype), lse
+    """PyTorch's CPU flash attention, which also returns the log-sum-exp of each query's scores."""
+    out, lse = _flash(query, key, value, 0.0, causal, attn_mask=None, scale=scale)
+    return out, lse.float()
 
 
 def packed_attention(ctx: PackedContext, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
