@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +57,38 @@ def run_bound(requests: Path, gen_runs: list[ToolRun], *, work: Path, env: dict[
         cmd += ["--generated", str(generated)]
     m = run_measured(cmd, env=env, log=work / "logs" / "bound.log")
     return json.loads(out.read_text(encoding="utf-8")) if m.returncode == 0 and out.is_file() else {"ok": False, "log": str(m.log)}
+
+
+def interleave(start_vllm: Callable[[Path], list[ToolRun]], run_ours: Callable[[str, int], None], *, work: Path,
+               modes: Sequence[str], repeats: int, timeout: float = 3600.0) -> list[ToolRun]:
+    """Alternate our runs with vLLM's (ours, then vLLM, mode by mode), so both see the same machine load.
+
+    ``start_vllm(wait_dir)`` runs the whole vLLM session (in a thread here); it waits for a go file
+    before each of its runs. Returns its runs once it has finished.
+    """
+    wait_dir = work / "interleave"
+    if wait_dir.exists():
+        for old in wait_dir.iterdir():
+            old.unlink()
+    wait_dir.mkdir(parents=True, exist_ok=True)
+    got: list[list[ToolRun]] = []
+    thread = threading.Thread(target=lambda: got.append(start_vllm(wait_dir)), daemon=True)
+    thread.start()
+
+    def wait_for(name: str) -> bool:
+        deadline = time.monotonic() + timeout
+        while not (wait_dir / name).exists():
+            if not thread.is_alive() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
+    if wait_for("ready"):
+        for rep in range(repeats):
+            for mode in modes:
+                run_ours(mode, rep)
+                (wait_dir / f"go-{mode}-{rep}").touch()
+                if not wait_for(f"done-{mode}-{rep}"):
+                    break
+    thread.join(timeout)
+    return got[0] if got else []

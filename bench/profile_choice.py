@@ -76,6 +76,28 @@ def _parse_options(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def agreement(ref: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
+    """Same predictions on how many questions, and the largest difference of a letter's score.
+
+    Example:
+        >>> a = {"predictions": {"d": {"0": "A", "1": "B"}}, "scores": {"d": {"0": {"A": 1.0}, "1": {"B": 2.0}}}}
+        >>> b = {"predictions": {"d": {"0": "A", "1": "C"}}, "scores": {"d": {"0": {"A": 1.5}, "1": {"B": 2.0}}}}
+        >>> agreement(a, b)
+        {'compared': 2, 'same': 1, 'largest_score_difference': 0.5}
+    """
+    same = compared = 0
+    largest = 0.0
+    for ds, preds in ref["predictions"].items():
+        for key, pred in preds.items():
+            if key not in got["predictions"].get(ds, {}):
+                continue
+            compared += 1
+            same += got["predictions"][ds][key] == pred
+            a, b = ref["scores"][ds].get(key) or {}, got["scores"][ds].get(key) or {}
+            largest = max([largest, *(abs(a[k] - b[k]) for k in a if k in b)])
+    return {"compared": compared, "same": same, "largest_score_difference": round(largest, 6)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--config-dir", type=Path, required=True)
@@ -88,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend-option", action="append", default=[], help="key=value for HFModel.load")
     p.add_argument("--torch-profile", type=int, default=0, help="also print torch.profiler's top N ops")
     p.add_argument("--out", type=Path, help="JSON results")
+    p.add_argument("--reference", type=Path, help="an earlier --out JSON (e.g. fp32): count the answers that agree")
     args = p.parse_args(argv)
 
     import torch
@@ -155,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=args.torch_profile)
         result["torch_profile"] = table
         print(table, file=sys.stderr)
+    if args.reference:
+        result["agreement"] = agreement(json.loads(args.reference.read_text(encoding="utf-8")), result)
     text = json.dumps(result, ensure_ascii=False, indent=2)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -37,7 +37,7 @@ from bench_report import render_run_bench  # noqa: E402
 from lmeval_task import TASK, prompt_rows, sample_choices, write_task  # noqa: E402
 from procmon import run_measured, thread_env  # noqa: E402
 from resultsmd import machine_facts, write_section  # noqa: E402
-from anchor_runs import export_requests, run_bound, vllm_env  # noqa: E402
+from anchor_runs import export_requests, interleave, run_bound, vllm_env  # noqa: E402
 from tools import ToolRun, run_lmeval, run_opencompass, run_ours, run_vllm  # noqa: E402
 
 ALL_TOOLS = ("ours", "opencompass", "lm-eval", "limit", "vllm", "bound")
@@ -61,6 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cmmlu-subjects", help=f"comma list (default: {','.join(benchdata.CMMLU_SUBJECTS)})")
     p.add_argument("--tools", default=",".join(ALL_TOOLS), help=f"comma list of {', '.join(ALL_TOOLS)}")
     p.add_argument("--vllm-repeats", type=int, default=3, help="repetitions of each vLLM mode (one engine start)")
+    p.add_argument("--interleave", action="store_true", help="with ours and vllm: alternate our runs with vLLM's "
+                                                             "(--repeats of each), so both see the same load")
     p.add_argument("--results", type=Path, help="JSON results file (default bench/results/run_bench[_quick].json)")
     p.add_argument("--no-record", action="store_true", help="do not rewrite the section in bench/RESULTS.md")
     p.add_argument("--results-md", type=Path, default=HERE / "RESULTS.md", help="the Markdown file whose section is rewritten")
@@ -163,7 +165,18 @@ def main(argv: list[str] | None = None) -> int:
         into.append(run)
         save(final=False)
 
-    if "ours" in args.tools or "lm-eval" in args.tools or "limit" in args.tools:
+    requests = export_requests(data, args, work=work, env=env) if {"vllm", "bound"} & set(args.tools) else None
+    interleaved = args.interleave and "ours" in args.tools and "vllm" in args.tools
+    if interleaved:  # ours, then vLLM, mode by mode: both under the same load
+        def ours_run(mode: str, rep: int) -> None:
+            ds = data.datasets("ppl" if mode == "ppl" else "gen")
+            record(run_ours(toolkit, mode, ds, common, work=work, env=env, tag=str(rep)), ours[mode])
+
+        start = lambda wait_dir: run_vllm(exes["vllm"], requests, work=work, env=vllm_env(env, args.threads),  # noqa: E731
+                                          repeats=args.repeats, modes=("gen", "ppl", "choice"), wait_dir=wait_dir)
+        for run in interleave(start, ours_run, work=work, modes=("gen", "ppl", "choice"), repeats=args.repeats):
+            record(run, peer_runs[f"vllm {run.mode}"])
+    elif "ours" in args.tools or "lm-eval" in args.tools or "limit" in args.tools:
         for rep in range(args.repeats if "ours" in args.tools else 1):
             for mode in (("gen", "ppl", "choice") if "ours" in args.tools else ("choice",)):
                 ds = data.datasets("ppl" if mode == "ppl" else "gen")
@@ -172,17 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     if "limit" in args.tools and reference is not None:
         state["limit"] = run_limit(reference, args.model, work=work, env=env)
         say(f"limit: {state['limit'].get('seconds')}s for {state['limit'].get('unique_tokens')} unique tokens")
-    if "vllm" in args.tools or "bound" in args.tools:
-        requests = export_requests(data, args, work=work, env=env)
-        if "bound" in args.tools:
-            state["bound"] = run_bound(requests, ours["gen"], work=work, env=env, threads=args.threads)
-            say(f"bound: {json.dumps({k: v['bound_seconds'] for k, v in state['bound'].get('modes', {}).items()})}")
-        if "vllm" in args.tools:
-            venv = exes["vllm"].parent.parent
-            for run in run_vllm(exes["vllm"], requests, work=work, env=vllm_env(env, args.threads),
-                                repeats=args.vllm_repeats):
-                run.extra["venv"] = str(venv)
-                record(run, peer_runs[f"vllm {run.mode}"])
+    if requests is not None and "bound" in args.tools:
+        state["bound"] = run_bound(requests, ours["gen"], work=work, env=env, threads=args.threads)
+        say(f"bound: {json.dumps({k: v['bound_seconds'] for k, v in state['bound'].get('modes', {}).items()})}")
+    if requests is not None and "vllm" in args.tools and not interleaved:
+        for run in run_vllm(exes["vllm"], requests, work=work, env=vllm_env(env, args.threads), repeats=args.vllm_repeats):
+            record(run, peer_runs[f"vllm {run.mode}"])
     for rep in range(args.peer_repeats):  # the slowest (OpenCompass ppl) last
         if "opencompass" in args.tools:
             record(run_opencompass(exes["opencompass"], "gen", data.datasets("gen"), common, work=work, env=env,

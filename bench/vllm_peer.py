@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--modes", default="choice,gen,ppl")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--max-model-len", type=int, default=4096)
+    p.add_argument("--wait-dir", help="interleave with another tool: write ready after the start, wait for "
+                                      "go-<mode>-<rep> before each run, write done-<mode>-<rep> after it")
     args = p.parse_args(argv)
     with open(args.requests, encoding="utf-8") as fh:
         requests = json.load(fh)
@@ -100,11 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"vllm": vllm.__version__, "runs": [], "answers": {},
                               "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "VLLM_CPU_OMP_THREADS_BIND",
                                                                      "VLLM_CPU_KVCACHE_SPACE")}}
+    signal = lambda name: open(os.path.join(args.wait_dir, name), "w").close()  # noqa: E731
+    if args.wait_dir:
+        signal("ready")
     for rep in range(args.repeats):
         for mode in args.modes.split(","):
             rows = requests.get(mode)
             if not rows:
                 continue
+            while args.wait_dir and not os.path.exists(os.path.join(args.wait_dir, f"go-{mode}-{rep}")):
+                time.sleep(0.1)
             llm.reset_prefix_cache()
             mark(f"begin {mode} {rep}")
             t0, c0 = time.perf_counter(), time.process_time()
@@ -115,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                                    "client_cpu_seconds": round(time.process_time() - c0, 3), "questions": len(rows)})
             result["answers"].setdefault(mode, answers)
             print(f"{mode} rep {rep}: {seconds:.2f} s for {len(rows)} questions", file=sys.stderr, flush=True)
+            if args.wait_dir:
+                signal(f"done-{mode}-{rep}")
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(result, fh, ensure_ascii=False, indent=1)
     return 0

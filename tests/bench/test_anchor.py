@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import sys
 import time
@@ -76,22 +77,31 @@ def test_vllm_is_pinned_like_the_other_tools():
     assert env["VLLM_CPU_KVCACHE_SPACE"] == "4"
 
 
-def test_vllm_runs_are_cut_at_their_marks(tmp_path):
-    """A stand-in for vLLM's venv python: the same MARK lines and output file as vllm_peer.py."""
+def _fake_vllm_python(tmp_path):
+    """A stand-in for vLLM's venv python: the same MARK lines, go/done files and output file as vllm_peer.py."""
     fake = tmp_path / "python"
     fake.write_text(f"#!{sys.executable}\n" + """
-import json, sys, time
+import json, os, sys, time
 args = sys.argv[2:]
 out, repeats = args[args.index("--out") + 1], int(args[args.index("--repeats") + 1])
+wait = args[args.index("--wait-dir") + 1] if "--wait-dir" in args else None
 mark = lambda what: print(f"MARK {what} {time.time():.3f}", flush=True)
 mark("load-begin"); time.sleep(0.3); mark("load-end")
+if wait: open(os.path.join(wait, "ready"), "w").close()
 for rep in range(repeats):
     for mode in args[args.index("--modes") + 1].split(","):
+        while wait and not os.path.exists(os.path.join(wait, f"go-{mode}-{rep}")): time.sleep(0.05)
         mark(f"begin {mode} {rep}"); sum(range(2 * 10**6)); mark(f"end {mode} {rep}")
+        if wait: open(os.path.join(wait, f"done-{mode}-{rep}"), "w").close()
 json.dump({"vllm": "0.32.0", "answers": {"choice": {"d/0": {"prediction": "B", "logprobs": [-2, -1], "best": 1}}}},
           open(out, "w"))
 """, encoding="utf-8")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    return fake
+
+
+def test_vllm_runs_are_cut_at_their_marks(tmp_path):
+    fake = _fake_vllm_python(tmp_path)
     requests = tmp_path / "requests.json"
     requests.write_text("{}", encoding="utf-8")
     runs = tools.run_vllm(fake, requests, work=tmp_path, env=thread_env(1), repeats=2, modes=("choice", "gen"))
@@ -99,6 +109,29 @@ json.dump({"vllm": "0.32.0", "answers": {"choice": {"d/0": {"prediction": "B", "
     assert all(r.infer_seconds is not None and r.infer_seconds < r.wall_seconds for r in runs)
     assert runs[0].extra["load_seconds"] >= 0.3 and runs[0].predictions["answers"]["d/0"]["prediction"] == "B"
     assert runs[2].predictions["answers"] == {}
+
+
+def test_interleaved_runs_alternate_ours_and_vllm(tmp_path):
+    fake = _fake_vllm_python(tmp_path)
+    requests = tmp_path / "requests.json"
+    requests.write_text("{}", encoding="utf-8")
+    ours: list[tuple[str, int, float]] = []
+
+    def run_ours(mode, rep):
+        ours.append((mode, rep, time.time()))
+        time.sleep(0.1)
+
+    start = lambda wait_dir: tools.run_vllm(fake, requests, work=tmp_path, env=thread_env(1), repeats=2,  # noqa: E731
+                                            modes=("gen", "choice"), wait_dir=wait_dir)
+    runs = anchor_runs.interleave(start, run_ours, work=tmp_path, modes=("gen", "choice"), repeats=2, timeout=60)
+    assert [(m, r) for m, r, _ in ours] == [("gen", 0), ("choice", 0), ("gen", 1), ("choice", 1)]
+    assert len(runs) == 4 and all(r.ok and r.infer_seconds is not None for r in runs)
+    log = (tmp_path / "logs" / "vllm_0.log").read_text(encoding="utf-8")
+    begins = {(m[1], m[2]): float(m[3]) for m in re.finditer(r"MARK begin (\w+) (\d+) ([\d.]+)", log)}
+    for i, (mode, rep, t) in enumerate(ours):  # each vLLM run starts after our run of it, before our next one
+        assert t < begins[(mode, str(rep))]
+        if i + 1 < len(ours):
+            assert begins[(mode, str(rep))] < ours[i + 1][2]
 
 
 def test_phase_timers_do_not_count_inner_phases_twice():
