@@ -151,7 +151,9 @@ def render_run_bench(result: Mapping[str, Any]) -> str:
     tokens = result.get("prompt_checks", {}).get("prompt_tokens") or 0
     m, s = result["machine"], result["settings"]
     lines = [
-        f"`{result['command']}` — {result['started']}, {result['total_seconds']:.0f} s in all.",
+        f"`{result['command']}` — {result['started']}, {result['total_seconds']:.0f} s in all."
+        + (f" Tools this run did not run are taken from `{result['merged_from']}` (same questions, same settings)."
+           if result.get("merged_from") else ""),
         "",
         f"Machine: {m.get('cpu', '?')}, {m.get('cpu_count')} logical CPUs (shared with other engineers' jobs; load "
         f"average per run below), {m.get('memory_gib')} GiB; {m.get('platform')}; Python {m.get('python')}. "
