@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     from toolkit.config.loader import load_datasets
     from toolkit.config.spec import ModelSpec
     from toolkit.engine.data import load_ceval_splits
-    from toolkit.engine.infer import DatasetInference, InferParams
+    from toolkit.engine.inference import DatasetInference
+    from toolkit.engine.params import InferParams
     from toolkit.models import hf, hf_forward, hf_score
     from toolkit.models.hf import HFModel
 

@@ -37,8 +37,9 @@ from toolkit.analysis.audit import audit_items  # noqa: E402
 from toolkit.analysis.items import analyse_items  # noqa: E402
 from toolkit.analysis.panel import Entry, Panel, PanelDataset  # noqa: E402
 from toolkit.analysis.runs import Answer, Question  # noqa: E402
-from toolkit.engine.results import Counts, ResultRecord  # noqa: E402
-from toolkit.engine.summarise import category_groups, summarise  # noqa: E402
+from toolkit.config.groups import category_groups  # noqa: E402
+from toolkit.engine.scoring.results import Counts, ResultRecord  # noqa: E402
+from toolkit.engine.scoring.summary import summarise  # noqa: E402
 from toolkit.report.extras import ReportExtras  # noqa: E402
 from toolkit.report.html import render_html_report  # noqa: E402
 from toolkit.report.items_view import items_view  # noqa: E402

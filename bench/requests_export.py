@@ -91,7 +91,8 @@ def export(config_dir: Path, datasets: Sequence[str], mode: str, *, model_dir: P
     """One entry per question of ``datasets`` in ``mode`` (choice, ppl or gen), in the engine's order."""
     from toolkit.config.loader import load_datasets
     from toolkit.engine.data import load_ceval_splits
-    from toolkit.engine.infer import DatasetInference, InferParams
+    from toolkit.engine.inference import DatasetInference
+    from toolkit.engine.params import InferParams
 
     rows: list[dict[str, Any]] = []
     params = InferParams(mode=mode, max_seq_len=max_seq_len, max_out_len=max_out_len)

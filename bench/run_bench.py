@@ -31,12 +31,12 @@ sys.path.insert(0, str(HERE))
 
 import benchdata  # noqa: E402
 import peers  # noqa: E402
+from anchor_runs import export_requests, interleave, run_bound, vllm_env  # noqa: E402
 from bench_report import render_run_bench  # noqa: E402
 from bench_summary import merge_peers, summarise  # noqa: E402
 from lmeval_task import TASK, prompt_rows, write_task  # noqa: E402
 from procmon import run_measured, thread_env  # noqa: E402
 from resultsmd import machine_facts, write_section  # noqa: E402
-from anchor_runs import export_requests, interleave, run_bound, vllm_env  # noqa: E402
 from tools import ToolRun, run_lmeval, run_opencompass, run_ours, run_vllm  # noqa: E402
 
 ALL_TOOLS = ("ours", "opencompass", "lm-eval", "limit", "vllm", "bound")

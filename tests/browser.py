@@ -48,7 +48,7 @@ def find_chromium(*, install: bool = True, log: Path | None = None) -> tuple[str
         return None, "chromium is not installed and there is no apt-get to install it (set TOOLKIT_CHROMIUM)"
     if os.geteuid() != 0:
         return None, "chromium is not installed; installing it needs root: sudo apt-get install -y chromium"
-    out = open(log, "a", encoding="utf-8") if log is not None else subprocess.DEVNULL  # noqa: SIM115
+    out = open(log, "a", encoding="utf-8") if log is not None else subprocess.DEVNULL
     try:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         command = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]

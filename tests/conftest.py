@@ -73,7 +73,7 @@ def demo_model_dir() -> Path:
     return ensure_demo_model()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say once, at the end, why the reference-data tests skipped and how to run them."""
     if (SHARED / "data").is_dir():
         return

@@ -3,7 +3,7 @@ split, one failed task (the golden summaries are rendered from it)."""
 
 from __future__ import annotations
 
-from toolkit.engine.results import Counts, ResultRecord, failed_record
+from toolkit.engine.scoring.results import Counts, ResultRecord, failed_record
 
 MODELS = ("smollm2-135m", "qwen2-0.5b")
 CATEGORIES = {

@@ -86,8 +86,7 @@ def run_models(bank: Path, work: Path, plans: Mapping[str, Mapping[str, str]], *
     from toolkit.config.generate import generate_configs
     from toolkit.config.loader import load_config
     from toolkit.config.spec import ModelSpec
-    from toolkit.engine.run import EvalRunSpec, run_eval
-    from toolkit.engine.setup import groups_for_config
+    from toolkit.engine import EvalRunSpec, run_eval
     from toolkit.models.fake import FakeModel
     from toolkit.report.run_report import write_run_reports
 
@@ -97,8 +96,9 @@ def run_models(bank: Path, work: Path, plans: Mapping[str, Mapping[str, str]], *
     config = configs / name / f"{name}_gen.py"
     specs = tuple(ModelSpec(abbr=m, path=f"scripted/{m}", hf_type="base", batch_size=8, max_out_len=4) for m in plans)
     models = {m: FakeModel(s, answers={k: f"\n{v}\n" for k, v in plans[m].items()}) for m, s in zip(plans, specs)}
-    spec = EvalRunSpec(datasets=load_config(config).datasets, models=specs, work_dir=str(work),
-                       summary_groups=tuple(groups_for_config(config)), command="run_builder")
+    loaded = load_config(config)
+    spec = EvalRunSpec(datasets=loaded.datasets, models=specs, work_dir=str(work),
+                       summary_groups=tuple(loaded.groups), command="run_builder")
     outcome = run_eval(spec, models=models)
     if reports:
         write_run_reports(outcome)

@@ -8,10 +8,10 @@ import math
 from pathlib import Path
 
 import pytest
+from run_builder import LETTERS, panel_from_plans, plant, question_key, run_models, simulate, synthetic_rows, write_bank
 from scipy.stats import pearsonr
 
 import toolkit.analysis.audit as audit_module
-from run_builder import LETTERS, panel_from_plans, plant, question_key, run_models, simulate, synthetic_rows, write_bank
 from toolkit.analysis.api import analyze_runs, item_report_json
 from toolkit.analysis.audit import audit_items, model_weight
 from toolkit.analysis.items import analyse_items

@@ -12,8 +12,9 @@ from fixed_run import CATEGORIES, MODELS, build_records
 import toolkit.analysis.uncertainty as uncertainty_module
 from toolkit.analysis.stats import wilson_interval
 from toolkit.analysis.uncertainty import summary_uncertainty, uncertainty_json
-from toolkit.engine.results import Counts, ResultRecord
-from toolkit.engine.summarise import category_groups, summarise
+from toolkit.config.groups import category_groups
+from toolkit.engine.scoring.results import Counts, ResultRecord
+from toolkit.engine.scoring.summary import summarise
 
 DATASETS = [f"ceval-{s}" for s in CATEGORIES]
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
+
 from toolkit.cli.eval import expand_args
-from toolkit.engine.setup import parse_kwargs, parse_value
+from toolkit.cli.eval_options import parse_kwargs, parse_value
 from toolkit.errors import UsageError
 
 

@@ -16,26 +16,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 from slurm_cluster import ClusterUnavailable, SlurmCluster, processes, running_cluster, write_fake_srun
+
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
-from toolkit.engine.run import EvalRunSpec, run_eval
-from toolkit.engine.runner import LocalRunner
-from toolkit.engine.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
-from toolkit.engine.task import TaskSpec
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine import EvalRunSpec, run_eval
+from toolkit.engine.events import Event, to_json
+from toolkit.engine.rundir.workdir import RunDirs
+from toolkit.engine.runners.local import LocalRunner
+from toolkit.engine.runners.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
+from toolkit.engine.tasks.infer_task import TaskSpec
 
 
 class Recorder:
-    """A display that keeps every event."""
+    """A display that keeps every event (in its JSON form)."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
 
-    def handle(self, model: str, event: dict[str, Any]) -> None:
-        self.events.append((model, event))
+    def handle(self, model: str, event: Event) -> None:
+        self.events.append((model, to_json(event)))
 
     def close(self) -> None:
         return None
@@ -272,10 +273,12 @@ def test_ctrl_c_stops_every_job(spec, slurm, tmp_path):
                                                or len(slurm.client("squeue", "-h", "-t", "R").stdout.splitlines()) < 2):
             time.sleep(0.1)
         running.extend(slurm.client("squeue", "-h", "-t", "R", "-o", "%j").stdout.split())
-        for pid, parent in processes(marker).items():  # as a terminal does: SIGINT to srun too, then to us
-            if parent == os.getpid():
-                os.kill(pid, signal.SIGINT)
+        sruns = [pid for pid, parent in processes(marker).items() if parent == os.getpid()]
+        # A terminal's Ctrl-C reaches us and srun at once. Interrupt us first: on a loaded machine the
+        # sruns could otherwise exit and the run return normally before the interrupt lands.
         _thread.interrupt_main()
+        for pid in sruns:
+            os.kill(pid, signal.SIGINT)
 
     threading.Thread(target=press_ctrl_c, daemon=True).start()
     started = time.monotonic()

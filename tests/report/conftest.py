@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 from fixed_run import CATEGORIES, MODELS, build_records
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.summarise import Summary, category_groups, summarise
+
+from toolkit.config.groups import category_groups
+from toolkit.engine.scoring.results import ResultRecord
+from toolkit.engine.scoring.summary import Summary, summarise
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
-
 from run_builder import panel_from_plans, simulate, synthetic_rows
+
 from toolkit.analysis.panel import Panel
-from toolkit.engine.results import Counts, ResultRecord
-from toolkit.engine.summarise import summarise
+from toolkit.engine.scoring.results import Counts, ResultRecord
+from toolkit.engine.scoring.summary import summarise
 from toolkit.report.extras import ReportExtras
 from toolkit.report.html import write_html_report
 from toolkit.report.questions_view import question_payload

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from test_browser import OVERFLOW, _keys, _scores_match_the_csv, _set
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ import pytest
 
 import toolkit.report.charts as charts_module
 import toolkit.report.html as html_module
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.summarise import Cell, Summary, SummaryRow, summarise
+from toolkit.engine.scoring.results import ResultRecord
+from toolkit.engine.scoring.summary import Cell, Summary, SummaryRow, summarise
 from toolkit.report.charts import PALETTE, PLOT_WIDTH, bar_chart, model_colors, summary_charts
 from toolkit.report.html import render_html_report, write_html_report
 

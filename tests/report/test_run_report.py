@@ -8,11 +8,12 @@ import json
 import re
 from pathlib import Path
 
-import toolkit.report.extras as extras_module
 from run_builder import run_models, simulate, synthetic_rows, write_bank
 from test_html import parse
-from toolkit.engine.results import Counts, ResultRecord
-from toolkit.engine.summarise import summarise
+
+import toolkit.report.extras as extras_module
+from toolkit.engine.scoring.results import Counts, ResultRecord
+from toolkit.engine.scoring.summary import summarise
 from toolkit.report.charts import summary_charts
 from toolkit.report.extras import run_extras
 from toolkit.report.run_report import report_facts

@@ -9,13 +9,14 @@ import os
 from pathlib import Path
 
 import pytest
+from fixed_run import CATEGORIES, build_records
 from rich.console import Console
 
 import toolkit.report.tables as tables_module
-from fixed_run import CATEGORIES, build_records
 from toolkit.analysis.uncertainty import summary_uncertainty
-from toolkit.engine.results import Counts, ResultRecord
-from toolkit.engine.summarise import Summary, category_groups, summarise
+from toolkit.config.groups import category_groups
+from toolkit.engine.scoring.results import Counts, ResultRecord
+from toolkit.engine.scoring.summary import Summary, summarise
 from toolkit.report.tables import (
     format_csv,
     format_md,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from fixed_run import CATEGORIES, build_records
 from rich.console import Console
 
-from fixed_run import CATEGORIES, build_records
 from toolkit.analysis.uncertainty import summary_uncertainty
-from toolkit.engine.summarise import Summary, category_groups
+from toolkit.config.groups import category_groups
+from toolkit.engine.scoring.summary import Summary
 from toolkit.report.terminal_intervals import interval_table, print_intervals
 
 

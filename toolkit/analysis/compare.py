@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from toolkit.analysis.panel import Panel
+from toolkit.analysis.runs import Answer
 from toolkit.analysis.stats import holm, mcnemar_exact
-from toolkit.engine.summarise import NAIVE, WEIGHTED, group_shapes
+from toolkit.engine.scoring.summary import NAIVE, WEIGHTED, group_shapes
 from toolkit.errors import UsageError
 
 OVERALL = "overall"
@@ -90,29 +91,46 @@ def compare_panel(panel: Panel, groups: Sequence[Mapping[str, Any]] = (), *, bas
         if silent:
             notes.append(f"{ds.abbr}: no scored answers from {', '.join(silent)}: not compared")
             continue
-        rows = [tuple(bool(a[q].correct) for a in answers) for q in range(len(ds.questions))
-                if all(a[q] is not None and a[q].correct is not None for a in answers)]
+        rows = [verdict for q in range(len(ds.questions)) if (verdict := _verdicts(answers, q)) is not None]
         unscored = sum(1 for q in ds.questions if q.gold is not None) - len(rows)
         if unscored > 0:
             notes.append(f"{ds.abbr}: {unscored} question(s) not answered by every model: left out")
         if rows:
             verdicts[ds.abbr] = rows
     subject_rows = [_row(abbr, "subject", "accuracy", v) for abbr, v in verdicts.items()]
-    adjusted = [holm([r.tests[k].p for r in subject_rows if r.tests[k] is not None]) for k in range(len(labels) - 1)]
-    subject_rows = [replace(r, tests=tuple(t if t is None else replace(t, p_holm=adjusted[k][i])
-                                           for k, t in enumerate(r.tests)))
-                    for i, r in enumerate(subject_rows)]
-    rows = list(subject_rows)
+    subject_rows = _holm_adjusted(subject_rows, len(labels) - 1)
+    table = list(subject_rows)
     values = {r.name: r.values for r in subject_rows}
     shapes = group_shapes(groups, list(verdicts))
     for name, shape in shapes.items():
         pooled = [v for leaf in shape.leaves for v in verdicts[leaf]]
-        rows.append(_naive_row(name, shape.members, shapes, values, len(pooled)))
-        rows.append(_row(name, "group", WEIGHTED, pooled))
+        table.append(_naive_row(name, shape.members, shapes, values, len(pooled)))
+        table.append(_row(name, "group", WEIGHTED, pooled))
     everything = [v for rows_ in verdicts.values() for v in rows_]
     if everything:
-        rows.append(_row(OVERALL, "overall", "accuracy", everything))
-    return Comparison(tuple(labels), tuple(rows), tuple(notes), alpha)
+        table.append(_row(OVERALL, "overall", "accuracy", everything))
+    return Comparison(tuple(labels), tuple(table), tuple(notes), alpha)
+
+
+def _holm_adjusted(subject_rows: Sequence[CompareRow], contrasts: int) -> list[CompareRow]:
+    """Each subject test's Holm-adjusted p-value, per contrast, over the subjects that have that test."""
+    tests = [list(r.tests) for r in subject_rows]
+    for k in range(contrasts):
+        tested = [(i, t) for i, r in enumerate(subject_rows) if (t := r.tests[k]) is not None]
+        for (i, t), p in zip(tested, holm([t.p for _, t in tested])):
+            tests[i][k] = replace(t, p_holm=p)
+    return [replace(r, tests=tuple(t)) for r, t in zip(subject_rows, tests)]
+
+
+def _verdicts(answers: Sequence[Sequence[Answer | None]], q: int) -> tuple[bool, ...] | None:
+    """Each model's right/wrong on question ``q``; None unless every model has a verdict."""
+    out = []
+    for per_model in answers:
+        a = per_model[q]
+        if a is None or a.correct is None:
+            return None
+        out.append(a.correct)
+    return tuple(out)
 
 
 def _row(name: str, kind: Literal["subject", "group", "overall"], metric: str, rows: Sequence[tuple[bool, ...]]) -> CompareRow:

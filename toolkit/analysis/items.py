@@ -95,8 +95,8 @@ def analyse_items(panel: Panel) -> ItemAnalysis:
         for qi, question in enumerate(ds.questions):
             if question.gold is None:
                 continue
-            verdicts = [(label, answers[qi]) for label, answers in zip(labels, ds.answers)
-                        if answers[qi] is not None and answers[qi].correct is not None]
+            verdicts = [(label, a) for label, answers in zip(labels, ds.answers)
+                        if (a := answers[qi]) is not None and a.correct is not None]
             if not verdicts:
                 continue
             xs = [1.0 if a.correct else 0.0 for _, a in verdicts]
@@ -104,7 +104,7 @@ def analyse_items(panel: Panel) -> ItemAnalysis:
                     for (label, _), x in zip(verdicts, xs)]
             choices = Counter(a.prediction if a.prediction in ds.letters else OTHER for _, a in verdicts)
             unused = tuple(x for x in ds.letters if x != question.gold and not choices.get(x))
-            predictions = tuple(None if answers[qi] is None else answers[qi].prediction for answers in ds.answers)
+            predictions = tuple(None if (a := answers[qi]) is None else a.prediction for answers in ds.answers)
             items.append(ItemStat(ds.abbr, question.index, question.id, question.gold, len(ds.letters), len(verdicts),
                                   int(sum(xs)), sum(xs) / len(xs), point_biserial(xs, rest) if len(xs) > 2 else None,
                                   dict(choices), unused, predictions))

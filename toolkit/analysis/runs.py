@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from toolkit.engine.evaluate import normalise_gold
-from toolkit.engine.results import ResultRecord, read_results
-from toolkit.engine.workdir import is_timestamp
+from toolkit.engine.rundir.workdir import is_timestamp
+from toolkit.engine.scoring.evaluate import normalise_gold
+from toolkit.engine.scoring.results import ResultRecord, read_results
 from toolkit.errors import DataError, UsageError
 
 TextSource = Literal["data", "snapshot", "none"]
@@ -173,7 +173,8 @@ def _dataset(root: Path, entry: Mapping[str, Any], spec: Mapping[str, Any], gold
         if snap is not None:
             rows, source = snap, "snapshot"
     if rows is not None and golds is not None and len(rows) != len(golds):
-        rows, note = None, f"the data has {len(rows)} questions but the results {len(golds)}"
+        note = f"the data has {len(rows)} questions but the results {len(golds)}"
+        rows = None
     if rows is None:
         questions = tuple(Question(i, None, None, (), g) for i, g in enumerate(golds or ()))
         return DatasetRun(**base, questions=questions, text_source="none", note=note)
@@ -192,7 +193,7 @@ def _dataset(root: Path, entry: Mapping[str, Any], spec: Mapping[str, Any], gold
 def _data_rows(entry: Mapping[str, Any], split: str) -> tuple[list[dict[str, str]] | None, str | None]:
     """The split's rows when the file the manifest names is still byte-identical; else (None, why)."""
     from toolkit.engine.data import load_ceval_splits
-    from toolkit.engine.fingerprint import file_sha256
+    from toolkit.engine.tasks.fingerprint import file_sha256
 
     info = (entry.get("files") or {}).get(split)
     if not info:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from toolkit.analysis.stats import wilson_interval
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.summarise import NAIVE, WEIGHTED, GroupShape, Summary, group_shapes
+from toolkit.engine.scoring.results import ResultRecord
+from toolkit.engine.scoring.summary import NAIVE, WEIGHTED, GroupShape, Summary, group_shapes
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -74,7 +74,7 @@ def summary_uncertainty(summary: Summary, records: Iterable[ResultRecord], group
     boot = _Bootstrap(counts, shapes, seed, resamples)
     out = []
     for row in summary.rows:
-        cells = []
+        cells: list[Interval | None] = []
         for model, cell in zip(summary.models, row.cells):
             if cell.status != "ok":
                 cells.append(None)

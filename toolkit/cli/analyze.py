@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._common import handle_errors
-from toolkit.cli.main import app
 
 EPILOG = """\
 Examples:
@@ -38,7 +37,6 @@ def resolve_runs(runs: list[Path]) -> list[Path]:
     return resolved
 
 
-@app.command("analyze", epilog=EPILOG)
 @handle_errors
 def analyze(
     runs: Annotated[list[Path], typer.Argument(metavar="RUN", help="Run folders, or work dirs (their newest run).")],

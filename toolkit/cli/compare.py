@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._common import handle_errors
-from toolkit.cli.main import app
 
 EPILOG = """\
 Examples:
@@ -29,7 +28,6 @@ Exit status: 0 when the comparison ran, 1 when a run folder cannot be read, 2 on
 """
 
 
-@app.command("compare", epilog=EPILOG)
 @handle_errors
 def compare(
     runs: Annotated[list[Path], typer.Argument(metavar="RUN", help="Run folders (two or more models in all), or work dirs (their newest run).")],

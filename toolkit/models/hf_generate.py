@@ -55,8 +55,9 @@ class Generator:
             self._stop_criteria[stops] = StopStringCriteria(tokenizer=self.tokenizer, stop_strings=list(stops))
         return self._stop_criteria[stops]
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:
-        """Yield finished results batch by batch."""
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
+        """Yield finished results batch by batch, at most ``batch_size`` prompts a batch (None: the budget's)."""
         seqs = [r.tokens for r in requests]
         plan = plan_prefix_tree(seqs, [r.group for r in requests], enabled=self.prefix_cache)
         states: dict[int, Any] = {}
@@ -70,15 +71,15 @@ class Generator:
                 prefix = states[node.index] = self.fw.prefill(seqs[node.source][node.start:node.end],
                                                               need_nll=False, parent=parent)
             if members:
-                yield from self._generate_rows(list(members), requests, seqs, prefix, progress)
+                yield from self._generate_rows(list(members), requests, seqs, prefix, progress, batch_size)
             if node is not None:  # a cache is dropped once its subtree is done
                 for k in [k for k in states if plan.nodes[k].last_descendant == node.index]:
                     del states[k]
 
     def _generate_rows(self, members: list[int], requests: Sequence[GenRequest], seqs: Sequence[Sequence[int]],
-                       prefix: Any, progress: ProgressFn | None) -> Iterator[list[GenResult]]:
+                       prefix: Any, progress: ProgressFn | None, batch_size: int | None) -> Iterator[list[GenResult]]:
         p = prefix.length if prefix is not None else 0
-        b = self.budget
+        b = self.budget.for_rows(batch_size)
         plan = plan_batches([len(seqs[i]) - p for i in members], max_batch=b.max_batch,
                             token_budget=b.token_budget, context_len=p, kv_budget=b.kv_budget)
         queue = [[members[k] for k in batch] for batch in plan]
@@ -86,7 +87,7 @@ class Generator:
             batch = queue.pop(0)
             try:
                 results = self._run(batch, requests, prefix)
-            except Exception as err:  # noqa: BLE001 - only out-of-memory is retried
+            except Exception as err:
                 if not is_oom(err) or len(batch) == 1:
                     raise
                 self.budget = self.budget.halved()

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from toolkit.models import packed_attention as pa
+import toolkit.models.packed_attention as pa
 
 CHECK_TOLERANCE = 1e-3
 """Largest logit difference (relative to the logits' scale) the self-check accepts."""
@@ -50,7 +50,9 @@ class PackedForward:
         """Rows (positions from ``start``, one per row or one for all) packed into one pass; logits [T, V]
         ("all") or [rows, V] ("last")."""
         starts = [start] * len(rows) if isinstance(start, int) else list(start)
-        segments, ids, pos = [], [], []
+        segments: list[tuple[int, int]] = []
+        ids: list[int] = []
+        pos: list[int] = []
         for r, first in zip(rows, starts):
             segments.append((len(ids), len(ids) + len(r)))
             ids.extend(r)

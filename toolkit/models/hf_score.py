@@ -71,9 +71,9 @@ class Scorer:
         self.prefix_cache = prefix_cache and fw.custom_masks
         self.warn = warn or (lambda msg: None)
 
-    def score(self, requests: Sequence[ScoreRequest], *, need_total: bool,
-              progress: ProgressFn | None = None) -> Iterator[list[ScoreResult]]:
-        """Yield finished results batch by batch."""
+    def score(self, requests: Sequence[ScoreRequest], *, need_total: bool, progress: ProgressFn | None = None,
+              batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
+        """Yield finished results batch by batch, at most ``batch_size`` rows a batch (None: the budget's)."""
         q_lens = [_question_len(r.candidates) for r in requests]
         questions = [r.candidates[0][:q] if q else r.candidates[0][:1] for r, q in zip(requests, q_lens)]
         plan = plan_prefix_tree(questions, [r.group for r in requests], enabled=self.prefix_cache)
@@ -89,25 +89,25 @@ class Scorer:
                 prefix = states[node.index] = self.fw.prefill(src[node.start:node.end], need_nll=need_total,
                                                               parent=parent)
             if members:
-                yield from self._score_rows(members, requests, q_lens, prefix, need_total, progress)
+                yield from self._score_rows(members, requests, q_lens, prefix, need_total, progress, batch_size)
             if node is not None:  # a cache is dropped once its subtree is done
                 for k in [k for k in states if plan.nodes[k].last_descendant == node.index]:
                     del states[k]
 
     def _score_rows(self, members: Sequence[int], requests: Sequence[ScoreRequest], q_lens: Sequence[int],
                     prefix: PrefixState | None, need_total: bool,
-                    progress: ProgressFn | None) -> Iterator[list[ScoreResult]]:
+                    progress: ProgressFn | None, batch_size: int | None) -> Iterator[list[ScoreResult]]:
         """The questions ``members`` on top of ``prefix`` (None: from scratch), batch by batch."""
         p = prefix.length if prefix is not None else 0
         rows = [row for i in members for row in _rows_for(i, requests[i], q_lens[i], p)]
         pending: dict[int, dict[int, CandidateScore]] = {}
         needed = {i: len(requests[i].candidates) for i in members}
-        queue = [[rows[k] for k in b] for b in self._plan(rows, p)]
+        queue = [[rows[k] for k in b] for b in self._plan(rows, p, batch_size)]
         while queue:
             batch = queue.pop(0)
             try:
                 scored = self._run(batch, requests, q_lens, prefix, need_total)
-            except Exception as err:  # noqa: BLE001 - only out-of-memory is retried
+            except Exception as err:
                 if not is_oom(err) or len(batch) == 1:
                     raise
                 self._on_oom(len(batch))
@@ -125,8 +125,8 @@ class Scorer:
                     progress(len(done))
                 yield done
 
-    def _plan(self, rows: Sequence[_Row], p: int) -> list[list[int]]:
-        b = self.budget
+    def _plan(self, rows: Sequence[_Row], p: int, batch_size: int | None) -> list[list[int]]:
+        b = self.budget.for_rows(batch_size)
         return plan_batches([len(r.tokens) for r in rows], max_batch=b.max_batch, token_budget=b.token_budget,
                             context_len=p, kv_budget=b.kv_budget)
 

@@ -60,7 +60,7 @@ def _attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, *, caus
 
 def packed_attention(ctx: PackedContext, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                      layer: int, scale: float | None) -> torch.Tensor:
-    """query [1, H, T, d], key/value [1, KV, T, d] (own tokens, after RoPE) → output [1, T, H, d]."""
+    """Query [1, H, T, d], key/value [1, KV, T, d] (own tokens, after RoPE) → output [1, T, H, d]."""
     heads, kv_heads = query.shape[1], key.shape[1]
     groups = heads // kv_heads
     tokens, dim = query.shape[2], query.shape[3]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from toolkit.engine.summarise import Summary, SummaryRow
+from toolkit.engine.scoring import Summary, SummaryRow
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -95,7 +95,7 @@ def bar_chart(title: str, rows: Sequence[SummaryRow], models: Sequence[str], *,
     replace the rows' dataset names.
 
     Example:
-        >>> from toolkit.engine.summarise import Cell, SummaryRow
+        >>> from toolkit.engine.scoring.summary import Cell, SummaryRow
         >>> row = SummaryRow("ceval-law", "-", "accuracy", "gen", "subject", (Cell("ok", 50.0, "50.00"),))
         >>> chart = bar_chart("Subjects", [row], ["m"])
         >>> chart.rows[0].bars[0].width == chart.plot_width / 2

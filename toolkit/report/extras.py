@@ -18,8 +18,8 @@ from toolkit.analysis.uncertainty import (
     RowUncertainty,
     summary_uncertainty,
 )
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.summarise import NAIVE, GroupShape, Summary, group_shapes
+from toolkit.engine.scoring.results import ResultRecord
+from toolkit.engine.scoring.summary import NAIVE, GroupShape, Summary, group_shapes
 from toolkit.errors import ToolkitError
 from toolkit.report.items_view import ItemsView
 from toolkit.resources import templates_dir
@@ -63,7 +63,7 @@ def chance_levels(summary: Summary, letters: Mapping[str, int], questions: Mappi
     a group's naive average of its members' chance, or the question-weighted one.
 
     Example:
-        >>> from toolkit.engine.summarise import summarise, ResultRecord as R
+        >>> from toolkit.engine.scoring.summary import summarise, ResultRecord as R
         >>> s = summarise([R("m", "a", "v", "gen", "ok", 50.0), R("m", "b", "v", "gen", "ok", 50.0)])
         >>> chance_levels(s, {"a": 4, "b": 2}, {"a": 30, "b": 10}, {"g": GroupShape(("a", "b"), ("a", "b"))})
         {('a', 'accuracy'): 25.0, ('b', 'accuracy'): 50.0, ('g', 'naive_average'): 37.5, ('g', 'weighted_average'): 31.25}

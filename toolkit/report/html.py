@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from toolkit.engine.summarise import Summary
+from toolkit.engine.scoring import Summary
 from toolkit.fileio import atomic_write_text
 from toolkit.report.charts import VALUE_LIMIT, model_colors, summary_charts
 from toolkit.report.extras import ReportExtras
@@ -49,8 +49,8 @@ def render_html_report(summary: Summary, manifest: Mapping[str, Any] | None = No
     lines, the questions and the item analysis (see :func:`toolkit.report.extras.run_extras`).
 
     Example:
-        >>> from toolkit.engine.summarise import summarise
-        >>> from toolkit.engine.results import ResultRecord as R
+        >>> from toolkit.engine.scoring.summary import summarise
+        >>> from toolkit.engine.scoring.results import ResultRecord as R
         >>> html = render_html_report(summarise([R("m", "ceval-law", "db9ce2", "gen", "ok", 45.0)]), {"model": "m"})
         >>> "<svg" in html and "45.00" in html
         True

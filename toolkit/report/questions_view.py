@@ -29,7 +29,8 @@ def question_payload(panel: Panel, *, flagged: Collection[tuple[str, int]] = (),
     prediction; the whole entry null when the model has no verdict) and ``correct`` is
     1, 0 or null (no key).
     """
-    subjects, rows = [], []
+    subjects: list[dict[str, Any]] = []
+    rows: list[list[Any]] = []
     keep = set(datasets) if datasets is not None else None
     for ds in panel.datasets:
         if keep is not None and ds.abbr not in keep:
@@ -39,7 +40,7 @@ def question_payload(panel: Panel, *, flagged: Collection[tuple[str, int]] = (),
         note = None if texts else _missing_text_note(panel, ds.abbr)
         subjects.append({"abbr": ds.abbr, "letters": list(ds.letters), "note": note})
         for qi, q in enumerate(ds.questions):
-            answers = []
+            answers: list[list[Any] | None] = []
             for per_model in ds.answers:
                 a = per_model[qi]
                 if a is None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.engine.run import EvalOutcome
+from toolkit.engine.outcome import EvalOutcome
 from toolkit.report.extras import run_extras
 from toolkit.report.html import write_html_report
 from toolkit.report.tables import write_summary_files

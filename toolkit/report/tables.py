@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 
-from toolkit.engine.summarise import HEADER_PREFIX, Summary
+from toolkit.engine.scoring import HEADER_PREFIX, Summary
 from toolkit.fileio import atomic_write_text
 
 if TYPE_CHECKING:
@@ -95,8 +95,8 @@ def format_txt(summary: Summary, uncertainty: Sequence[RowUncertainty] | None = 
     """The aligned table, then the notes (with ``uncertainty``: ``n`` and intervals after the models).
 
     Example:
-        >>> from toolkit.engine.summarise import summarise
-        >>> from toolkit.engine.results import ResultRecord as R
+        >>> from toolkit.engine.scoring.summary import summarise
+        >>> from toolkit.engine.scoring.results import ResultRecord as R
         >>> print(format_txt(summarise([R("qwen", "ceval-law", "db9ce2", "gen", "ok", 45.0)])), end="")
         dataset    version    metric    mode      qwen
         ---------  ---------  --------  ------  ------

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from toolkit.analysis.uncertainty import INTERVAL_NOTE, RowUncertainty
-from toolkit.engine.summarise import Summary
+from toolkit.engine.scoring.summary import Summary
 
 
 def interval_table(summary: Summary, uncertainty: Sequence[RowUncertainty], title: str | None = "95% intervals") -> Table:
