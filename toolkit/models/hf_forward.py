@@ -13,6 +13,11 @@ reach the cache).
 
 Models with sliding-window layers get no prefix cache and HF's own masks
 (:func:`supports_prefix_cache`).
+
+Where the model passes the packed path's self-check (:mod:`toolkit.models.hf_packed`),
+``prefill``, ``run`` and ``step`` pack their rows into one unpadded sequence and read the
+prefix's cache in place instead (no mask, no padding, no per-row copy of the prefix);
+the results are the same up to float rounding.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+from toolkit.models.hf_packed import PackedForward, PackedRows
 
 Tokens = tuple[int, ...]
 
@@ -56,6 +63,17 @@ class BatchOutput:
     last_positions: torch.Tensor
     """[B] position id of each row's last token."""
     pads: list[int]
+    packed: PackedRows | None = None
+    """For a packed pass: the rows' own keys and values, which generation steps extend."""
+    segments: Any = None
+    """For a packed pass with every position's logits: ``logits`` is [T, V], row i at ``segments[i]``."""
+
+    def row_logits(self, i: int) -> torch.Tensor:
+        """Logits [n, V] at row ``i``'s own tokens (keep="all")."""
+        if self.segments is not None:
+            start, end = self.segments[i]
+            return self.logits[start:end]
+        return self.logits[i, self.pads[i]:]
 
 
 def supports_prefix_cache(config: Any) -> bool:
@@ -72,7 +90,7 @@ def supports_prefix_cache(config: Any) -> bool:
 class Forwarder:
     """Runs a causal LM over padded rows on top of an optional shared prefix."""
 
-    def __init__(self, model: Any, pad_id: int) -> None:
+    def __init__(self, model: Any, pad_id: int, *, packed: bool = True) -> None:
         self.model = model
         self.pad_id = pad_id
         self.device = next(model.parameters()).device
@@ -82,6 +100,12 @@ class Forwarder:
         self.cache_kw = "cache" if "cache" in params else "past_key_values"
         self.keeps_logits = "logits_to_keep" in params
         self.custom_masks = supports_prefix_cache(model.config)
+        self.packed: PackedForward | None = None
+        if packed and self.custom_masks and self.device.type == "cpu":
+            candidate = PackedForward(model, self.cache_kw)
+            text = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+            if candidate.check(int(getattr(text, "vocab_size", 0) or 0)):
+                self.packed = candidate
 
     # -- building blocks -------------------------------------------------------------
     def _new_cache(self, prefix: PrefixState | None, rows: int) -> Any:
@@ -124,36 +148,55 @@ class Forwarder:
         return logits[:, -1:, :] if keep_last else logits
 
     # -- public ----------------------------------------------------------------------
-    def prefill(self, tokens: Sequence[int], *, need_nll: bool, chunk: int = 1024) -> PrefixState:
-        """Run the shared prefix once, in chunks (bounded memory), and keep its cache."""
-        cache = self._new_cache(None, 1)
+    def prefill(self, tokens: Sequence[int], *, need_nll: bool, chunk: int = 1024,
+                parent: PrefixState | None = None) -> PrefixState:
+        """Run a shared prefix once, in chunks (bounded memory), and keep its cache.
+
+        With ``parent``, ``tokens`` continue the parent's prefix (a prefix-tree node): they run on its
+        cache, and the result covers ``parent.tokens + tokens``.
+        """
+        base = parent.length if parent is not None else 0
+        if self.packed is not None:
+            return self._prefill_packed(list(tokens), need_nll=need_nll, chunk=chunk, parent=parent)
+        cache = self._new_cache(parent, 1)
         toks = torch.tensor([list(tokens)], dtype=torch.long, device=self.device)
         n = toks.shape[1]
-        nll = 0.0
-        last = None
+        nll = parent.nll_sum if parent is not None else 0.0
+        last = parent.last_logits if parent is not None else None
         for start in range(0, n, chunk):
             end = min(n, start + chunk)
             piece = toks[:, start:end]
-            positions = torch.arange(start, end, device=self.device).unsqueeze(0)
-            kv_real = torch.ones((1, end), dtype=torch.bool, device=self.device)
-            mask = self._mask4d(kv_real, end - start, start) if self.custom_masks else None
+            positions = torch.arange(base + start, base + end, device=self.device).unsqueeze(0)
+            kv_real = torch.ones((1, base + end), dtype=torch.bool, device=self.device)
+            mask = self._mask4d(kv_real, end - start, base + start) if self.custom_masks else None
             logits = self._call(piece, positions, mask, cache, keep_last=not need_nll)
-            if need_nll:
-                logp = torch.log_softmax(logits[0].float(), dim=-1)  # [chunk, V]
-                if last is not None:  # the previous chunk's last logits predict this chunk's first token
-                    nll -= float(last[piece[0, 0]])
-                targets = piece[0, 1:]
-                if targets.numel():
-                    nll -= float(logp[:-1].gather(1, targets.unsqueeze(1)).sum())
-                last = logp[-1]
-            else:
-                last = torch.log_softmax(logits[0, -1].float(), dim=-1)
+            last, nll = _account(logits[0], piece[0], last, nll, need_nll)
         layers = [(layer.keys, layer.values) for layer in cache.layers]
         assert last is not None
-        return PrefixState(tuple(tokens), layers, last, nll)
+        return PrefixState((parent.tokens if parent is not None else ()) + tuple(tokens), layers, last, nll)
+
+    def _prefill_packed(self, tokens: list[int], *, need_nll: bool, chunk: int,
+                        parent: PrefixState | None) -> PrefixState:
+        assert self.packed is not None
+        layers = list(parent.layers) if parent is not None else None
+        nll = parent.nll_sum if parent is not None else 0.0
+        last = parent.last_logits if parent is not None else None
+        done = parent.length if parent is not None else 0
+        for start in range(0, len(tokens), chunk):
+            piece = tokens[start:start + chunk]
+            logits, ctx = self.packed.forward([piece], layers, done, keep="all" if need_nll else "last", keep_kv=True)
+            layers = ([(torch.cat([pk, k], dim=2), torch.cat([pv, v], dim=2)) for (pk, pv), (k, v) in zip(layers, ctx.new_kv)]
+                      if layers else list(ctx.new_kv))
+            target = torch.tensor(piece, dtype=torch.long, device=self.device)
+            last, nll = _account(logits, target, last, nll, need_nll)
+            done += len(piece)
+        assert last is not None and layers is not None
+        return PrefixState((parent.tokens if parent is not None else ()) + tuple(tokens), layers, last, nll)
 
     def run(self, rows: Sequence[Sequence[int]], prefix: PrefixState | None, *, keep: str) -> BatchOutput:
         """Forward left-padded ``rows`` on top of ``prefix``; keep "all" logits or only the "last"."""
+        if self.packed is not None and all(rows):
+            return self._run_packed(rows, prefix, keep=keep)
         b = len(rows)
         width = max(len(r) for r in rows)
         p = prefix.length if prefix is not None else 0
@@ -178,8 +221,35 @@ class Forwarder:
             logits = logits[:, -1, :]
         return BatchOutput(logits, cache, kv_real, pos[:, -1].clone(), pads)
 
+    def _run_packed(self, rows: Sequence[Sequence[int]], prefix: PrefixState | None, *, keep: str) -> BatchOutput:
+        """The packed pass; "all" logits stay packed ([T, V], read through :meth:`BatchOutput.row_logits`)."""
+        assert self.packed is not None
+        b, width = len(rows), max(len(r) for r in rows)
+        p = prefix.length if prefix is not None else 0
+        logits, ctx = self.packed.forward(rows, prefix.layers if prefix is not None else None, p, keep=keep,
+                                          keep_kv=True)
+        pads = [width - len(r) for r in rows]
+        real = torch.tensor([[j >= pads[i] for j in range(width)] for i in range(b)], dtype=torch.bool,
+                            device=self.device)
+        kv_real = torch.cat([torch.ones((b, p), dtype=torch.bool, device=self.device), real], dim=1)
+        last_positions = torch.tensor([p + len(r) - 1 for r in rows], dtype=torch.long, device=self.device)
+        state = PackedRows(prefix.layers if prefix is not None else None, ctx.new_kv, ctx.segments)
+        return BatchOutput(logits, None, kv_real, last_positions, pads, packed=state,
+                           segments=list(ctx.segments) if keep == "all" else None)
+
+    def _step_packed(self, out: BatchOutput, next_tokens: torch.Tensor) -> torch.Tensor:
+        assert self.packed is not None and out.packed is not None
+        out.last_positions = out.last_positions + 1
+        rows = [[int(t)] for t in next_tokens.tolist()]
+        logits, ctx = self.packed.forward(rows, out.packed.prefix, out.last_positions.tolist(), keep="last",
+                                          keep_kv=True, row_past=out.packed.rows)
+        out.packed.append(ctx.new_kv)
+        return logits
+
     def step(self, out: BatchOutput, next_tokens: torch.Tensor) -> torch.Tensor:
         """Feed one new token per row (generation); returns logits [B, V] and updates ``out``."""
+        if out.packed is not None:
+            return self._step_packed(out, next_tokens)
         b = next_tokens.shape[0]
         out.last_positions = out.last_positions + 1
         out.kv_mask = torch.cat([out.kv_mask, torch.ones((b, 1), dtype=torch.bool, device=self.device)], dim=1)
@@ -196,6 +266,27 @@ class Forwarder:
     def select(self, out: BatchOutput, keep_rows: torch.Tensor) -> None:
         """Drop finished rows from a generation batch (cache included)."""
         idx = keep_rows.to(self.device)
-        out.cache.batch_select_indices(idx)
+        if out.packed is not None:
+            out.packed.select(keep_rows.tolist())
+        else:
+            out.cache.batch_select_indices(idx)
         out.kv_mask = out.kv_mask.index_select(0, idx)
         out.last_positions = out.last_positions.index_select(0, idx)
+
+
+def _account(logits: torch.Tensor, targets: torch.Tensor, last: torch.Tensor | None, nll: float,
+             need_nll: bool) -> tuple[torch.Tensor, float]:
+    """After a prefix chunk: the log-probabilities at its last position, and the NLL so far.
+
+    ``logits`` are [n, V] with ``need_nll`` (else [≥1, V], only the last row used); ``last`` (the
+    previous chunk's or the parent's last log-probabilities) predicts this chunk's first token.
+    """
+    if not need_nll:
+        return torch.log_softmax(logits[-1].float(), dim=-1), nll
+    logits = logits.float()
+    lse = torch.logsumexp(logits, dim=-1)  # logsumexp - logit: no [n, V] log-softmax written out
+    if last is not None:
+        nll -= float(last[targets[0]])
+    if targets.numel() > 1:
+        nll += float((lse[:-1] - logits[:-1].gather(1, targets[1:].unsqueeze(1)).squeeze(1)).sum())
+    return logits[-1] - lse[-1], nll

@@ -4,8 +4,8 @@ Base models in OpenCompass's gen mode run to ``max_out_len``; a multiple-choice
 answer is decided after a token or two. Each row stops at the first of: an
 end-of-sequence token, a stop string (transformers' ``StopStringCriteria``), the
 request's ``decided(text)`` callback (the post-processor can no longer change its
-answer), or ``max_new_tokens``. Finished rows leave the batch. The shared
-few-shot prefix is computed once per group, as in scoring.
+answer), or ``max_new_tokens``. Finished rows leave the batch. Shared prompt
+prefixes are computed once, on a prefix tree, as in scoring.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import torch
 from toolkit.models.base import GenRequest, GenResult, ProgressFn
 from toolkit.models.hf_forward import Forwarder
 from toolkit.models.hf_memory import Budget, is_oom
-from toolkit.models.planning import plan_batches, plan_prefix_groups
+from toolkit.models.planning import plan_batches
+from toolkit.models.prefix_tree import plan_prefix_tree
 
 
 def cut_at_stop(text: str, stops: Sequence[str]) -> str:
@@ -58,29 +59,45 @@ class Generator:
                  batch_size: int | None = None) -> Iterator[list[GenResult]]:
         """Yield finished results batch by batch, at most ``batch_size`` prompts a batch (None: the budget's)."""
         seqs = [r.tokens for r in requests]
-        for group in plan_prefix_groups(seqs, [r.group for r in requests], enabled=self.prefix_cache):
-            p = group.prefix_len
-            prefix = self.fw.prefill(seqs[group.members[0]][:p], need_nll=False) if p else None
-            members = list(group.members)
-            b = self.budget.for_rows(batch_size)
-            plan = plan_batches([len(seqs[i]) - p for i in members], max_batch=b.max_batch,
-                                token_budget=b.token_budget, context_len=p, kv_budget=b.kv_budget)
-            queue = [[members[k] for k in batch] for batch in plan]
-            while queue:
-                batch = queue.pop(0)
-                try:
-                    results = self._run(batch, requests, prefix)
-                except Exception as err:  # only out-of-memory is retried
-                    if not is_oom(err) or len(batch) == 1:
-                        raise
-                    self.budget = self.budget.halved()
-                    torch.cuda.empty_cache() if torch.cuda.is_available() else None
-                    self.warn(f"out of memory generating for {len(batch)} prompts: halving the batch and going on")
-                    queue[:0] = [batch[: len(batch) // 2], batch[len(batch) // 2:]]
-                    continue
-                if progress:
-                    progress(len(results))
-                yield results
+        plan = plan_prefix_tree(seqs, [r.group for r in requests], enabled=self.prefix_cache)
+        states: dict[int, Any] = {}
+        steps: list[tuple[Any, tuple[int, ...]]] = [(n, n.rows) for n in plan.nodes]
+        if plan.loose:
+            steps.append((None, plan.loose))
+        for node, members in steps:
+            prefix = None
+            if node is not None:
+                parent = states[node.parent] if node.parent is not None else None
+                prefix = states[node.index] = self.fw.prefill(seqs[node.source][node.start:node.end],
+                                                              need_nll=False, parent=parent)
+            if members:
+                yield from self._generate_rows(list(members), requests, seqs, prefix, progress, batch_size)
+            if node is not None:  # a cache is dropped once its subtree is done
+                for k in [k for k in states if plan.nodes[k].last_descendant == node.index]:
+                    del states[k]
+
+    def _generate_rows(self, members: list[int], requests: Sequence[GenRequest], seqs: Sequence[Sequence[int]],
+                       prefix: Any, progress: ProgressFn | None, batch_size: int | None) -> Iterator[list[GenResult]]:
+        p = prefix.length if prefix is not None else 0
+        b = self.budget.for_rows(batch_size)
+        plan = plan_batches([len(seqs[i]) - p for i in members], max_batch=b.max_batch,
+                            token_budget=b.token_budget, context_len=p, kv_budget=b.kv_budget)
+        queue = [[members[k] for k in batch] for batch in plan]
+        while queue:
+            batch = queue.pop(0)
+            try:
+                results = self._run(batch, requests, prefix)
+            except Exception as err:
+                if not is_oom(err) or len(batch) == 1:
+                    raise
+                self.budget = self.budget.halved()
+                torch.cuda.empty_cache() if torch.cuda.is_available() else None
+                self.warn(f"out of memory generating for {len(batch)} prompts: halving the batch and going on")
+                queue[:0] = [batch[: len(batch) // 2], batch[len(batch) // 2:]]
+                continue
+            if progress:
+                progress(len(results))
+            yield results
 
     def _run(self, batch: Sequence[int], requests: Sequence[GenRequest], prefix: Any) -> list[GenResult]:
         p = prefix.length if prefix is not None else 0

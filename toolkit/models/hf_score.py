@@ -1,11 +1,13 @@
 """Scoring candidates (PPL labels, choice continuations) with as few forward passes as possible.
 
 For each question the candidates share everything but their tail (``…答案: \\nA`` vs
-``…\\nB``); the subject's few-shot prefix is shared by every question of the group.
-So per group: the prefix once (:meth:`Forwarder.prefill`), then one row per question
-over its own tokens, and each candidate's single tail token read off the row's
-last-position logits — one forward pass per question. Candidates whose tails are
-longer than one token get a row each (still on top of the shared prefix).
+``…\\nB``); questions share their few-shot prefixes. A prefix tree
+(:mod:`toolkit.models.prefix_tree`) finds every shared prefix worth caching; each tree
+node runs once (:meth:`Forwarder.prefill`, on its parent's cache), then one row per
+question over its own tokens on its deepest node, and each candidate's single tail
+token is read off the row's last-position logits — one forward pass per question.
+Candidates whose tails are longer than one token get a row each (still on top of the
+shared prefix).
 
 Scores follow OpenCompass's definition: ``total_nll`` sums the token losses over
 positions 1..n-1 of the whole sequence, which OpenCompass divides by n.
@@ -21,7 +23,8 @@ import torch
 from toolkit.models.base import CandidateScore, ProgressFn, ScoreRequest, ScoreResult
 from toolkit.models.hf_forward import Forwarder, PrefixState
 from toolkit.models.hf_memory import Budget, is_oom
-from toolkit.models.planning import common_prefix_len, plan_batches, plan_prefix_groups
+from toolkit.models.planning import common_prefix_len, plan_batches
+from toolkit.models.prefix_tree import TreeNode, plan_prefix_tree
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,18 @@ def _rows_for(idx: int, req: ScoreRequest, q_len: int, p: int) -> list[_Row]:
     return [_Row(idx, j, c[p:]) for j, c in enumerate(req.candidates)]
 
 
-def _token_nlls(logp: torch.Tensor, row: Sequence[int], prefix: PrefixState | None) -> list[float]:
-    """NLL of each row token (index 0 uses the prefix's last logits; without a prefix it has none)."""
-    targets = torch.tensor(list(row[1:]), dtype=torch.long, device=logp.device)
-    inner = (-logp[:-1].gather(1, targets.unsqueeze(1)).squeeze(1)).tolist() if len(row) > 1 else []
+def _token_nlls(logits: torch.Tensor, row: Sequence[int], prefix: PrefixState | None) -> tuple[list[float], torch.Tensor]:
+    """NLL of each row token (index 0 uses the prefix's last logits; without a prefix it has none) and the
+    log-probabilities at the row's last position.
+
+    ``logsumexp - logit`` per position: the whole [n, V] log-softmax is never written out.
+    """
+    logits = logits.float()
+    lse = torch.logsumexp(logits, dim=-1)
+    targets = torch.tensor(list(row[1:]), dtype=torch.long, device=logits.device)
+    inner = ((lse[:-1] - logits[:-1].gather(1, targets.unsqueeze(1)).squeeze(1)).tolist() if len(row) > 1 else [])
     first = [-float(prefix.last_logits[row[0]])] if prefix is not None else [0.0]
-    return first + inner
+    return first + inner, logits[-1] - lse[-1]
 
 
 class Scorer:
@@ -67,35 +76,54 @@ class Scorer:
         """Yield finished results batch by batch, at most ``batch_size`` rows a batch (None: the budget's)."""
         q_lens = [_question_len(r.candidates) for r in requests]
         questions = [r.candidates[0][:q] if q else r.candidates[0][:1] for r, q in zip(requests, q_lens)]
-        groups = plan_prefix_groups(questions, [r.group for r in requests], enabled=self.prefix_cache)
-        for group in groups:
-            p = group.prefix_len
-            prefix = self.fw.prefill(questions[group.members[0]][:p], need_nll=need_total) if p else None
-            rows = [row for i in group.members for row in _rows_for(i, requests[i], q_lens[i], p)]
-            pending: dict[int, dict[int, CandidateScore]] = {}
-            needed = {i: len(requests[i].candidates) for i in group.members}
-            queue = [[rows[k] for k in b] for b in self._plan(rows, p, batch_size)]
-            while queue:
-                batch = queue.pop(0)
-                try:
-                    scored = self._run(batch, requests, q_lens, prefix, need_total)
-                except Exception as err:  # only out-of-memory is retried
-                    if not is_oom(err) or len(batch) == 1:
-                        raise
-                    self._on_oom(len(batch))
-                    half = len(batch) // 2
-                    queue[:0] = [batch[:half], batch[half:]]
-                    continue
-                done: list[ScoreResult] = []
-                for req, cand, score in scored:
-                    pending.setdefault(req, {})[cand] = score
-                    if len(pending[req]) == needed[req]:
-                        got = pending.pop(req)
-                        done.append(ScoreResult(requests[req].key, tuple(got[j] for j in range(needed[req]))))
-                if done:
-                    if progress:
-                        progress(len(done))
-                    yield done
+        plan = plan_prefix_tree(questions, [r.group for r in requests], enabled=self.prefix_cache)
+        states: dict[int, PrefixState] = {}
+        steps: list[tuple[TreeNode | None, tuple[int, ...]]] = [(n, n.rows) for n in plan.nodes]
+        if plan.loose:
+            steps.append((None, plan.loose))
+        for node, members in steps:
+            prefix = None
+            if node is not None:
+                parent = states[node.parent] if node.parent is not None else None
+                src = questions[node.source]
+                prefix = states[node.index] = self.fw.prefill(src[node.start:node.end], need_nll=need_total,
+                                                              parent=parent)
+            if members:
+                yield from self._score_rows(members, requests, q_lens, prefix, need_total, progress, batch_size)
+            if node is not None:  # a cache is dropped once its subtree is done
+                for k in [k for k in states if plan.nodes[k].last_descendant == node.index]:
+                    del states[k]
+
+    def _score_rows(self, members: Sequence[int], requests: Sequence[ScoreRequest], q_lens: Sequence[int],
+                    prefix: PrefixState | None, need_total: bool,
+                    progress: ProgressFn | None, batch_size: int | None) -> Iterator[list[ScoreResult]]:
+        """The questions ``members`` on top of ``prefix`` (None: from scratch), batch by batch."""
+        p = prefix.length if prefix is not None else 0
+        rows = [row for i in members for row in _rows_for(i, requests[i], q_lens[i], p)]
+        pending: dict[int, dict[int, CandidateScore]] = {}
+        needed = {i: len(requests[i].candidates) for i in members}
+        queue = [[rows[k] for k in b] for b in self._plan(rows, p, batch_size)]
+        while queue:
+            batch = queue.pop(0)
+            try:
+                scored = self._run(batch, requests, q_lens, prefix, need_total)
+            except Exception as err:
+                if not is_oom(err) or len(batch) == 1:
+                    raise
+                self._on_oom(len(batch))
+                half = len(batch) // 2
+                queue[:0] = [batch[:half], batch[half:]]
+                continue
+            done: list[ScoreResult] = []
+            for req, cand, score in scored:
+                pending.setdefault(req, {})[cand] = score
+                if len(pending[req]) == needed[req]:
+                    got = pending.pop(req)
+                    done.append(ScoreResult(requests[req].key, tuple(got[j] for j in range(needed[req]))))
+            if done:
+                if progress:
+                    progress(len(done))
+                yield done
 
     def _plan(self, rows: Sequence[_Row], p: int, batch_size: int | None) -> list[list[int]]:
         b = self.budget.for_rows(batch_size)
@@ -119,9 +147,7 @@ class Scorer:
         for i, row in enumerate(batch):
             req = requests[row.req]
             if full:
-                logp = torch.log_softmax(out.logits[i, out.pads[i]:].float(), dim=-1)
-                last = logp[-1]
-                nlls = _token_nlls(logp, row.tokens, prefix)
+                nlls, last = _token_nlls(out.row_logits(i), row.tokens, prefix)
             else:
                 last = torch.log_softmax(out.logits[i].float(), dim=-1)
                 nlls = []
