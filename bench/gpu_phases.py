@@ -59,9 +59,13 @@ class ModelPhase:
 
     # -- building blocks ------------------------------------------------------------------
     def hf(self, *, prefix_cache: bool = True) -> Any:
+        """Our backend around the built model. On a CPU (``--smoke``) without the packed path, which the
+        engine takes on CPUs only: the smoke runs the padded path, the one a GPU runs."""
         from toolkit.models.hf import HFModel
 
-        return HFModel(self.spec, self.model, self.ctx.tokenizer, prefix_cache=prefix_cache)
+        hf = HFModel(self.spec, self.model, self.ctx.tokenizer, prefix_cache=prefix_cache, packed=self.ctx.cuda)
+        self.entry["forward_path"] = "packed" if hf.fw.packed is not None else "padded"
+        return hf
 
     def datasets(self, mode: str, subjects: Sequence[str] | None = None) -> tuple[Any, ...]:
         return ceval_datasets("ppl" if mode == "ppl" else "gen", subjects if subjects is not None else self.ctx.subjects)

@@ -50,17 +50,19 @@ def injected_oom(rows: int | None) -> Iterator[Injected]:
     import torch
     from transformers import LlamaForCausalLM
 
+    from toolkit.models.packed_attention import KWARG as PACKED_KWARG
+
     seen = Injected()
     original = LlamaForCausalLM.forward
 
     def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
         ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is not None:
-            seen.largest = max(seen.largest, int(ids.shape[0]))
-            if rows is not None and ids.shape[0] > rows:
-                seen.refused.append(int(ids.shape[0]))
-                raise torch.cuda.OutOfMemoryError(f"CUDA out of memory (simulated by gpu_check --smoke: {ids.shape[0]} rows "
-                                                  f"over a cap of {rows})")
+        packed = getattr(kwargs.get(PACKED_KWARG), "segments", None)  # the CPU's packed path: rows in one sequence
+        n = len(packed) if packed is not None else int(ids.shape[0]) if ids is not None else 0
+        seen.largest = max(seen.largest, n)
+        if rows is not None and n > rows:
+            seen.refused.append(n)
+            raise torch.cuda.OutOfMemoryError(f"CUDA out of memory (simulated by gpu_check --smoke: {n} rows over a cap of {rows})")
         return original(self, *args, **kwargs)
 
     LlamaForCausalLM.forward = forward
@@ -171,7 +173,8 @@ def oom_phase(ctx: Context, folder: Path, name: str) -> None:
             ref = run_ours(sets, spec, mode=mode, work=ctx.work / "runs" / f"oom-ref-{mode}", data_dir=ctx.data_dir,
                            device=ctx.device, gpus=1 if ctx.cuda else 0)
         free_memory()
-        out: dict[str, Any] = {"reference": ref.summary()}
+        out: dict[str, Any] = {"reference": ref.summary(),
+                               "forward_path": "packed" if any(d.get("packed_attention") for d in ref.loaded) else "padded"}
         if ctx.cuda:
             base = torch.cuda.memory_allocated()
             working = max(0, (ref.peak_bytes or 0) - base - weights)

@@ -266,6 +266,7 @@ def test_smoke_run_times_every_path_on_both_models(smoke_run):
     _, result, _ = smoke_run
     assert list(result["models"]) == ["smoke-1b", "smoke-8b"]
     for m in result["models"].values():
+        assert m["forward_path"] == "padded"  # the GPU's path, though the engine packs rows on a CPU
         rows = {(r["tool"], r["mode"]) for r in m["speed"]}
         assert rows == {("limit", "bare forward"), *((t, mode) for t in ("ours", "naive") for mode in ("choice", "ppl", "gen"))}
         ours = [r for r in m["speed"] if r["tool"] == "ours"]
