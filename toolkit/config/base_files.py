@@ -53,3 +53,13 @@ def resolve_base_module(module: str, level: int, importer: Path) -> Path:
             hint="copy the config next to yours and import it relatively",
         )
     return target.resolve()
+
+
+def read_config_source(path: Path) -> str:
+    """A config file's text (UTF-8, a BOM allowed), or a :class:`ConfigError` that says what to do."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=path, hint="check the path") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 ({err.reason})", file=path, hint="save the config as UTF-8") from None

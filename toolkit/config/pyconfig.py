@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.base_files import OPENCOMPASS_CONFIGS, is_read_base, resolve_base_module
+from toolkit.config.base_files import OPENCOMPASS_CONFIGS, is_read_base, read_config_source, resolve_base_module
 from toolkit.config.markers import ImportedName, imported_copy, unmarked
 from toolkit.errors import ConfigError
 
@@ -138,20 +138,11 @@ class _Session:
             raise ConfigError(f"config files import each other in a cycle: {chain}", file=path)
         self.running.append(path)
         try:
-            namespace = _exec_config(path, _read_source(path) if source is None else source, self)
+            namespace = _exec_config(path, read_config_source(path) if source is None else source, self)
         finally:
             self.running.pop()
         self.done[path] = namespace
         return namespace
-
-
-def _read_source(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=path, hint="check the path") from None
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"not UTF-8 ({err.reason})", file=path, hint="save the config as UTF-8") from None
 
 
 def _helpers(path: Path, namespace: dict[str, Any], session: _Session) -> dict[str, Callable[..., Any]]:

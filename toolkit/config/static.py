@@ -18,6 +18,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
+from toolkit.config.base_files import read_config_source
 from toolkit.config.markers import ImportedName, unmarked
 from toolkit.config.static_eval import Reader
 from toolkit.config.static_rules import MAX_STEPS, Unsupported
@@ -47,7 +48,7 @@ class Session:
         if path in self.running:
             chain = " -> ".join(p.name for p in [*self.running, path])
             raise ConfigError(f"config files import each other in a cycle: {chain}", file=path)
-        text = _read_source(path) if source is None else source
+        text = read_config_source(path) if source is None else source
         try:
             tree = ast.parse(text, filename=str(path))
         except SyntaxError as err:
@@ -73,15 +74,6 @@ class Session:
         if source is None:
             self.done[path] = values
         return values
-
-
-def _read_source(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=path, hint="check the path") from None
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"not UTF-8 ({err.reason})", file=path, hint="save the config as UTF-8") from None
 
 
 
