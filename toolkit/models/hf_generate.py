@@ -114,9 +114,10 @@ class Generator:
                 if step < reqs[ri].min_new_tokens and self.eos_ids:
                     scores[row, self.eos_ids] = float("-inf")
             next_tokens = scores.argmax(dim=-1)
+            chosen = next_tokens.tolist()  # one device-to-host copy a step, not one per row
             still: list[int] = []
             for row, ri in enumerate(active):
-                tok = int(next_tokens[row])
+                tok = int(chosen[row])
                 generated[ri].append(tok)
                 reason = self._stop_reason(reqs[ri], generated[ri], tok)
                 if reason:
