@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from toolkit.config.spec import DatasetSpec, LoadedConfig, ModelSpec
+from toolkit.config.spec import CircularKind, DatasetSpec, LoadedConfig, ModelSpec
 from toolkit.engine.spec import DeviceName, EvalRunSpec, InferMode, RunMode, SlurmOptions
 from toolkit.errors import UsageError
 
@@ -104,6 +104,8 @@ class EvalOptions:
     reuse: str | None = None
     mode: str = "all"
     infer_mode: str | None = None
+    circular: str | None = None
+    """``circular`` or ``all-perm`` (the flag's spelling), None without ``--circular``."""
     max_num_workers: int = 1
     debug: bool = False
     dry_run: bool = False
@@ -119,6 +121,9 @@ class EvalOptions:
     quotatype: str | None = None
     qos: str | None = None
 
+
+CIRCULAR_KINDS: dict[str, CircularKind] = {"circular": "circular", "all-perm": "all_possible"}
+"""``--circular``'s values → OpenCompass's ``circular_patterns``."""
 
 INFER_FLAGS = {"max_seq_len": "--max-seq-len", "max_out_len": "--max-out-len", "batch_size": "--batch-size",
                "min_out_len": "--min-out-len"}
@@ -226,6 +231,7 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         reuse=opts.reuse,
         mode=cast(RunMode, opts.mode),  # EvalRunSpec checks the value
         infer_mode=cast("InferMode | None", opts.infer_mode),
+        circular=CIRCULAR_KINDS[opts.circular] if opts.circular else None,
         min_out_len=opts.min_out_len,
         reserve_output=opts.reserve_output,
         early_stop=opts.early_stop,
