@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from toolkit.cli._common import handle_errors, stdout_console
+from toolkit.cli._common import Circular, circular_value, handle_errors, stdout_console
 from toolkit.config.spec import DEFAULT_BATCH_SIZE, DEFAULT_MAX_OUT_LEN, DEFAULT_NUM_GPUS
 from toolkit.fileio import is_disk_full, os_error, write_error
 from toolkit.models import BACKENDS
@@ -31,9 +31,6 @@ LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generat
 PAIR_OPTIONS = {"--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--data-path"}
 """Their values are ``key=value``: a word without ``=`` after them (a config file) is not theirs."""
 REUSE = {"-r", "--reuse"}
-CIRCULAR = "--circular"
-CIRCULAR_CHOICES = ("circular", "all-perm")
-"""``--circular`` alone means ``--circular circular``."""
 
 
 def expand_args(args: list[str]) -> list[str]:
@@ -64,11 +61,6 @@ def expand_args(args: list[str]) -> list[str]:
                 out += [arg, v]
             i = j
             continue
-        if arg == CIRCULAR:
-            nxt = args[i + 1] if i + 1 < len(args) else None
-            out += [arg, nxt if nxt in CIRCULAR_CHOICES else CIRCULAR_CHOICES[0]]
-            i += 2 if nxt in CIRCULAR_CHOICES else 1
-            continue
         if arg in REUSE:
             nxt = args[i + 1] if i + 1 < len(args) else None
             if nxt is not None and (is_timestamp(nxt[:15]) or nxt == "latest"):
@@ -80,7 +72,7 @@ def expand_args(args: list[str]) -> list[str]:
             continue
         out.append(arg)
         i += 1
-    return out
+    return circular_value(out)
 
 
 class OpenCompassArgs(TyperCommand):
@@ -130,13 +122,6 @@ class InferMode(str, Enum):
     gen = "gen"
     ppl = "ppl"
     choice = "choice"
-
-
-class Circular(str, Enum):
-    """``--circular``: every rotation of the options, or every permutation."""
-
-    circular = "circular"
-    all_perm = "all-perm"
 
 
 class Device(str, Enum):

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from toolkit.config.spec import CircularKind, DatasetSpec, LoadedConfig, ModelSpec
+from toolkit.cli._common import CIRCULAR_KINDS
+from toolkit.config.spec import DatasetSpec, LoadedConfig, ModelSpec
 from toolkit.engine.spec import DeviceName, EvalRunSpec, InferMode, RunMode, SlurmOptions
 from toolkit.errors import UsageError
 
@@ -121,9 +122,6 @@ class EvalOptions:
     quotatype: str | None = None
     qos: str | None = None
 
-
-CIRCULAR_KINDS: dict[str, CircularKind] = {"circular": "circular", "all-perm": "all_possible"}
-"""``--circular``'s values → OpenCompass's ``circular_patterns``."""
 
 INFER_FLAGS = {"max_seq_len": "--max-seq-len", "max_out_len": "--max-out-len", "batch_size": "--batch-size",
                "min_out_len": "--min-out-len"}

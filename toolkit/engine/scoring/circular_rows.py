@@ -71,8 +71,7 @@ def subject_rows(abbr: str, version: str, mode: str, records: Sequence[ResultRec
 def group_rows(name: str, mode: str, leaves: Sequence[str], by_key: Mapping[tuple[str, str], ResultRecord],
                models: Sequence[str]) -> list[SummaryRow]:
     """A group's detail rows, each pooled over its circular subjects (none when it has none)."""
-    circular = [leaf for leaf in leaves
-                if any((r := by_key.get((m, leaf))) is not None and r.circular is not None for m in models)]
+    circular = [leaf for leaf in leaves if any(is_circular(by_key.get((m, leaf))) for m in models)]
     if not circular:
         return []
     metrics = _union([detail_metrics(r.circular) for leaf in circular for m in models
@@ -94,12 +93,17 @@ def group_rows(name: str, mode: str, leaves: Sequence[str], by_key: Mapping[tupl
     return rows
 
 
+def is_circular(record: ResultRecord | None) -> bool:
+    """A circular dataset's record: it has circular scores, or failed under a ``perf_*`` metric."""
+    return record is not None and (record.circular is not None or record.metric.startswith("perf_"))
+
+
 def circular_notes(records: Sequence[ResultRecord], groups: Mapping[str, Sequence[str]]) -> list[str]:
     """What the circular rows mean, and groups that average circular and plain subjects together.
 
     ``groups`` maps each group with subjects in the run to its subject abbrs.
     """
-    kinds = {r.abbr: r.circular.patterns for r in records if r.circular is not None}
+    kinds = {r.abbr: r.metric.removeprefix("perf_") for r in records if is_circular(r)}
     if not kinds:
         return []
     notes = []
