@@ -130,7 +130,8 @@ def bar_chart(title: str, rows: Sequence[SummaryRow], models: Sequence[str], *,
     text = ""
     if known:
         level = next(iter(known))
-        options = round(100 / level) if len(known) == 1 and abs(100 / level - round(100 / level)) < 1e-6 else None
+        options = (round(100 / level) if len(known) == 1 and level > 0 and abs(100 / level - round(100 / level)) < 1e-6
+                   else None)
         if chance_label is not None:
             text = (f"dashed line: chance, {level:.4g}% ({chance_label})" if len(known) == 1
                     else f"dashed marks: chance ({chance_label})")
