@@ -134,37 +134,20 @@ def test_a_flag_and_a_config_that_disagree_are_a_usage_error(bank):
         run_eval(replace(spec, datasets=circular_datasets, circular="all_possible"), models={"tiny": _fake()})
 
 
-class TokenMeter:
-    """Counts the tokens the HF backend's forward passes process: shared prefixes, and rows on top of them."""
-
-    def __init__(self, model, monkeypatch) -> None:
-        self.prefills, self.prefix_tokens, self.row_tokens = 0, 0, 0
-        fw = model.fw
-        prefill, run = fw.prefill, fw.run
-
-        def counted_prefill(tokens, **kw):
-            self.prefills += 1
-            self.prefix_tokens += len(tokens)
-            return prefill(tokens, **kw)
-
-        def counted_run(rows, prefix, **kw):
-            self.row_tokens += sum(len(r) for r in rows)
-            return run(rows, prefix, **kw)
-
-        monkeypatch.setattr(fw, "prefill", counted_prefill)
-        monkeypatch.setattr(fw, "run", counted_run)
+def _counted(model, spec: EvalRunSpec) -> dict[str, int]:
+    """The HF backend's own forward-pass counters over one run (the model counts on across runs)."""
+    before = model.token_counts()
+    run_eval(spec, models={"tiny": model})
+    return {k: v - before[k] for k, v in model.token_counts().items()}
 
 
 @pytest.mark.parametrize("mode", ["gen", "choice"])
-def test_the_few_shot_prefix_is_computed_once_for_all_rotations(bank, tiny_model, monkeypatch, mode):
+def test_the_few_shot_prefix_is_computed_once_for_all_rotations(bank, tiny_model, mode):
     """N questions x 4 rotations cost about 4x the question tokens and 1x the prefix, not 4x."""
-    plain_meter = TokenMeter(tiny_model, monkeypatch)
-    run_eval(_spec(bank, "gen", subjects=1, infer_mode=mode), models={"tiny": tiny_model})
-    monkeypatch.undo()
-    circular_meter = TokenMeter(tiny_model, monkeypatch)
-    run_eval(_spec(bank, "gen", subjects=1, infer_mode=mode, circular="circular"), models={"tiny": tiny_model})
-    assert plain_meter.prefills == circular_meter.prefills == 1  # once for the subject
-    assert circular_meter.prefix_tokens == plain_meter.prefix_tokens  # the 5-shot examples, once
-    assert plain_meter.prefix_tokens > 2 * plain_meter.row_tokens / 10  # and they are most of each prompt
-    ratio = circular_meter.row_tokens / plain_meter.row_tokens
+    plain = _counted(tiny_model, _spec(bank, "gen", subjects=1, infer_mode=mode))
+    circular = _counted(tiny_model, _spec(bank, "gen", subjects=1, infer_mode=mode, circular="circular"))
+    assert plain["prefills"] == circular["prefills"] == 1  # once for the subject
+    assert circular["prefix_tokens"] == plain["prefix_tokens"]  # the 5-shot examples, once
+    assert plain["prefix_tokens"] > 2 * plain["row_tokens"] / 10  # and they are most of each prompt
+    ratio = circular["row_tokens"] / plain["row_tokens"]
     assert 3.5 < ratio < 4.5, ratio  # every rotation's own tokens

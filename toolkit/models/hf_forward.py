@@ -45,6 +45,23 @@ class PrefixState:
 
 
 @dataclass
+class TokenCounts:
+    """What the forward passes processed, counted as they run (the prefix cache's effect, measured).
+
+    ``prefix_tokens``: tokens of shared prefixes, each computed once (``prefills`` of them);
+    ``row_tokens``: the requests' own tokens computed on top (padding not counted);
+    ``padded_tokens``: the padding next to them; ``decode_steps``: generated tokens fed back.
+    """
+
+    prefills: int = 0
+    prefix_tokens: int = 0
+    batches: int = 0
+    row_tokens: int = 0
+    padded_tokens: int = 0
+    decode_steps: int = 0
+
+
+@dataclass
 class BatchOutput:
     """Logits of one batch and the cache it left behind (for generation)."""
 
@@ -82,6 +99,7 @@ class Forwarder:
         self.cache_kw = "cache" if "cache" in params else "past_key_values"
         self.keeps_logits = "logits_to_keep" in params
         self.custom_masks = supports_prefix_cache(model.config)
+        self.counts = TokenCounts()
 
     # -- building blocks -------------------------------------------------------------
     def _new_cache(self, prefix: PrefixState | None, rows: int) -> Any:
@@ -129,6 +147,8 @@ class Forwarder:
         cache = self._new_cache(None, 1)
         toks = torch.tensor([list(tokens)], dtype=torch.long, device=self.device)
         n = toks.shape[1]
+        self.counts.prefills += 1
+        self.counts.prefix_tokens += n
         nll = 0.0
         last = None
         for start in range(0, n, chunk):
@@ -158,6 +178,9 @@ class Forwarder:
         width = max(len(r) for r in rows)
         p = prefix.length if prefix is not None else 0
         pads = [width - len(r) for r in rows]
+        self.counts.batches += 1
+        self.counts.row_tokens += b * width - sum(pads)
+        self.counts.padded_tokens += sum(pads)
         ids = torch.full((b, width), self.pad_id, dtype=torch.long)
         real = torch.zeros((b, width), dtype=torch.bool)
         pos = torch.full((b, width), p, dtype=torch.long)
@@ -181,6 +204,7 @@ class Forwarder:
     def step(self, out: BatchOutput, next_tokens: torch.Tensor) -> torch.Tensor:
         """Feed one new token per row (generation); returns logits [B, V] and updates ``out``."""
         b = next_tokens.shape[0]
+        self.counts.decode_steps += b
         out.last_positions = out.last_positions + 1
         out.kv_mask = torch.cat([out.kv_mask, torch.ones((b, 1), dtype=torch.bool, device=self.device)], dim=1)
         ids = next_tokens.view(b, 1).to(self.device)
