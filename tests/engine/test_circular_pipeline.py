@@ -151,3 +151,61 @@ def test_the_few_shot_prefix_is_computed_once_for_all_rotations(bank, tiny_model
     assert plain["prefix_tokens"] > 2 * plain["row_tokens"] / 10  # and they are most of each prompt
     ratio = circular["row_tokens"] / plain["row_tokens"]
     assert 3.5 < ratio < 4.5, ratio  # every rotation's own tokens
+
+
+class ReadingModel(FakeModel):
+    """A backend seen only through the model interface (no HF, no tokenizer of its own): it reads the question
+    it is sent — the last one in the prompt, ``stem`` then ``A. …``–``D. …`` — and answers ``pick(stem, options)``,
+    generating that letter (gen) or giving it the lowest loss (ppl, choice)."""
+
+    def __init__(self, pick) -> None:
+        super().__init__(MODEL)
+        self.pick = pick
+
+    def _answer(self, prompt: str) -> str:
+        lines = prompt.rstrip().splitlines()  # … stem, A. …, B. …, C. …, D. …, 答案:
+        options = {line[0]: line[3:] for line in lines[-5:-1]}
+        return self.pick(lines[-6], options)
+
+    def generate(self, requests, progress=None, *, batch_size=None):
+        by_key = {r.key: r for r in requests}
+        for batch in super().generate(requests, progress, batch_size=batch_size):
+            yield [replace(r, text=f"\n{self._answer(self.decode(by_key[r.key].tokens))}\n") for r in batch]
+
+    def score(self, requests, progress=None, *, need_total=True, batch_size=None):
+        by_key = {r.key: r for r in requests}
+        for batch in super().score(requests, progress, need_total=need_total, batch_size=batch_size):
+            out = []
+            for res in batch:
+                texts = [self.decode(c).rstrip() for c in by_key[res.key].candidates]  # each ends with its letter
+                best = self._answer(texts[0][:-1])
+                out.append(replace(res, scores=tuple(replace(s, total_nll=0.0 if t[-1] == best else 9.0 * s.n_tokens,
+                                                             tail_nll=0.0 if t[-1] == best else 9.0)
+                                                     for s, t in zip(res.scores, texts))))
+            yield out
+
+
+@pytest.mark.parametrize(("config", "mode"), [("gen", None), ("ppl", None), ("gen", "choice")])
+def test_any_backend_gets_the_rotated_options_and_its_answers_are_mapped_back(bank, seed_raw, config, mode):
+    """Rotation happens before the backend: a model that knows each answer's text follows it to its new letter
+    in every rotation (100 %, every letter 25 %), one that always says D is right once per question."""
+    truth = {r[1]: r[2 + "ABCD".index(r[6])] for r in seed_rows(seed_raw)[5:]}
+    knows = ReadingModel(lambda stem, options: next(k for k, v in options.items() if v == truth[stem]))
+    out = run_eval(_spec(bank, config, subjects=1, infer_mode=mode, circular="circular"), models={"tiny": knows})
+    (record,) = out.records
+    assert record.value == 100.0 and record.circular is not None
+    metrics = record.circular.metrics()
+    assert all(v == 100.0 for v in metrics.values()), metrics
+    assert record.circular.priors() == {"prior_A": 25.0, "prior_B": 25.0, "prior_C": 25.0, "prior_D": 25.0,
+                                        "prior_-": 0.0}
+    prefers_d = ReadingModel(lambda stem, options: "D")
+    out = run_eval(_spec(bank, config, subjects=1, infer_mode=mode, circular="circular"), models={"tiny": prefers_d})
+    (record,) = out.records
+    assert record.circular is not None
+    metrics = record.circular.metrics()
+    assert (record.value, metrics["acc_circular"], metrics["more_1_circular"], metrics["more_2_circular"]) == (0.0, 25.0, 100.0, 0.0)
+    assert record.circular.priors()["prior_D"] == 100.0
+    golds = [r[6] for r in seed_rows(seed_raw)[5:]] * 2
+    assert metrics["acc_origin"] == golds.count("D") / len(golds) * 100  # the options as written: the plain score
+    details = record.to_json()["details"]
+    assert {v["answer"] for d in details for v in d["variants"]} == {"A", "B", "C", "D"}  # D mapped back to where it came from
