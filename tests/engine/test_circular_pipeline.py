@@ -209,3 +209,14 @@ def test_any_backend_gets_the_rotated_options_and_its_answers_are_mapped_back(ba
     assert metrics["acc_origin"] == golds.count("D") / len(golds) * 100  # the options as written: the plain score
     details = record.to_json()["details"]
     assert {v["answer"] for d in details for v in d["variants"]} == {"A", "B", "C", "D"}  # D mapped back to where it came from
+
+
+def test_a_circular_dataset_split_across_workers_scores_as_one(bank):
+    """Slices cut the question x rotation rows anywhere (here 40 rows in two tasks); the merged file scores the same."""
+    spec = _spec(bank, "gen", subjects=1, circular="circular")
+    whole = run_eval(spec, models={"tiny": _fake()})
+    split = run_eval(replace(spec, max_workers=2), models={"tiny": _fake()})
+    slices = [(i.start, i.stop) for t in split.tasks if hasattr(t, "items") for i in t.items]
+    assert len(slices) == 2 and slices[0][0] == 0 and slices[0][1] == slices[1][0] and 0 < slices[0][1] < 40, slices
+    assert [r.to_json()["details"] for r in split.records] == [r.to_json()["details"] for r in whole.records]
+    assert len(_predictions(split.run_dir)) == 40
