@@ -163,3 +163,53 @@ def test_the_python_example_runs_as_written(tmp_path, monkeypatch, capsys, tiny_
 
 def _blocks_in(text: str, lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def _circular_example() -> tuple[list[str], dict[str, float]]:
+    """The circular section's commands, and the demo model's numbers its table shows (metric → value)."""
+    section = README.split("#### Circular evaluation", 1)[1].split("\n### ", 1)[0]
+    commands, shown = _blocks_in(section, "bash")[0], _blocks_in(section, "text")[0]
+    lines = [line.strip() for line in commands.splitlines() if line.strip() and not line.startswith("#")]
+    table = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+\.\d\d)\s+5\b", shown, flags=re.M)}
+    return lines, table
+
+
+def _subject_rows(summary: str) -> dict[str, float]:
+    """metric → value of the walkthrough subject's own rows in a summary table on stdout."""
+    rows = {}
+    for line in summary.splitlines():
+        cells = line.split()
+        if cells and cells[0] == "chinese_core_socialist_values-chinese_core_socialist_values":
+            rows[cells[2]] = float(cells[4])
+    return rows
+
+
+@pytest.mark.slow
+def test_the_circular_example_works_as_written_on_the_demo_model(tmp_path, demo_model_dir):
+    """After the walkthrough, both circular commands run as written, agree with each other and with the plain run
+    (the ABCD rotation is the plain question), and the README shows what the demo model gives (transformers 5.x)."""
+    import transformers
+
+    work = tmp_path / "repo"
+    shutil.copytree(REPO / "examples", work / "examples")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    outputs = []
+    commands, shown = _circular_example()
+    assert len(commands) == 3 and "--circular" in commands[0] and "--circular" in commands[1]
+    assert shown.keys() >= {"perf_circular", "acc_circular", "acc_origin", "more_1_circular", "prior_D"}
+    for expected, command in [*_walkthrough(), *((0, c) for c in commands)]:
+        proc = subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True)
+        assert proc.returncode == expected, f"{command}\n{proc.stderr[-2000:]}"
+        if command.startswith("toolkit eval"):
+            outputs.append(_subject_rows(proc.stdout))
+    plain, flag, config = outputs
+    assert flag == config  # eval --circular on the plain config = the gen-config --circular file
+    assert flag["acc_origin"] == plain["accuracy"]
+    assert flag["perf_circular"] <= flag["acc_origin"] and flag["more_1_circular"] >= flag["acc_circular"]
+    assert sum(v for k, v in flag.items() if k.startswith("prior_")) == pytest.approx(100)
+    runs = sorted((work / "outputs" / "default").iterdir())
+    predictions = json.loads((runs[-1] / "predictions" / "SmolLM2-135M-Instruct" /
+                              "chinese_core_socialist_values-chinese_core_socialist_values.json").read_text(encoding="utf-8"))
+    assert len(predictions) == 20 and {r["circular_pattern"] for r in predictions.values()} == {"ABCD", "BCDA", "CDAB", "DABC"}
+    if int(transformers.__version__.split(".")[0]) == 5:  # the demo model's answers depend on the major version
+        assert {k: flag[k] for k in shown} == shown

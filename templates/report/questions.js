@@ -24,7 +24,12 @@
     if (haystacks === null) {
       haystacks = rows.map(function (r) {
         var parts = [r[2] || "", r[3] || ""].concat(r[4]);
-        r[6].forEach(function (a) { if (a) { parts.push(a[0], a[1] || ""); } });
+        r[6].forEach(function (a) {
+          if (a) {
+            parts.push(a[0], a[1] || "");
+            if (a.length > 3) { a[3].forEach(function (v) { parts.push(v[4] || ""); }); }
+          }
+        });
         return parts.join("\n").toLowerCase();
       });
     }
@@ -63,6 +68,21 @@
     parent.appendChild(node);
     return node;
   }
+  function variants(td, list) {
+    /* A circular question: how many arrangements were right, then each one's answer. */
+    var right = list.filter(function (v) { return v[3] === 1; }).length;
+    add(td, "div", right + "/" + list.length + " arrangements right", "muted");
+    var details = add(td, "details");
+    add(details, "summary", "arrangements");
+    var table = add(details, "ul", null, "variants");
+    list.forEach(function (v) {
+      var shown = v[1] === "" ? "(empty)" : v[1];
+      var mapped = v[2] !== v[1] && v[2] !== "" ? " = " + v[2] : "";
+      var item = add(table, "li", v[0] + ": " + shown + mapped + (v[3] === 1 ? " ✓" : v[3] === 0 ? " ✗" : ""),
+                     v[3] === 1 ? "right" : v[3] === 0 ? "wrong" : "");
+      if (v[4] !== null) { add(item, "pre", v[4]); }
+    });
+  }
   function render(r) {
     var s = subjects[r[0]];
     var tr = document.createElement("tr");
@@ -82,6 +102,7 @@
       if (a === null) { add(cell(tr, "muted"), "span", "–"); return; }
       var td = cell(tr, a[2] === 1 ? "right" : a[2] === 0 ? "wrong" : "");
       add(td, "span", (a[0] === "" ? "(empty)" : a[0]) + (a[2] === 1 ? " ✓" : a[2] === 0 ? " ✗" : ""));
+      if (a.length > 3) { variants(td, a[3]); }
       if (a[1] !== null) {
         var details = add(td, "details");
         add(details, "summary", "output");

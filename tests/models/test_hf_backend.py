@@ -57,6 +57,23 @@ def test_choice_scores_need_one_pass_and_match_ppl_tails(tiny_model):
         assert [s.tail_nll for s in last[k].scores] == pytest.approx([s.tail_nll for s in full[k].scores], abs=1e-5)
 
 
+def test_token_counts_see_the_prefix_once_and_every_row_s_own_tokens(tiny_model):
+    # a prefix long enough for the prefix tree to give it a pass of its own ((6 - 1) x p >= MIN_NODE_SAVING)
+    rng = random.Random(1)
+    head = list(tiny_model.encode("以下是中国关于计算机网络考试的单项选择题，请选出其中的正确答案。" * 8, generation=True))
+    qs = [head + [rng.randrange(10, len(tiny_model.tokenizer) - 3) for _ in range(rng.randrange(2, 14))] for _ in range(6)]
+    p = len(head)
+    before = tiny_model.token_counts()
+    reqs = [GenRequest(i, tuple(q), max_new_tokens=3, group="g") for i, q in enumerate(qs)]
+    results = [g for b in tiny_model.generate(reqs) for g in b]
+    got = {k: v - before[k] for k, v in tiny_model.token_counts().items()}
+    assert got["prefills"] == 1 and got["prefix_tokens"] == p  # computed once for the group
+    assert got["row_tokens"] == sum(len(q) - p for q in qs)  # each question's own tokens, once
+    assert got["batches"] >= 1 and got["padded_tokens"] >= 0
+    # every new token after a row's first is fed back once
+    assert got["decode_steps"] >= sum(r.new_tokens for r in results) - len(results)
+
+
 def test_multi_token_candidates_get_their_own_rows(tiny_model):
     q = _questions(tiny_model, n=1)[0]
     reqs = [ScoreRequest(0, (tuple(q + [40, 41]), tuple(q + [42])))]

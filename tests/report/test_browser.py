@@ -23,6 +23,7 @@ from toolkit.report.html import write_html_report
 from toolkit.report.questions_view import question_payload
 
 WIDTHS = [(1280, False), (390, True)]
+SEED = Path(__file__).resolve().parents[2] / "examples" / "raw" / "chinese_core_socialist_values.csv"
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
@@ -193,5 +194,49 @@ def test_a_10000_question_report_opens_and_filters(chromium, tmp_path: Path, rec
         count = page.evaluate("document.getElementById('q-count').textContent")
         assert count.startswith("Showing ") and "(10,000 in all)" in count
         assert page.remote_requests() == []
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def circular_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two fake models, each question of the seed bank asked in its four rotations (toolkit eval --circular)."""
+    from engine_data import seed_rows, write_configs, write_dataset
+
+    from toolkit.config.loader import load_config
+    from toolkit.config.spec import ModelSpec
+    from toolkit.engine import EvalRunSpec, run_eval
+    from toolkit.models.fake import FakeModel
+    from toolkit.report.run_report import write_run_reports
+
+    root = tmp_path_factory.mktemp("circular")
+    configs = write_configs(root / "configs", write_dataset(root / "data", seed_rows(SEED)))
+    models = tuple(ModelSpec(abbr=m, path="unused", hf_type="base") for m in ("fake-a", "fake-b"))
+    spec = EvalRunSpec(datasets=load_config(configs["gen"]).datasets, models=models, work_dir=str(root / "outputs"),
+                       circular="circular")
+    return run_eval(spec, models={m.abbr: FakeModel(m) for m in models}, finish=write_run_reports).run_dir
+
+
+@pytest.mark.parametrize("width,mobile", WIDTHS)
+def test_a_circular_report_in_a_browser(chromium, circular_run: Path, tmp_path: Path, width: int, mobile: bool) -> None:
+    html = circular_run / "summary" / f"summary_{circular_run.name}.html"
+    page = chromium.open(html.as_uri(), width=width, mobile=mobile)
+    try:
+        assert page.remote_requests() == []
+        _scores_match_the_csv(page, circular_run)  # every circular row, per subject and per group, as the csv
+        assert _keys(page) == [f"seed-values{s}#{i}" for s in ("", "_copy") for i in range(10)]
+        details = json.loads((circular_run / "results" / "fake-a" / "seed-values.json").read_text(encoding="utf-8"))
+        first = details["details"][0]
+        cell = "document.querySelector('#q-body tr td:nth-child(3)')"
+        right = sum(v["correct"] for v in first["variants"])
+        assert page.evaluate(f"{cell}.querySelector('div.muted').textContent") == f"{right}/4 arrangements right"
+        page.evaluate(f"{cell}.querySelector('details').open = true")
+        items = page.evaluate(f"Array.from({cell}.querySelectorAll('ul.variants li')).map(li => li.firstChild.textContent)")
+        assert [i.split(":")[0] for i in items] == ["ABCD", "BCDA", "CDAB", "DABC"]
+        for item, v in zip(items, first["variants"]):
+            assert item.startswith(f"{v['pattern']}: {v['prediction']}") and (("✓" in item) == v["correct"])
+        if width == 390:
+            assert page.evaluate(OVERFLOW) == 0
+        page.screenshot(tmp_path / f"circular-{width}px.png")
     finally:
         page.close()

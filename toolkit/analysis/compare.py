@@ -73,31 +73,27 @@ class Comparison:
 def compare_panel(panel: Panel, groups: Sequence[Mapping[str, Any]] = (), *, baseline: str | None = None,
                   alpha: float = 0.05) -> Comparison:
     """Compare every entry of ``panel`` with the baseline (default: the first entry)."""
-    labels = list(panel.labels)
-    if len(labels) < 2:
-        raise UsageError(f"compare needs at least two models, these runs have {len(labels)}",
-                         hint="pass two or more run folders (or a run with several models)")
-    if baseline is not None:
-        if baseline not in labels:
-            raise UsageError(f"no model {baseline!r} in these runs", hint=f"use one of: {', '.join(labels)}")
-        labels.remove(baseline)
-        labels.insert(0, baseline)
+    labels = _baseline_first(panel, baseline)
     order = [panel.labels.index(label) for label in labels]
     notes = list(panel.notes)
     verdicts: dict[str, list[tuple[bool, ...]]] = {}
+    metrics: dict[str, str] = {}
     for ds in panel.datasets:
         answers = [ds.answers[i] for i in order]
         silent = [labels[k] for k, a in enumerate(answers) if all(x is None or x.correct is None for x in a)]
         if silent:
             notes.append(f"{ds.abbr}: no scored answers from {', '.join(silent)}: not compared")
             continue
+        metrics[ds.abbr], note = _metric(ds.abbr, len(ds.letters), answers, labels)
+        if note:
+            notes.append(note)
         rows = [verdict for q in range(len(ds.questions)) if (verdict := _verdicts(answers, q)) is not None]
         unscored = sum(1 for q in ds.questions if q.gold is not None) - len(rows)
         if unscored > 0:
             notes.append(f"{ds.abbr}: {unscored} question(s) not answered by every model: left out")
         if rows:
             verdicts[ds.abbr] = rows
-    subject_rows = [_row(abbr, "subject", "accuracy", v) for abbr, v in verdicts.items()]
+    subject_rows = [_row(abbr, "subject", metrics[abbr], v) for abbr, v in verdicts.items()]
     subject_rows = _holm_adjusted(subject_rows, len(labels) - 1)
     table = list(subject_rows)
     values = {r.name: r.values for r in subject_rows}
@@ -110,6 +106,36 @@ def compare_panel(panel: Panel, groups: Sequence[Mapping[str, Any]] = (), *, bas
     if everything:
         table.append(_row(OVERALL, "overall", "accuracy", everything))
     return Comparison(tuple(labels), tuple(table), tuple(notes), alpha)
+
+
+def _baseline_first(panel: Panel, baseline: str | None) -> list[str]:
+    """The entries' labels with the baseline first; UsageError for fewer than two or an unknown baseline."""
+    labels = list(panel.labels)
+    if len(labels) < 2:
+        raise UsageError(f"compare needs at least two models, these runs have {len(labels)}",
+                         hint="pass two or more run folders (or a run with several models)")
+    if baseline is not None:
+        if baseline not in labels:
+            raise UsageError(f"no model {baseline!r} in these runs", hint=f"use one of: {', '.join(labels)}")
+        labels.remove(baseline)
+        labels.insert(0, baseline)
+    return labels
+
+
+def _metric(abbr: str, letters: int, answers: Sequence[Sequence[Answer | None]], labels: Sequence[str]) -> tuple[str, str | None]:
+    """What a subject's verdicts are: ``accuracy``, or for circular runs ``perf_circular`` (right in every
+    arrangement); a note when some entries evaluated it circularly and others did not."""
+    circular = [any(a is not None and a.variants for a in per_model) for per_model in answers]
+    if not any(circular):
+        return "accuracy", None
+    variants = next(len(a.variants) for per_model, c in zip(answers, circular) if c for a in per_model
+                    if a is not None and a.variants)
+    metric = "perf_circular" if variants == letters else "perf_all_possible"
+    if all(circular):
+        return metric, None
+    plain = [label for label, c in zip(labels, circular) if not c]
+    return "mixed", (f"{abbr}: {', '.join(plain)} answered it once per question, the others in every arrangement "
+                     f"({metric}): the comparison sets plain accuracy against {metric}")
 
 
 def _holm_adjusted(subject_rows: Sequence[CompareRow], contrasts: int) -> list[CompareRow]:

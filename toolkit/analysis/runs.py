@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolkit.engine.rundir.workdir import is_timestamp
-from toolkit.engine.scoring.evaluate import normalise_gold
+from toolkit.engine.scoring.evaluate import Variant, normalise_gold
 from toolkit.engine.scoring.results import ResultRecord, read_results
 from toolkit.errors import DataError, UsageError
 
@@ -41,11 +41,18 @@ class Question:
 
 @dataclass(frozen=True)
 class Answer:
-    """One model's answer: what was scored (post-processed), the raw output, the verdict."""
+    """One model's answer: what was scored (post-processed), the raw output, the verdict.
+
+    For a circular dataset: the answer given most often (in the options' own letters), the
+    verdict over every arrangement, and each arrangement's answer with its raw output.
+    """
 
     prediction: str
     raw: str | None
     correct: bool | None
+    variants: tuple[Variant, ...] = ()
+    variant_raw: tuple[str | None, ...] = ()
+    """The raw output of each variant, aligned with ``variants``."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def load_run(path: str | Path) -> Run:
     for (model, abbr), record in records.items():
         if record.status == "ok" and record.details:
             raw = _raw_outputs(root / "predictions" / model / f"{abbr}.json")
-            answers[model, abbr] = tuple(Answer(d.prediction, raw.get(i), d.correct) for i, d in enumerate(record.details))
+            answers[model, abbr] = _answers(record, raw)
     datasets = []
     for entry in manifest.get("datasets", []):
         abbr = entry["abbr"]
@@ -133,6 +140,15 @@ def load_run(path: str | Path) -> Run:
         datasets.append(_dataset(root, entry, specs.get(abbr, {}), golds))
     return Run(root, models, tuple(datasets), records, answers, tuple(settings.get("summary_groups") or ()),
                manifest, settings)
+
+
+def _answers(record: ResultRecord, raw: Mapping[int, str]) -> tuple[Answer, ...]:
+    """Each question's answer; a circular question's raw outputs are its variants' rows (``qid * V + p``)."""
+    if record.circular is None:
+        return tuple(Answer(d.prediction, raw.get(i), d.correct) for i, d in enumerate(record.details))
+    v = record.circular.spec.variants
+    return tuple(Answer(d.prediction, None, d.correct, d.variants, tuple(raw.get(i * v + p) for p in range(len(d.variants))))
+                 for i, d in enumerate(record.details))
 
 
 def read_groups(run_dir: str | Path) -> tuple[Mapping[str, Any], ...]:

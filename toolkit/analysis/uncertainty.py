@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from toolkit.analysis.stats import wilson_interval
+from toolkit.engine.scoring.circular_rows import fraction
 from toolkit.engine.scoring.results import ResultRecord
 from toolkit.engine.scoring.summary import NAIVE, WEIGHTED, GroupShape, Summary, group_shapes
 
@@ -70,14 +71,18 @@ def summary_uncertainty(summary: Summary, records: Iterable[ResultRecord], group
     counts = {(r.model, r.abbr): (r.counts.correct, r.counts.scored) for r in records
               if r.status == "ok" and r.counts.scored > 0}
     uncounted = {(r.model, r.abbr) for r in records if r.status == "ok" and r.counts.scored == 0}
-    shapes = group_shapes(groups, [r.dataset for r in summary.rows if r.kind == "subject"])
+    shapes = group_shapes(groups, [r.dataset for r in summary.rows if r.kind == "subject" and not r.detail])
     boot = _Bootstrap(counts, shapes, seed, resamples)
     out = []
+    by_key = {(r.model, r.abbr): r for r in records}
     for row in summary.rows:
         cells: list[Interval | None] = []
         for model, cell in zip(summary.models, row.cells):
             if cell.status != "ok":
                 cells.append(None)
+            elif row.detail:
+                leaves = [row.dataset] if row.kind == "subject" else list(shapes.get(row.dataset, GroupShape((), ())).leaves)
+                cells.append(_detail_interval(row.metric, [by_key.get((model, leaf)) for leaf in leaves]))
             elif row.kind == "subject":
                 c = counts.get((model, row.dataset))
                 cells.append(wilson_percent(*c) if c else None)
@@ -96,6 +101,17 @@ def summary_uncertainty(summary: Summary, records: Iterable[ResultRecord], group
         n = max((c.questions for c in row.cells if c.status == "ok"), default=0)
         out.append(RowUncertainty(n or None, tuple(cells)))
     return tuple(out)
+
+
+def _detail_interval(metric: str, records: Sequence[ResultRecord | None]) -> Interval | None:
+    """A circular row's Wilson interval when it is a share of questions (``perf_*``, ``more_*``, ``acc_origin``),
+    pooled over the circular records given; None for shares of variants, which are not independent."""
+    if not (metric.startswith(("perf_", "more_")) or metric == "acc_origin"):
+        return None
+    found = [fraction(r.circular, metric) for r in records if r is not None and r.status == "ok" and r.circular is not None]
+    counts = [f for f in found if f is not None]
+    total = sum(d for _, d in counts)
+    return wilson_percent(sum(n for n, _ in counts), total) if total else None
 
 
 class _Bootstrap:

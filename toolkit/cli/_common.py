@@ -18,7 +18,9 @@ from typing import Any, TypeVar, cast
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 
+from toolkit.config.spec import CircularKind
 from toolkit.errors import ToolkitError
 from toolkit.fileio import os_error
 
@@ -30,6 +32,41 @@ class Language(str, Enum):
 
     zh = "zh"
     en = "en"
+
+
+class Circular(str, Enum):
+    """``--circular``: CircularEval over every rotation of the options, or every permutation."""
+
+    circular = "circular"
+    all_perm = "all-perm"
+
+
+CIRCULAR_FLAG = "--circular"
+CIRCULAR_KINDS: dict[str, CircularKind] = {"circular": "circular", "all-perm": "all_possible"}
+"""``--circular``'s values → OpenCompass's ``circular_patterns``."""
+
+
+def circular_value(args: list[str]) -> list[str]:
+    """``--circular`` without one of its values → ``--circular circular`` (the flag's value is optional).
+
+    Example:
+        >>> circular_value(["--circular", "data/bank"]), circular_value(["x", "--circular", "all-perm"])
+        (['--circular', 'circular', 'data/bank'], ['x', '--circular', 'all-perm'])
+    """
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == CIRCULAR_FLAG and (i + 1 == len(args) or args[i + 1] not in CIRCULAR_KINDS):
+            out.append(Circular.circular.value)
+    return out
+
+
+class CircularArgs(TyperCommand):
+    """A command whose ``--circular`` may stand alone (:func:`circular_value`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Parse ``args`` with a bare ``--circular`` completed."""
+        return super().parse_args(ctx, circular_value(list(args)))
 
 
 def stdout_console() -> Console:

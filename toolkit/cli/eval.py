@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from toolkit.cli._common import handle_errors, stdout_console
+from toolkit.cli._common import Circular, circular_value, handle_errors, stdout_console
 from toolkit.config.spec import DEFAULT_BATCH_SIZE, DEFAULT_MAX_OUT_LEN, DEFAULT_NUM_GPUS
 from toolkit.fileio import is_disk_full, os_error, write_error
 from toolkit.models import BACKENDS
@@ -34,11 +34,14 @@ REUSE = {"-r", "--reuse"}
 
 
 def expand_args(args: list[str]) -> list[str]:
-    """``--datasets a b -r`` → ``--datasets a --datasets b -r latest`` (OpenCompass's nargs style).
+    """``--datasets a b -r`` → ``--datasets a --datasets b -r latest`` (OpenCompass's nargs style);
+    ``--circular`` without a value → ``--circular circular``.
 
     Example:
         >>> expand_args(["--datasets", "a", "b", "-r", "--debug"])
         ['--datasets', 'a', '--datasets', 'b', '-r', 'latest', '--debug']
+        >>> expand_args(["--circular", "--debug"]), expand_args(["--circular", "all-perm"])
+        (['--circular', 'circular', '--debug'], ['--circular', 'all-perm'])
     """
     from toolkit.engine.rundir import is_timestamp
 
@@ -69,7 +72,7 @@ def expand_args(args: list[str]) -> list[str]:
             continue
         out.append(arg)
         i += 1
-    return out
+    return circular_value(out)
 
 
 class OpenCompassArgs(TyperCommand):
@@ -87,6 +90,7 @@ Examples:
   toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path "$(toolkit demo-model)" --max-seq-len 2048 --max-out-len 16 --batch-size 2 --num-gpus 0
   toolkit eval --datasets ceval_gen --data-path opencompass/ceval-exam=/data/ceval --abbr 'ceval-computer_*' --hf-path MODEL --infer-mode choice
   toolkit eval --datasets ceval_gen --hf-path MODEL --slurm -p gpu --max-num-workers 8    # each task an srun job
+  toolkit eval --datasets my_bank_gen --hf-path MODEL --circular    # each question in 4 rotations: perf_circular
   toolkit eval my_run.py -r    # resume the latest run of a config with datasets = [...] and models = [...]
   toolkit eval --mode viz -r 20250101_120000    # summarise that run again from its results
 
@@ -164,6 +168,7 @@ def eval_command(
     reuse: Annotated[str | None, Opt("-r", "--reuse", help="Resume the latest run (or the given timestamp); stale predictions are never reused.")] = None,
     mode: Annotated[RunMode, Opt("--mode", help="all: infer, score, summarise; infer; eval (score an earlier run, -r); viz (summarise an earlier run, -r).")] = RunMode.all,
     infer_mode: Annotated[InferMode | None, Opt("--infer-mode", help="Override the configs' inferencer.")] = None,
+    circular: Annotated[Circular | None, Opt("--circular", metavar="[circular|all-perm]", help="CircularEval: ask every question once per rotation of its options (ABCD, BCDA, CDAB, DABC), or per permutation (all-perm); a question counts only when every arrangement is right (perf_circular).")] = None,
     max_num_workers: Annotated[int, Opt("--max-num-workers", min=1, help="Worker processes at once (each loads the model once).")] = 1,
     data_path: Annotated[list[str] | None, Opt("--data-path", help="ID=DIR: read a config's dataset path ID from DIR.")] = None,
     validate: Annotated[bool, Opt("--validate/--no-validate", help="Refuse to run on data with validation errors.")] = True,
@@ -192,6 +197,7 @@ def eval_command(
         max_seq_len=max_seq_len, max_out_len=max_out_len, min_out_len=min_out_len, batch_size=batch_size,
         num_gpus=num_gpus, pad_token_id=pad_token_id, stop_words=tuple(stop_words or ()), work_dir=work_dir, reuse=reuse,
         mode=mode.value, infer_mode=infer_mode.value if infer_mode else None, max_num_workers=max_num_workers,
+        circular=circular.value if circular else None,
         debug=debug, dry_run=dry_run, data_paths=tuple(data_path or ()), validate=validate, reserve_output=reserve_output,
         early_stop=early_stop, device=device.value if device else None, backend=backend.value, slurm=slurm,
         partition=partition, quotatype=quotatype, qos=qos,

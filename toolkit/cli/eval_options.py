@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from toolkit.cli._common import CIRCULAR_KINDS
 from toolkit.config.spec import DatasetSpec, LoadedConfig, ModelSpec
 from toolkit.engine.spec import DeviceName, EvalRunSpec, InferMode, RunMode, SlurmOptions
 from toolkit.errors import UsageError
@@ -104,6 +105,8 @@ class EvalOptions:
     reuse: str | None = None
     mode: str = "all"
     infer_mode: str | None = None
+    circular: str | None = None
+    """``circular`` or ``all-perm`` (the flag's spelling), None without ``--circular``."""
     max_num_workers: int = 1
     debug: bool = False
     dry_run: bool = False
@@ -226,6 +229,7 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         reuse=opts.reuse,
         mode=cast(RunMode, opts.mode),  # EvalRunSpec checks the value
         infer_mode=cast("InferMode | None", opts.infer_mode),
+        circular=CIRCULAR_KINDS[opts.circular] if opts.circular else None,
         min_out_len=opts.min_out_len,
         reserve_output=opts.reserve_output,
         early_stop=opts.early_stop,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli._common import Language, handle_errors, stderr_console
+from toolkit.cli._common import CIRCULAR_KINDS, Circular, Language, handle_errors, stderr_console
 from toolkit.errors import UsageError
 
 EPILOG = """\
@@ -20,6 +20,7 @@ Examples:
   toolkit gen-config data/my_bank
   toolkit gen-config data/my_bank --mode gen --shots 0 --split both
   toolkit gen-config data/my_bank --language en --hint "Questions about {name_en}." --out my_configs
+  toolkit gen-config data/my_bank --circular    # also my_bank_circular_gen.py: CircularEval (4 rotations)
   toolkit gen-config --check configs/datasets/my_bank/my_bank_gen_*.py
 """
 
@@ -90,6 +91,9 @@ def gen_config(
         "--abs-path", help="Write the dataset's absolute path. Default: its path relative to the current folder.")] = False,
     data_path: Annotated[str | None, typer.Option(
         metavar="PATH", help="Write this data path instead (where the data is on the machine that runs the configs).")] = None,
+    circular: Annotated[Circular | None, typer.Option(
+        "--circular", metavar="[circular|all-perm]", help="Also write CircularEval configs (<name>_circular_gen.py…): each "
+        "question asked in every rotation of its options (all-perm: every order), as OpenCompass's CircularCEvalDataset.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files in the output folder that gen-config did not write.")] = False,
     validate: Annotated[bool, typer.Option(
         "--validate/--no-validate", help="Refuse a dataset with validation errors (the checks of `toolkit validate`).")] = True,
@@ -114,6 +118,7 @@ def gen_config(
         abs_path=abs_path,
         data_path=data_path,
         name=name,
+        circular=CIRCULAR_KINDS[circular.value] if circular else None,
     )
     result = generate_configs(paths[0], options, out_dir=out, force=force, validate=validate)
     if json_out:
@@ -148,5 +153,6 @@ def _run_hint(out_dir: Path, names: list[str]) -> str:
         return f"note: --datasets finds configs under <config-dir>/datasets/; {out_dir} is not such a folder"
     config_dir = out_dir.parent.parent
     flag = "" if config_dir.resolve() == Path("configs").resolve() else f" --config-dir {config_dir}"
-    others = f" (then {', '.join(names[1:])} in a second run)" if len(names) > 1 else ""
+    others = (f" (then {names[1]} in a second run)" if len(names) == 2
+              else f" (then {', '.join(names[1:])}, each in a run of its own)" if len(names) > 2 else "")
     return f"run: toolkit eval --datasets {joined}{flag} …   or   opencompass --datasets {joined}{flag} …{others}"

@@ -62,10 +62,11 @@ def register(root: typer.Typer) -> None:
     """Add every command to ``root``: a new command is one line here."""
     from toolkit.cli import analyze, compare, demo, demo_model, gen_config, new_dataset, validate
     from toolkit.cli import eval as eval_cmd
+    from toolkit.cli._common import CircularArgs
 
     root.command("new-dataset", epilog=new_dataset.EPILOG)(new_dataset.new_dataset)
     root.command("validate", epilog=validate.EPILOG)(validate.validate)
-    root.command("gen-config", epilog=gen_config.EPILOG)(gen_config.gen_config)
+    root.command("gen-config", cls=CircularArgs, epilog=gen_config.EPILOG)(gen_config.gen_config)
     root.command("eval", cls=eval_cmd.OpenCompassArgs, epilog=eval_cmd.EPILOG)(eval_cmd.eval_command)
     root.command("demo-model", epilog=demo_model.EPILOG)(demo_model.demo_model)
     root.command("demo", epilog=demo.EPILOG)(demo.demo)

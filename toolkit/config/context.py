@@ -7,12 +7,14 @@ OpenCompass classes we write and read.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from toolkit.config.facts import DatasetFacts
+from toolkit.config.spec import CircularKind
 from toolkit.config.typemap import (
     DATASET_TYPES,
     EVALUATOR_TYPES,
@@ -52,6 +54,9 @@ class GenConfigOptions:
     """Write this data path instead (the folder on the machine that runs OpenCompass)."""
     name: str | None = None
     """The dataset name in file and variable names; None: ``dataset.json``'s, else the folder's."""
+    circular: CircularKind | None = None
+    """Also write CircularEval configs (``<name>_circular_<mode>_<hash>.py``, all permutations:
+    ``<name>_allperm_<mode>_<hash>.py``): ``circular`` or ``all_possible``; None: plain configs only."""
 
     def __post_init__(self) -> None:
         if self.language is not None and self.language not in LANGUAGES:
@@ -64,6 +69,8 @@ class GenConfigOptions:
             raise UsageError(f"--shots must be 0 or more, not {self.shots}")
         if self.abs_path and self.data_path is not None:
             raise UsageError("--abs-path and --data-path exclude each other", hint="pass one of them")
+        if self.circular is not None and self.circular not in CIRCULAR_FAMILIES:
+            raise UsageError(f"--circular must be circular or all-perm, not {self.circular!r}")
 
     @property
     def splits(self) -> tuple[str, ...]:
@@ -74,6 +81,21 @@ class GenConfigOptions:
     def modes(self) -> tuple[str, ...]:
         """The modes whose files are written."""
         return MODE_CHOICES[self.mode]
+
+    @property
+    def families(self) -> tuple[str | None, ...]:
+        """The file families written per mode: None (plain), then ``circular`` or ``allperm`` when asked."""
+        return (None,) if self.circular is None else (None, CIRCULAR_FAMILIES[self.circular])
+
+
+CIRCULAR_FAMILIES: dict[CircularKind, str] = {"circular": "circular", "all_possible": "allperm"}
+"""The word a circular config's files and variables carry: ``<name>_circular_gen_<hash>.py``, ``<name>_circular_datasets``."""
+FAMILY_KINDS: dict[str, CircularKind] = {v: k for k, v in CIRCULAR_FAMILIES.items()}
+
+
+def config_stem(name: str, mode: str, family: str | None) -> str:
+    """``my_bank_gen``, or ``my_bank_circular_gen`` for a circular file (the aggregator's name, ``--datasets``'s value)."""
+    return f"{name}_{mode}" if family is None else f"{name}_{family}_{mode}"
 
 
 def check_rows(facts: DatasetFacts, options: GenConfigOptions) -> None:
@@ -113,7 +135,7 @@ def _imports(types: list[KnownType]) -> list[tuple[str, list[str]]]:
     grouped: dict[str, list[str]] = {}
     for t in types:
         grouped.setdefault(t.module, []).append(t.name)
-    return list(grouped.items())
+    return [(module, sorted(names)) for module, names in grouped.items()]
 
 
 def dataset_file_context(
@@ -122,14 +144,16 @@ def dataset_file_context(
     mode: str,
     prompts: Mapping[str, str],
     data_path: str,
+    family: str | None = None,
 ) -> dict[str, Any]:
-    """What ``dataset_<mode>.py.j2`` renders: one list entry per subject and split."""
+    """What ``dataset_<mode>.py.j2`` renders: one list entry per subject and split (``family``: a circular file)."""
     language = options.language or facts.language
     retriever = RETRIEVER_TYPES["FixKRetriever" if options.shots else "ZeroRetriever"]
     inferencer = INFERENCER_TYPES["GenInferencer" if mode == "gen" else "PPLInferencer"]
-    evaluator = EVALUATOR_TYPES["AccEvaluator"]
+    evaluator = EVALUATOR_TYPES["AccEvaluator" if family is None else "CircularEvaluator"]
+    dataset_type = DATASET_TYPES["CEvalDataset" if family is None else "CircularCEvalDataset"]
     postprocessor: dict[str, Any] | None = None
-    used = [TEMPLATE_TYPES["PromptTemplate"], retriever, inferencer, evaluator, DATASET_TYPES["CEvalDataset"]]
+    used = [TEMPLATE_TYPES["PromptTemplate"], retriever, inferencer, evaluator, dataset_type]
     if mode == "gen":
         # C-Eval's choice for zh (OpenCompass parity); MMLU's sturdier one for en.
         post = POSTPROCESSOR_TYPES["first_capital_postprocess" if language == "zh" else "first_option_postprocess"]
@@ -139,7 +163,7 @@ def dataset_file_context(
     return {
         "name": facts.name,
         "mode": mode,
-        "header": header_lines(facts, options, "dataset", mode),
+        "header": header_lines(facts, options, "dataset", mode, family),
         "imports": _imports(used),
         "mapping": [(s.key, s.as_list()) for s in facts.subjects],
         "prompts": [(s.key, prompts[s.key]) for s in facts.subjects],
@@ -151,7 +175,9 @@ def dataset_file_context(
         "inferencer": inferencer.name,
         "evaluator": evaluator.name,
         "postprocessor": postprocessor,
-        "dataset_type": DATASET_TYPES["CEvalDataset"].name,
+        "dataset_type": dataset_type.name,
+        "datasets_var": f"{config_stem(facts.name, mode, family).removesuffix('_' + mode)}_datasets",
+        "circular": None if family is None else {"patterns": FAMILY_KINDS[family], "option_keys": list(facts.letters)},
     }
 
 
@@ -159,15 +185,20 @@ GENERATED_MARK = "# Generated by `toolkit gen-config`"
 """How every generated file starts; gen-config overwrites only files that start so."""
 
 
-def header_lines(facts: DatasetFacts, options: GenConfigOptions, kind: str, mode: str | None = None) -> list[str]:
+def header_lines(facts: DatasetFacts, options: GenConfigOptions, kind: str, mode: str | None = None,
+                 family: str | None = None) -> list[str]:
     """The comment at the top of a generated file (no paths or dates: output is reproducible).
 
-    ``kind`` is ``dataset`` (a hashed file), ``aggregator`` or ``summary``.
+    ``kind`` is ``dataset`` (a hashed file), ``aggregator`` or ``summary``; ``family`` marks a circular file.
     """
     n = len(facts.subjects)
     what = f"{n} subject{'s' if n != 1 else ''}, split {options.split}"
     if mode is not None:
         what += f", {mode} mode, {options.shots}-shot"
+    if family is not None:
+        k = len(facts.letters)
+        what += (f", CircularEval: each question in its {k} rotations" if family == "circular"
+                 else f", CircularEval: each question in all {math.factorial(k)} orders of its options")
     first = f"{GENERATED_MARK.removeprefix('# ')} for dataset {facts.name} ({what})."
     if kind == "dataset":
         return [
@@ -176,7 +207,7 @@ def header_lines(facts: DatasetFacts, options: GenConfigOptions, kind: str, mode
             "hash of the prompts; after an edit, check it with `toolkit gen-config --check FILE`.",
         ]
     if kind == "aggregator":
-        run = f"--datasets {facts.name}_{mode}"
+        run = f"--datasets {config_stem(facts.name, mode or '', family)}"
         return [first, f"Run it with `opencompass {run}` or `toolkit eval {run}`."]
     return [
         first,

@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args
 
 from toolkit.config.hashing import dataset_version
 from toolkit.config.spec import (
+    MAX_CIRCULAR_VARIANTS,
+    CircularKind,
+    CircularSpec,
     DatasetSpec,
     EvalCfgSpec,
     HfType,
@@ -26,6 +29,7 @@ from toolkit.config.spec import (
     RetrieverSpec,
 )
 from toolkit.config.typemap import (
+    CIRCULAR_EVALUATOR_MODULES,
     DATASET_TYPES,
     EVALUATOR_TYPES,
     INFERENCER_TYPES,
@@ -40,6 +44,10 @@ from toolkit.errors import ConfigError
 
 DATASET_KEYS = ("type", "path", "name", "abbr", "reader_cfg", "infer_cfg", "eval_cfg")
 """The keys of a dataset dict, exactly as OpenCompass's C-Eval configs have them."""
+CIRCULAR_KEYS = ("circular_patterns", "option_keys")
+"""What a circular dataset dict may add: ``CircularDatasetMeta.load``'s own arguments."""
+CIRCULAR_SPLITS = ("val", "test")
+"""The splits ``CircularCEvalDataset`` rearranges (its ``default_circular_splits``)."""
 
 _READER_KEYS = ("input_columns", "output_column", "train_split", "test_split")
 _INFER_KEYS = ("ice_template", "prompt_template", "retriever", "inferencer")
@@ -174,15 +182,32 @@ def _infer(where: _Where, value: Any) -> InferSpec:
     )
 
 
+def _evaluator(where: _Where, cfg: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The evaluator's kind, and for ``CircularEvaluator`` its ``circular_pattern`` (default ``circular``)."""
+    evaluator = where.mapping(where.required(cfg, "evaluator", "eval_cfg"), "evaluator")
+    kind = lookup_type(evaluator.get("type"), EVALUATOR_TYPES, "evaluator", file=where.file, where=where.entry).kind
+    if kind != "circular":
+        where.keys(evaluator, ("type",), "evaluator")
+        return kind, None
+    where.keys(evaluator, ("type", "circular_pattern"), "evaluator (CircularEvaluator)")
+    module = str(evaluator["type"]).rpartition(".")[0]
+    if module not in CIRCULAR_EVALUATOR_MODULES:
+        raise where.error(f"evaluator {evaluator['type']!r} is the CircularEvaluator that scores 'index--answer--pattern' "
+                          "references, which no circular dataset writes",
+                          hint="import it from opencompass.datasets.circular, as OpenCompass's eval_circular.py does")
+    pattern = evaluator.get("circular_pattern", "circular")
+    if pattern not in get_args(CircularKind):
+        raise where.error(f"circular_pattern must be 'circular' or 'all_possible', not {pattern!r}")
+    return kind, str(pattern)
+
+
 def _evaluation(where: _Where, value: Any) -> EvalCfgSpec:
     cfg = where.mapping(value, "eval_cfg")
     where.keys(cfg, _EVAL_KEYS, "eval_cfg")
-    evaluator = where.mapping(where.required(cfg, "evaluator", "eval_cfg"), "evaluator")
-    where.keys(evaluator, ("type",), "evaluator")
-    lookup_type(evaluator.get("type"), EVALUATOR_TYPES, "evaluator", file=where.file, where=where.entry)
+    evaluator = cast(Literal["acc", "circular"], _evaluator(where, cfg)[0])  # EVALUATOR_TYPES maps to these only
     post = cfg.get("pred_postprocessor")
     if post is None:
-        return EvalCfgSpec(pred_role=cfg.get("pred_role"))
+        return EvalCfgSpec(evaluator, pred_role=cfg.get("pred_role"))
     post = where.mapping(post, "pred_postprocessor")
     name = lookup_type(post.get("type"), POSTPROCESSOR_TYPES, "pred_postprocessor", file=where.file, where=where.entry).kind
     kwargs = {k: v for k, v in post.items() if k != "type"}
@@ -190,7 +215,7 @@ def _evaluation(where: _Where, value: Any) -> EvalCfgSpec:
     if name == "first_option_postprocess" and "options" not in kwargs:  # OpenCompass's function has no default for it
         raise where.error("first_option_postprocess needs options (OpenCompass fails without it)",
                           hint="dict(type=first_option_postprocess, options='ABCD')")
-    return EvalCfgSpec(pred_postprocessor=name, postprocessor_kwargs=kwargs, pred_role=cfg.get("pred_role"))
+    return EvalCfgSpec(evaluator, pred_postprocessor=name, postprocessor_kwargs=kwargs, pred_role=cfg.get("pred_role"))
 
 
 def _reader(where: _Where, value: Any) -> ReaderSpec:
@@ -225,22 +250,64 @@ def dataset_spec(cfg: Any, *, file: str | Path | None = None) -> DatasetSpec:
     where = _Where(file, "dataset")
     cfg = where.mapping(cfg, "a *_datasets entry")
     where = _Where(file, f"dataset {dataset_abbr(cfg)!r}")
-    where.keys(cfg, DATASET_KEYS, "the dataset dict")
     loader = lookup_type(cfg.get("type"), DATASET_TYPES, "dataset", file=file, where=where.entry).kind
+    circular_type = loader.endswith("-circular")
+    where.keys(cfg, DATASET_KEYS + (CIRCULAR_KEYS if circular_type else ()), "the dataset dict")
     path, name = where.required(cfg, "path", "the dataset dict"), where.required(cfg, "name", "the dataset dict")
     if not isinstance(path, str) or not isinstance(name, str):
         raise where.error("path and name must be strings")
+    reader = _reader(where, where.required(cfg, "reader_cfg", "the dataset dict"))
+    infer = _infer(where, where.required(cfg, "infer_cfg", "the dataset dict"))
+    evaluation = _evaluation(where, where.required(cfg, "eval_cfg", "the dataset dict"))
+    if evaluation.evaluator == "circular" and not circular_type:
+        raise where.error("CircularEvaluator scores the variants of a circular dataset; this one is not circular",
+                          hint="use CircularCEvalDataset (from opencompass.datasets.circular) or AccEvaluator")
     return DatasetSpec(
         abbr=dataset_abbr(cfg),
-        loader=loader,
+        loader=loader.removesuffix("-circular"),
         path=path,
         name=name,
-        reader=_reader(where, where.required(cfg, "reader_cfg", "the dataset dict")),
-        infer=_infer(where, where.required(cfg, "infer_cfg", "the dataset dict")),
-        evaluation=_evaluation(where, where.required(cfg, "eval_cfg", "the dataset dict")),
+        reader=reader,
+        infer=infer,
+        evaluation=evaluation,
         version=dataset_version(cfg),
         source=None if file is None else str(file),
+        circular=_circular(where, cfg, reader) if circular_type else None,
     )
+
+
+def _circular(where: _Where, cfg: Mapping[str, Any], reader: ReaderSpec) -> CircularSpec:
+    """A circular dataset's rearrangement, read as OpenCompass's ``CircularDatasetMeta.load`` reads it.
+
+    Its evaluator must be the ``CircularEvaluator`` with the same ``circular_pattern`` (OpenCompass would
+    otherwise score each variant as a question, or report permutations it never asked); only the val
+    and test splits are rearranged (``CircularCEvalDataset.default_circular_splits``).
+    """
+    patterns = cfg.get("circular_patterns", "circular")
+    if patterns not in get_args(CircularKind):
+        raise where.error(f"circular_patterns must be 'circular' or 'all_possible', not {patterns!r}",
+                          hint="a list of patterns is not supported (nor by OpenCompass: NotImplementedError)")
+    keys = where.strings(cfg.get("option_keys", CircularSpec.option_keys), "option_keys")
+    missing = [k for k in keys if k not in reader.input_columns]
+    if missing:
+        raise where.error(f"option_keys {list(keys)} name columns the reader does not read: {', '.join(missing)}",
+                          hint=f"input_columns are {list(reader.input_columns)}")
+    evaluator, evaluator_pattern = _evaluator(where, where.mapping(cfg.get("eval_cfg"), "eval_cfg"))
+    if evaluator != "circular" or evaluator_pattern != patterns:
+        shown = "AccEvaluator" if evaluator != "circular" else f"CircularEvaluator(circular_pattern={evaluator_pattern!r})"
+        raise where.error(f"a circular dataset ({patterns}) is scored with {shown}",
+                          hint=f"use dict(type=CircularEvaluator, circular_pattern={patterns!r}) from opencompass.datasets.circular")
+    rearranged = CIRCULAR_SPLITS
+    if reader.test_split not in rearranged or reader.train_split in rearranged:
+        raise where.error(f"CircularCEvalDataset rearranges the {' and '.join(rearranged)} splits: test_split "
+                          f"{reader.test_split!r} and train_split {reader.train_split!r} would not work",
+                          hint="evaluate val or test, with examples from dev")
+    spec = CircularSpec(cast(CircularKind, patterns), keys)
+    if len(set(keys)) != len(keys) or len(keys) < 2 or spec.variants > MAX_CIRCULAR_VARIANTS:
+        raise where.error(f"option_keys {list(keys)} give {spec.variants:,} {patterns} variants per question",
+                          hint=f"two or more distinct keys, and at most {MAX_CIRCULAR_VARIANTS} variants "
+                               "(all_possible over 6 options; use circular beyond)")
+    return spec
 
 
 def model_abbr(cfg: Mapping[str, Any]) -> str:

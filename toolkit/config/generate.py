@@ -60,8 +60,8 @@ def _is_generated(path: Path) -> bool:
         return False
 
 
-def _stale(out_dir: Path, name: str, modes: tuple[str, ...], keep: set[str]) -> list[Path]:
-    pattern = re.compile(rf"^{re.escape(name)}_(?:{'|'.join(modes)})_[0-9a-f]{{6}}\.py$")
+def _stale(out_dir: Path, stems: list[str], keep: set[str]) -> list[Path]:
+    pattern = re.compile(rf"^(?:{'|'.join(map(re.escape, stems))})_[0-9a-f]{{6}}\.py$")
     if not out_dir.is_dir():
         return []
     return sorted(
@@ -120,7 +120,8 @@ def generate_configs(
                 written.append(WrittenFile(target, item, "written"))
     except OSError as err:
         raise write_error(err, err.filename or out) from None
-    removed = _stale(out, facts.name, options.modes, {item.filename for item in rendered})
+    stems = [item.filename.removesuffix(f"_{item.suffix}.py") for item in rendered if item.kind == "dataset"]
+    removed = _stale(out, stems, {item.filename for item in rendered})
     for path in removed:
         path.unlink(missing_ok=True)
     return GenConfigResult(facts.name, out, data_path, len(facts.subjects), tuple(written), tuple(removed))

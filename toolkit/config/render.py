@@ -18,6 +18,7 @@ from toolkit.config.check import config_suffix
 from toolkit.config.context import (
     GenConfigOptions,
     check_rows,
+    config_stem,
     dataset_file_context,
     header_lines,
 )
@@ -76,6 +77,9 @@ def render_configs(facts: DatasetFacts, options: GenConfigOptions, *, data_path:
         >>> files = render_configs(read_dataset_facts("data/my_bank"), GenConfigOptions())  # doctest: +SKIP
         >>> [f.filename for f in files]  # doctest: +SKIP
         ['my_bank_gen_1a2b3c.py', 'my_bank_gen.py', 'my_bank_ppl_4d5e6f.py', 'my_bank_ppl.py', 'my_bank_summary_groups.py']
+
+    With ``options.circular`` each mode's circular file and aggregator follow the plain ones
+    (``my_bank_circular_gen_1a2b3c.py``, ``my_bank_circular_gen.py``: the same prompts, so the same hash).
     """
     check_rows(facts, options)
     path = data_path if data_path is not None else data_path_for(facts, options)
@@ -90,16 +94,18 @@ def render_configs(facts: DatasetFacts, options: GenConfigOptions, *, data_path:
     )
     env = _environment()
     files: list[RenderedFile] = []
-    for mode in options.modes:
-        context = dataset_file_context(facts, options, mode, prompts, path)
-        text = env.get_template(f"dataset_{mode}.py.j2").render(context)
-        stem = f"{facts.name}_{mode}"
-        suffix = config_suffix(read_config_static(Path(f"{stem}.py"), source=text), f"{stem}.py")
-        files.append(RenderedFile(f"{stem}_{suffix}.py", text, "dataset", mode, suffix))
-        aggregator = env.get_template("aggregator.py.j2").render(
-            header=header_lines(facts, options, "aggregator", mode), module=f"{stem}_{suffix}", name=facts.name
-        )
-        files.append(RenderedFile(f"{stem}.py", aggregator, "aggregator", mode))
+    for family in options.families:
+        for mode in options.modes:
+            context = dataset_file_context(facts, options, mode, prompts, path, family)
+            text = env.get_template(f"dataset_{mode}.py.j2").render(context)
+            stem = config_stem(facts.name, mode, family)
+            suffix = config_suffix(read_config_static(Path(f"{stem}.py"), source=text), f"{stem}.py")
+            files.append(RenderedFile(f"{stem}_{suffix}.py", text, "dataset", mode, suffix))
+            aggregator = env.get_template("aggregator.py.j2").render(
+                header=header_lines(facts, options, "aggregator", mode, family), module=f"{stem}_{suffix}",
+                datasets_var=context["datasets_var"]
+            )
+            files.append(RenderedFile(f"{stem}.py", aggregator, "aggregator", mode))
     groups = env.get_template("summary_groups.py.j2").render(
         header=header_lines(facts, options, "summary"), name=facts.name, groups=summary_groups(facts, options.splits)
     )

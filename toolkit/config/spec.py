@@ -12,6 +12,7 @@ byte-identical to OpenCompass's; :mod:`toolkit.engine.prompting.builder` interpr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,6 +27,10 @@ DEFAULT_NUM_GPUS = 1
 RetrieverKind = Literal["zero", "fixk"]
 InferencerKind = Literal["gen", "ppl", "choice"]
 HfType = Literal["base", "chat"]
+CircularKind = Literal["circular", "all_possible"]
+"""OpenCompass's ``circular_patterns``: the cyclic rotations of the options, or all their permutations."""
+MAX_CIRCULAR_VARIANTS = 720
+"""The most variants one question may be asked in (``all_possible`` over 6 options); 7 options would be 5,040."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +98,36 @@ class InferSpec:
 class EvalCfgSpec:
     """``eval_cfg``: the evaluator and the prediction post-processor (by name)."""
 
-    evaluator: Literal["acc"] = "acc"
+    evaluator: Literal["acc", "circular"] = "acc"
+    """``acc`` (``AccEvaluator``) or ``circular`` (OpenCompass's ``CircularEvaluator`` of ``datasets/circular.py``)."""
     pred_postprocessor: str | None = None
     """``first_capital_postprocess``, ``first_option_postprocess``, ``strict_option_postprocess`` or None."""
     postprocessor_kwargs: Mapping[str, Any] = field(default_factory=dict)
     pred_role: str | None = None
+
+
+@dataclass(frozen=True)
+class CircularSpec:
+    """CircularEval (OpenCompass's ``CircularDatasetMeta``): each test question is asked once per
+    arrangement of its options, and counts as right only when every arrangement is answered right.
+
+    ``option_keys`` are the columns whose contents move (CircularCEvalDataset's default: A–D); the
+    in-context examples (the train split) are never rearranged, so every variant shares one prefix.
+    """
+
+    patterns: CircularKind = "circular"
+    option_keys: tuple[str, ...] = ("A", "B", "C", "D")
+
+    @property
+    def variants(self) -> int:
+        """How many times each question is asked: n rotations, or n! permutations.
+
+        Example:
+            >>> CircularSpec().variants, CircularSpec("all_possible").variants, CircularSpec("circular", ("A", "B")).variants
+            (4, 24, 2)
+        """
+        n = len(self.option_keys)
+        return n if self.patterns == "circular" else math.factorial(n)
 
 
 @dataclass(frozen=True)
@@ -116,6 +146,8 @@ class DatasetSpec:
     """OpenCompass's 6-hex prompt hash of this dataset's ``infer_cfg`` (summary "version")."""
     source: str | None = None
     """The config file it came from, for messages."""
+    circular: CircularSpec | None = None
+    """Ask every test question once per arrangement of its options (CircularEval); None: once, as written."""
 
 
 @dataclass(frozen=True)

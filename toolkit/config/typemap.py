@@ -47,7 +47,12 @@ def _table(*types: KnownType) -> Mapping[str, KnownType]:
 _ICL = "opencompass.openicl"
 _POST = "opencompass.utils.text_postprocessors"
 
-DATASET_TYPES = _table(KnownType("CEvalDataset", "opencompass.datasets", "ceval"))
+_CIRCULAR = "opencompass.datasets.circular"
+DATASET_TYPES = _table(
+    KnownType("CEvalDataset", "opencompass.datasets", "ceval"),
+    KnownType("CircularCEvalDataset", _CIRCULAR, "ceval-circular"),
+)
+"""A ``-circular`` kind is CircularEval over the loader before the dash (OpenCompass's ``CircularDatasetMeta``)."""
 TEMPLATE_TYPES = _table(KnownType("PromptTemplate", f"{_ICL}.icl_prompt_template", "prompt"))
 RETRIEVER_TYPES = _table(
     KnownType("ZeroRetriever", f"{_ICL}.icl_retriever", "zero"),
@@ -60,7 +65,12 @@ INFERENCER_TYPES = _table(
 EVALUATOR_TYPES = _table(
     KnownType("AccEvaluator", f"{_ICL}.icl_evaluator", "acc"),
     KnownType("AccwithDetailsEvaluator", f"{_ICL}.icl_evaluator", "acc"),
+    KnownType("CircularEvaluator", _CIRCULAR, "circular"),
 )
+CIRCULAR_EVALUATOR_MODULES = (_CIRCULAR, "opencompass.datasets")
+"""Where the ``CircularEvaluator`` of circular datasets lives; ``opencompass.openicl.icl_evaluator`` has
+another class of that name (and the registry name means that one), which scores references of the
+form ``index--answer--pattern`` that no circular dataset writes."""
 POSTPROCESSOR_TYPES = _table(
     KnownType("first_capital_postprocess", _POST, "first_capital_postprocess", aliases=("first-capital",)),
     KnownType("first_option_postprocess", _POST, "first_option_postprocess"),

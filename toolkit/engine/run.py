@@ -27,6 +27,7 @@ from toolkit.engine.manifest import write_manifest
 from toolkit.engine.outcome import EvalOutcome
 from toolkit.engine.params import ResolvedParams, override_notes, resolve_infer_params
 from toolkit.engine.planning import PlannedDataset, partition, plan_datasets, whole_items
+from toolkit.engine.prompting.circular import make_circular
 from toolkit.engine.rundir import LogStream, RunDirs, RunLock, claim_run_dir, resolve_run_dir
 from toolkit.engine.runners import Runner, make_runner, srun_commands
 from toolkit.engine.scoring import ResultRecord, summarise
@@ -102,6 +103,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     A full disk stops the run with an OSError naming the file; what was saved stays
     and ``-r`` resumes from it.
     """
+    if spec.circular is not None:  # the datasets themselves become circular (OpenCompass's CircularDatasetMeta)
+        spec = replace(spec, datasets=make_circular(spec.datasets, spec.circular))
     if spec.mode == "viz" and not spec.dry_run:
         return render_run(spec, display or NullDisplay(), finish)
     run = _prepare(spec, _Recorder(display or NullDisplay()), dict(models or {}))

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from toolkit.config.spec import DEFAULT_NUM_GPUS, DatasetSpec, ModelSpec
+from toolkit.config.spec import DEFAULT_NUM_GPUS, CircularKind, DatasetSpec, ModelSpec
 from toolkit.errors import UsageError
 
 RunMode = Literal["all", "infer", "eval", "viz"]
@@ -48,6 +48,9 @@ class EvalRunSpec:
     mode: RunMode = "all"
     infer_mode: InferMode | None = None
     """Override the configs' inferencer: ``gen``, ``ppl`` or ``choice``."""
+    circular: CircularKind | None = None
+    """Ask every question in every rotation (``circular``) or permutation (``all_possible``) of its options
+    and score it as OpenCompass's CircularEval does; None: as each dataset's config says."""
     min_out_len: int | None = None
     """Fewest tokens to generate before EOS may end generation; None: the default (1)."""
     reserve_output: bool = False
@@ -74,6 +77,6 @@ class EvalRunSpec:
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("mode", self.mode, RunMode), ("infer_mode", self.infer_mode, InferMode),
-                                     ("device", self.device, DeviceName)):
+                                     ("device", self.device, DeviceName), ("circular", self.circular, CircularKind)):
             if value is not None and value not in get_args(allowed):
                 raise UsageError(f"unknown {name} {value!r}", hint=f"use {', '.join(get_args(allowed))}")

@@ -205,6 +205,11 @@ class HFModel:
             "load_seconds": round(self.load_seconds, 2),
         }
 
+    def token_counts(self) -> dict[str, int]:
+        """What the forward passes have processed so far (:class:`~toolkit.models.hf_forward.TokenCounts`):
+        shared prefix tokens computed once, the requests' own tokens on top, padding and decode steps."""
+        return dict(vars(self.fw.counts))
+
     def close(self) -> None:
         """Drop the model and free GPU memory."""
         self.model = None

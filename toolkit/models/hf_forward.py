@@ -52,6 +52,23 @@ class PrefixState:
 
 
 @dataclass
+class TokenCounts:
+    """What the forward passes processed, counted as they run (the prefix cache's effect, measured).
+
+    ``prefix_tokens``: tokens of shared prefixes, each computed once (``prefills`` of them);
+    ``row_tokens``: the requests' own tokens computed on top (padding not counted);
+    ``padded_tokens``: the padding next to them; ``decode_steps``: generated tokens fed back.
+    """
+
+    prefills: int = 0
+    prefix_tokens: int = 0
+    batches: int = 0
+    row_tokens: int = 0
+    padded_tokens: int = 0
+    decode_steps: int = 0
+
+
+@dataclass
 class BatchOutput:
     """Logits of one batch and the cache it left behind (for generation)."""
 
@@ -100,6 +117,7 @@ class Forwarder:
         self.cache_kw = "cache" if "cache" in params else "past_key_values"
         self.keeps_logits = "logits_to_keep" in params
         self.custom_masks = supports_prefix_cache(model.config)
+        self.counts = TokenCounts()
         self.packed: PackedForward | None = None
         if packed and self.custom_masks and self.device.type == "cpu":
             candidate = PackedForward(model, self.cache_kw)
@@ -156,6 +174,8 @@ class Forwarder:
         cache, and the result covers ``parent.tokens + tokens``.
         """
         base = parent.length if parent is not None else 0
+        self.counts.prefills += 1
+        self.counts.prefix_tokens += len(tokens)
         if self.packed is not None:
             return self._prefill_packed(list(tokens), need_nll=need_nll, chunk=chunk, parent=parent)
         cache = self._new_cache(parent, 1)
@@ -195,10 +215,14 @@ class Forwarder:
 
     def run(self, rows: Sequence[Sequence[int]], prefix: PrefixState | None, *, keep: str) -> BatchOutput:
         """Forward left-padded ``rows`` on top of ``prefix``; keep "all" logits or only the "last"."""
-        if self.packed is not None and all(rows):
-            return self._run_packed(rows, prefix, keep=keep)
+        packed = self.packed is not None and all(rows)
         b = len(rows)
         width = max(len(r) for r in rows)
+        self.counts.batches += 1
+        self.counts.row_tokens += sum(len(r) for r in rows)
+        self.counts.padded_tokens += 0 if packed else b * width - sum(len(r) for r in rows)
+        if packed:
+            return self._run_packed(rows, prefix, keep=keep)
         p = prefix.length if prefix is not None else 0
         pads = [width - len(r) for r in rows]
         ids = torch.full((b, width), self.pad_id, dtype=torch.long)
@@ -248,9 +272,10 @@ class Forwarder:
 
     def step(self, out: BatchOutput, next_tokens: torch.Tensor) -> torch.Tensor:
         """Feed one new token per row (generation); returns logits [B, V] and updates ``out``."""
+        b = next_tokens.shape[0]
+        self.counts.decode_steps += b
         if out.packed is not None:
             return self._step_packed(out, next_tokens)
-        b = next_tokens.shape[0]
         out.last_positions = out.last_positions + 1
         out.kv_mask = torch.cat([out.kv_mask, torch.ones((b, 1), dtype=torch.bool, device=self.device)], dim=1)
         ids = next_tokens.view(b, 1).to(self.device)

@@ -88,11 +88,13 @@ def short_label(label: str, limit: int = LABEL_LIMIT) -> str:
 
 
 def bar_chart(title: str, rows: Sequence[SummaryRow], models: Sequence[str], *,
-              chance: Mapping[tuple[str, str], float] | None = None, labels: Sequence[str] | None = None) -> BarChart:
+              chance: Mapping[tuple[str, str], float] | None = None, labels: Sequence[str] | None = None,
+              chance_label: str | None = None) -> BarChart:
     """Lay out ``rows`` (each with one cell per model) as a horizontal bar chart.
 
     ``chance`` maps (dataset, metric) to the accuracy of guessing, in percent; ``labels``
-    replace the rows' dataset names.
+    replace the rows' dataset names; ``chance_label`` says what the chance line is when it is
+    not one of n options (e.g. guessing every rotation of a question right).
 
     Example:
         >>> from toolkit.engine.scoring.summary import Cell, SummaryRow
@@ -128,9 +130,14 @@ def bar_chart(title: str, rows: Sequence[SummaryRow], models: Sequence[str], *,
     text = ""
     if known:
         level = next(iter(known))
-        options = round(100 / level) if len(known) == 1 and abs(100 / level - round(100 / level)) < 1e-6 else None
-        text = (f"dashed line: chance, {level:.4g}% (1 of {options} options)" if options
-                else "dashed marks: chance, 100% / the number of options of each row's questions")
+        options = (round(100 / level) if len(known) == 1 and level > 0 and abs(100 / level - round(100 / level)) < 1e-6
+                   else None)
+        if chance_label is not None:
+            text = (f"dashed line: chance, {level:.4g}% ({chance_label})" if len(known) == 1
+                    else f"dashed marks: chance ({chance_label})")
+        else:
+            text = (f"dashed line: chance, {level:.4g}% (1 of {options} options)" if options
+                    else "dashed marks: chance, 100% / the number of options of each row's questions")
     return BarChart(title, plot_x + PLOT_WIDTH + VALUE_ROOM, axis_y + 20, plot_x, PLOT_WIDTH, axis_y,
                     tuple(laid_out), ticks, chance=tuple(marks), chance_text=text)
 
@@ -161,7 +168,34 @@ def summary_charts(summary: Summary, *, chance: Mapping[tuple[str, str], float] 
         for rows, label in ((naive, "naive average"), (weighted, "question-weighted average")):
             if rows:
                 charts.append(bar_chart(f"Categories — {label}", rows, summary.models, chance=chance))
-    subject_rows = [r for r in summary.rows if r.kind == "subject"]
-    if subject_rows:
-        charts.append(bar_chart("Subjects — accuracy", subject_rows, summary.models, chance=chance))
+    subject_rows = [r for r in summary.rows if r.kind == "subject" and not r.detail]
+    for metric in dict.fromkeys(r.metric for r in subject_rows):
+        rows = [r for r in subject_rows if r.metric == metric]
+        if metric.startswith("perf_"):
+            charts.append(bar_chart(f"Subjects — {metric} (right in every {CIRCULAR_WORDS.get(metric, 'variant')})",
+                                    rows, summary.models, chance=chance, chance_label="guessing every variant right"))
+        else:
+            charts.append(bar_chart(f"Subjects — {metric}", rows, summary.models, chance=chance))
+    letters = _letter_rows(summary)
+    if letters:
+        name, rows = letters
+        charts.append(bar_chart(f"{name} — letters answered (prior_*, over every variant)", rows, summary.models,
+                                chance=chance, labels=[r.metric.removeprefix("prior_") for r in rows]))
     return charts
+
+
+CIRCULAR_WORDS = {"perf_circular": "rotation", "perf_all_possible": "permutation"}
+
+
+def _letter_rows(summary: Summary) -> tuple[str, list[SummaryRow]] | None:
+    """The ``prior_*`` rows of the last group that has them (the one over every subject, in toolkit's groups),
+    else of the first circular subject."""
+    by_name: dict[str, list[SummaryRow]] = {}
+    for r in summary.rows:
+        if r.detail and r.metric.startswith("prior_"):
+            by_name.setdefault(r.dataset, []).append(r)
+    if not by_name:
+        return None
+    groups = [r for r in summary.rows if r.kind == "group" and r.detail and r.dataset in by_name]
+    name = groups[-1].dataset if groups else next(iter(by_name))
+    return name, by_name[name]

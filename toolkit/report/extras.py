@@ -7,6 +7,7 @@ gets its summary and report, with a note saying what is missing and why.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +69,8 @@ def chance_levels(summary: Summary, letters: Mapping[str, int], questions: Mappi
         >>> chance_levels(s, {"a": 4, "b": 2}, {"a": 30, "b": 10}, {"g": GroupShape(("a", "b"), ("a", "b"))})
         {('a', 'accuracy'): 25.0, ('b', 'accuracy'): 50.0, ('g', 'naive_average'): 37.5, ('g', 'weighted_average'): 31.25}
     """
-    subject = {abbr: 100 / n for abbr, n in letters.items() if n}
+    headline = {r.dataset: r.metric for r in summary.rows if r.kind == "subject" and not r.detail}
+    subject = {abbr: metric_chance(headline.get(abbr, "accuracy"), n) for abbr, n in letters.items() if n}
 
     def naive(name: str) -> float | None:
         parts = [naive(m) if m in shapes else subject.get(m) for m in shapes[name].members]
@@ -76,7 +78,13 @@ def chance_levels(summary: Summary, letters: Mapping[str, int], questions: Mappi
         return sum(known) / len(known) if known else None
 
     out: dict[tuple[str, str], float] = {(r.dataset, r.metric): subject[r.dataset] for r in summary.rows
-                                         if r.kind == "subject" and r.dataset in subject}
+                                         if r.kind == "subject" and not r.detail and r.dataset in subject}
+    for r in summary.rows:  # a circular subject's letters: 100 / n each (a group's: its subjects' mean)
+        if r.detail and r.metric.startswith("prior_"):
+            leaves = shapes[r.dataset].leaves if r.kind == "group" and r.dataset in shapes else (r.dataset,)
+            levels = [100 / letters[leaf] for leaf in leaves if letters.get(leaf)]
+            if levels:
+                out[r.dataset, r.metric] = sum(levels) / len(levels)
     for name, shape in shapes.items():
         value = naive(name)
         if value is not None:
@@ -86,6 +94,27 @@ def chance_levels(summary: Summary, letters: Mapping[str, int], questions: Mappi
         if total:
             out[name, "weighted_average"] = sum(c * w for c, w in weights) / total
     return out
+
+
+def metric_chance(metric: str, options: int) -> float:
+    """A summary metric's value under uniform guessing among ``options`` letters, in percent.
+
+    ``perf_circular``: every one of the n rotations right, (1/n)^n; ``perf_all_possible``: every one
+    of the n! permutations; ``more_k_circular``: at least k of n; anything else 100 / n.
+
+    Example:
+        >>> [round(metric_chance(m, 4), 4) for m in ("accuracy", "perf_circular", "more_1_circular", "prior_A")]
+        [25.0, 0.3906, 68.3594, 25.0]
+    """
+    p = 1 / options
+    if metric == "perf_circular":
+        return p ** options * 100
+    if metric == "perf_all_possible":
+        return p ** math.factorial(options) * 100
+    if metric.startswith("more_") and metric.endswith("_circular"):
+        k = int(metric.split("_")[1])
+        return sum(math.comb(options, j) * p ** j * (1 - p) ** (options - j) for j in range(k, options + 1)) * 100
+    return p * 100
 
 
 def run_extras(run_dir: Any, summary: Summary, records: Iterable[ResultRecord]) -> ReportExtras:
@@ -106,7 +135,7 @@ def run_extras(run_dir: Any, summary: Summary, records: Iterable[ResultRecord]) 
         write_snapshots(run)
     except OSError:
         pass  # the report works without it; only a later comparison with edited data needs it
-    subjects = [r.dataset for r in summary.rows if r.kind == "subject"]
+    subjects = [r.dataset for r in summary.rows if r.kind == "subject" and not r.detail]
     shapes = group_shapes(run.groups, subjects)
     letters = {ds.abbr: len(ds.letters) for ds in run.datasets}
     counts = {ds.abbr: sum(1 for q in ds.questions if q.gold is not None) for ds in run.datasets}

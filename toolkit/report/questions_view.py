@@ -27,7 +27,10 @@ def question_payload(panel: Panel, *, flagged: Collection[tuple[str, int]] = (),
     A row is ``[subject, index, id, text, options, key, answers, flag]``; ``answers`` has
     one ``[prediction, raw, correct]`` per model (``raw`` null when it equals the
     prediction; the whole entry null when the model has no verdict) and ``correct`` is
-    1, 0 or null (no key).
+    1, 0 or null (no key). A circular question's entry adds its variants, each
+    ``[pattern, prediction as shown, answer in the options' own letters, correct, raw]``;
+    its prediction is the answer given most often and ``correct`` is 1 only when every
+    variant was right.
     """
     subjects: list[dict[str, Any]] = []
     rows: list[list[Any]] = []
@@ -38,7 +41,8 @@ def question_payload(panel: Panel, *, flagged: Collection[tuple[str, int]] = (),
         s = len(subjects)
         texts = any(q.text is not None for q in ds.questions)
         note = None if texts else _missing_text_note(panel, ds.abbr)
-        subjects.append({"abbr": ds.abbr, "letters": list(ds.letters), "note": note})
+        circular = any(a is not None and a.variants for per_model in ds.answers for a in per_model)
+        subjects.append({"abbr": ds.abbr, "letters": list(ds.letters), "note": note, "circular": circular})
         for qi, q in enumerate(ds.questions):
             answers: list[list[Any] | None] = []
             for per_model in ds.answers:
@@ -47,10 +51,16 @@ def question_payload(panel: Panel, *, flagged: Collection[tuple[str, int]] = (),
                     answers.append(None)
                     continue
                 raw = None if a.raw is None or a.raw == a.prediction else a.raw
-                answers.append([a.prediction, raw, None if a.correct is None else int(a.correct)])
+                entry: list[Any] = [a.prediction, raw, None if a.correct is None else int(a.correct)]
+                if a.variants:
+                    entry.append([[v.pattern, v.prediction, v.answer, None if v.correct is None else int(v.correct),
+                                   None if r is None or r == v.prediction else r]
+                                  for v, r in zip(a.variants, a.variant_raw or (None,) * len(a.variants))])
+                answers.append(entry)
             rows.append([s, q.index, q.id, q.text, [text for _, text in q.options], q.gold, answers,
                          int((ds.abbr, q.index) in flagged)])
-    return {"models": list(panel.labels), "subjects": subjects, "rows": rows}
+    return {"models": list(panel.labels), "subjects": subjects, "rows": rows,
+            "circular": any(sub["circular"] for sub in subjects)}
 
 
 def _missing_text_note(panel: Panel, abbr: str) -> str:

@@ -40,7 +40,7 @@ def summary_table(summary: Summary, title: str | None = "Summary", width: int | 
         if row.kind == "group" and not in_groups:
             table.add_section()
             in_groups = True
-        style = "bold" if row.kind == "group" else None
+        style = "dim" if row.detail else "bold" if row.kind == "group" else None
         fixed = [Text(v, style=style or "") for v in (row.dataset, row.version, row.metric, row.mode)]
         table.add_row(*fixed, *(_cell_text(c) for c in row.cells))
     return table

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolkit.engine.inference.dataset import CHUNK_QUESTIONS, DatasetInference
+from toolkit.engine.inference.dataset import CHUNK_QUESTIONS, DatasetInference, test_rows
 from toolkit.engine.inference.records import Record, dataset_postprocessor, header_stop, resolve_mode
 
-__all__ = ["CHUNK_QUESTIONS", "DatasetInference", "Record", "dataset_postprocessor", "header_stop", "resolve_mode"]
+__all__ = ["CHUNK_QUESTIONS", "DatasetInference", "Record", "dataset_postprocessor", "header_stop", "resolve_mode", "test_rows"]

@@ -14,6 +14,11 @@ Three modes:
 
 Records (:mod:`toolkit.engine.inference.records`) carry ``index`` (test row),
 ``origin_prompt``, ``prediction``, ``gold`` and diagnostics (examples used, tokens, scores).
+
+A circular dataset (``DatasetSpec.circular``) is inferred over its rearranged test rows
+(:func:`test_rows`): every question once per pattern, the gold moved with the options, and
+each record also carries OpenCompass's ``qid`` and ``circular_pattern``. The in-context
+examples are never rearranged, so every variant keeps the subject's shared prefix.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from toolkit.config.spec import DatasetSpec
+from toolkit.engine.data import as_dataset_rows
 from toolkit.engine.inference.records import (
     Record,
     base_record,
@@ -32,13 +38,33 @@ from toolkit.engine.inference.records import (
     resolve_mode,
 )
 from toolkit.engine.params import InferParams
-from toolkit.engine.prompting import Prompt, PromptBuilder, QuestionPrompt, ice_key, to_base_text, to_length_messages
+from toolkit.engine.prompting import (
+    Prompt,
+    PromptBuilder,
+    QuestionPrompt,
+    circular_rows,
+    ice_key,
+    to_base_text,
+    to_length_messages,
+    variant_of,
+)
+from toolkit.engine.prompting.circular import PATTERN, QID, check_circular
 from toolkit.errors import UsageError
 from toolkit.models.base import GenRequest, LanguageModel, ScoreRequest
 
 CHUNK_QUESTIONS = 2048
 """Prompts and requests are built this many questions at a time, so memory stays flat however
 large a dataset is (each chunk still shares its few-shot prefix)."""
+
+
+def test_rows(dataset: DatasetSpec, splits: Mapping[str, Sequence[Mapping[str, str]]]) -> Sequence[Mapping[str, Any]]:
+    """The rows a dataset's predictions are indexed by: its test split, or for a circular dataset every
+    question once per pattern (row ``qid * V + p``), built from the split as OpenCompass's table holds it."""
+    rows = splits.get(dataset.reader.test_split, [])
+    if dataset.circular is None:
+        return rows
+    check_circular(dataset.circular, dataset.abbr)
+    return circular_rows(as_dataset_rows(rows), dataset.circular, dataset.reader.output_column)
 
 
 class DatasetInference:
@@ -52,7 +78,7 @@ class DatasetInference:
         self.params = params
         self.mode = resolve_mode(dataset, params)
         reader = dataset.reader
-        test = splits.get(reader.test_split, [])
+        test = test_rows(dataset, splits)
         self.indices = list(range(len(test))) if indices is None else sorted(indices)
         self.chunk_size = max(1, chunk_size)
         self.postprocessor = dataset_postprocessor(dataset)
@@ -85,10 +111,17 @@ class DatasetInference:
         for start in range(0, len(self.indices), self.chunk_size):
             questions = self.prompts.build(self.indices[start:start + self.chunk_size])
             self.too_long += [q.index for q in questions if q.over_length]
-            if self.mode == "gen":
-                yield from self._run_gen(questions, progress)
-            else:
-                yield from self._run_scores(questions, progress)
+            batches = self._run_gen(questions, progress) if self.mode == "gen" else self._run_scores(questions, progress)
+            for records in batches:
+                yield self._with_variant(records)
+
+    def _with_variant(self, records: list[Record]) -> list[Record]:
+        """A circular dataset's records name their question and pattern (OpenCompass's ``qid``, ``circular_pattern``)."""
+        spec = self.dataset.circular
+        if spec is not None:
+            for rec in records:
+                rec[QID], rec[PATTERN] = variant_of(rec["index"], spec)
+        return records
 
     # -- gen --------------------------------------------------------------------------
     def _run_gen(self, questions: list[QuestionPrompt], progress: Callable[[int], None] | None) -> Iterator[list[Record]]:

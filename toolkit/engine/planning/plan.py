@@ -14,6 +14,7 @@ from toolkit.config.gate import validate_command, validation_hint
 from toolkit.config.spec import DatasetSpec
 from toolkit.dataset.layout import split_file
 from toolkit.engine.planning.partitioner import PlannedDataset
+from toolkit.engine.prompting.circular import check_circular
 from toolkit.errors import DataError, UsageError
 
 SUPPORTED_LOADERS = ("ceval",)
@@ -43,7 +44,11 @@ def plan_datasets(datasets: Sequence[DatasetSpec], *, overrides: Mapping[str, st
                 problems += found
                 commands.append(validate_command(data_dir, _shots(ds)))
         splits = load_ceval_splits(data_dir, ds.name)
-        planned.append(PlannedDataset(ds, str(Path(data_dir).resolve()), len(splits.get(ds.reader.test_split, []))))
+        rows = len(splits.get(ds.reader.test_split, []))
+        if ds.circular is not None:  # every question once per pattern
+            check_circular(ds.circular, ds.abbr)
+            rows *= ds.circular.variants
+        planned.append(PlannedDataset(ds, str(Path(data_dir).resolve()), rows))
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

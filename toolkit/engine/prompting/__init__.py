@@ -4,9 +4,10 @@ truncated to ``max_seq_len``, then rendered for a base model (text) or a chat mo
 from __future__ import annotations
 
 from toolkit.engine.prompting.builder import PromptBuilder, QuestionPrompt, build_question_prompts, ice_key
+from toolkit.engine.prompting.circular import circular_rows, map_back, patterns_for, variant_of
 from toolkit.engine.prompting.model_input import to_base_text, to_chat_messages, to_length_messages
 from toolkit.engine.prompting.prompt_list import Prompt, PromptList
 from toolkit.engine.prompting.retriever import option_labels
 from toolkit.engine.prompting.template import check_template
 
-__all__ = ["Prompt", "PromptBuilder", "PromptList", "QuestionPrompt", "build_question_prompts", "check_template", "ice_key", "option_labels", "to_base_text", "to_chat_messages", "to_length_messages"]
+__all__ = ["Prompt", "PromptBuilder", "PromptList", "QuestionPrompt", "build_question_prompts", "check_template", "circular_rows", "ice_key", "map_back", "option_labels", "patterns_for", "to_base_text", "to_chat_messages", "to_length_messages", "variant_of"]

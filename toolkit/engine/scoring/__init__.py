@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from toolkit.engine.scoring.evaluate import AccuracyResult, ItemScore, score_accuracy
+from toolkit.engine.scoring.circular import CircularResult, CircularScores, score_circular
+from toolkit.engine.scoring.evaluate import AccuracyResult, ItemScore, Variant, score_accuracy
 from toolkit.engine.scoring.postprocess import resolve_postprocessor
 from toolkit.engine.scoring.results import (
     Counts,
@@ -10,6 +11,7 @@ from toolkit.engine.scoring.results import (
     failed_record,
     last_error_line,
     read_result,
+    record_from_circular,
     record_from_score,
     result_path,
     write_result,
@@ -17,4 +19,4 @@ from toolkit.engine.scoring.results import (
 from toolkit.engine.scoring.summary import HEADER_PREFIX, Cell, Failure, Summary, SummaryRow, summarise
 from toolkit.engine.scoring.truncation import Truncation, truncation_line, truncation_notes
 
-__all__ = ["HEADER_PREFIX", "AccuracyResult", "Cell", "Counts", "Failure", "ItemScore", "ResultRecord", "Summary", "SummaryRow", "Truncation", "failed_record", "last_error_line", "read_result", "record_from_score", "resolve_postprocessor", "result_path", "score_accuracy", "summarise", "truncation_line", "truncation_notes", "write_result"]
+__all__ = ["HEADER_PREFIX", "AccuracyResult", "Cell", "CircularResult", "CircularScores", "Counts", "Failure", "ItemScore", "ResultRecord", "Summary", "SummaryRow", "Truncation", "Variant", "failed_record", "last_error_line", "read_result", "record_from_circular", "record_from_score", "resolve_postprocessor", "result_path", "score_accuracy", "score_circular", "summarise", "truncation_line", "truncation_notes", "write_result"]

@@ -16,9 +16,9 @@ Predictions are compared exactly as given: post-processing (see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from toolkit.errors import RunError
 
@@ -26,17 +26,51 @@ ScoreStatus = Literal["ok", "n/a"]
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One arrangement of a circular question's options and the model's answer to it."""
+
+    pattern: str
+    """Where the options went, OpenCompass's ``circular_pattern`` (``BCDA``: option A shown as B, …)."""
+    prediction: str
+    """The post-processed answer, in the letters the model was shown."""
+    answer: str
+    """That answer mapped back to the options as written (unchanged when it is no letter)."""
+    gold: str | None
+    """The gold as shown in this arrangement."""
+    correct: bool | None
+
+    def to_json(self) -> dict[str, object]:
+        """``{"pattern", "prediction", "answer", "gold", "correct"}``."""
+        return {"pattern": self.pattern, "prediction": self.prediction, "answer": self.answer, "gold": self.gold,
+                "correct": self.correct}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Variant:
+        """Read :meth:`to_json`'s form."""
+        return cls(str(data["pattern"]), str(data["prediction"]), str(data["answer"]), data["gold"], data["correct"])
+
+
+@dataclass(frozen=True)
 class ItemScore:
-    """One row's verdict: ``correct`` is None when the row has no gold answer."""
+    """One row's verdict: ``correct`` is None when the row has no gold answer.
+
+    For a circular dataset a row is a question: ``prediction`` is the answer it got most often
+    (mapped back to the options as written), ``gold`` the gold as written, ``correct`` whether
+    every variant was right, and ``variants`` each arrangement's answer.
+    """
 
     index: int
     prediction: str
     gold: str | None
     correct: bool | None
+    variants: tuple[Variant, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        """``{"prediction", "gold", "correct"}``, the shape stored in result files."""
-        return {"prediction": self.prediction, "gold": self.gold, "correct": self.correct}
+        """``{"prediction", "gold", "correct"}`` (and ``variants`` for a circular question), as result files hold it."""
+        data: dict[str, object] = {"prediction": self.prediction, "gold": self.gold, "correct": self.correct}
+        if self.variants:
+            data["variants"] = [v.to_json() for v in self.variants]
+        return data
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,14 @@ OpenCompass leaves out::
 
 Only ``accuracy`` is a top-level number: OpenCompass's summariser turns every
 top-level number into a metric row, which is also why ``format_version`` is a string.
+
+A circular dataset's file (CircularEval) starts with the numbers OpenCompass's
+``CircularEvaluator`` writes, under its names (``acc_origin``, ``acc_circular``,
+``perf_origin``, ``more_1_circular`` … ``perf_circular``), then ``prior_A`` … ``prior_-``
+(the share of all variants answered with each letter); its ``metric`` is ``perf_circular``
+(``perf_all_possible`` for all permutations), its counts are of questions (``correct``:
+right in every variant), a ``circular`` entry holds each metric's counts and the letters
+answered, and each question's ``details`` entry lists its ``variants``.
 """
 
 from __future__ import annotations
@@ -31,7 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from toolkit.engine.scoring.evaluate import AccuracyResult, ItemScore
+from toolkit.engine.scoring.circular import CircularResult, CircularScores
+from toolkit.engine.scoring.evaluate import AccuracyResult, ItemScore, Variant
 from toolkit.engine.scoring.truncation import Truncation
 from toolkit.errors import DataError, ToolkitError
 from toolkit.fileio import atomic_write_text
@@ -71,6 +80,8 @@ class ResultRecord:
     truncation: Truncation = field(default_factory=Truncation)
     details: tuple[ItemScore, ...] = ()
     format_version: str = RESULT_FORMAT_VERSION
+    circular: CircularScores | None = None
+    """A circular dataset's scores besides the headline ``value`` (``perf_circular``)."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -82,12 +93,16 @@ class ResultRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to ``results/<model>/<abbr>.json``."""
-        data: dict[str, Any] = {self.metric: self.value, "format_version": self.format_version,
-                                "model": self.model, "abbr": self.abbr, "version": self.version,
-                                "metric": self.metric, "mode": self.mode, "status": self.status}
+        data: dict[str, Any] = {self.metric: self.value}
+        if self.circular is not None:  # OpenCompass's CircularEvaluator numbers first, in its order
+            data = self.circular.metrics() | data | self.circular.priors()
+        data.update({"format_version": self.format_version, "model": self.model, "abbr": self.abbr,
+                     "version": self.version, "metric": self.metric, "mode": self.mode, "status": self.status})
         if self.error is not None:
             data["error"] = self.error
         data["counts"] = dict(vars(self.counts))
+        if self.circular is not None:
+            data["circular"] = self.circular.to_json()
         data["truncation"] = self.truncation.to_json()
         data["timings"] = dict(self.timings)
         data["details"] = [item.to_json() for item in self.details]
@@ -108,13 +123,16 @@ class ResultRecord:
         value = data.get(metric)
         if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
             raise ValueError(f"{metric!r} must be a number or null, not {value!r}")
-        details = tuple(ItemScore(i, d["prediction"], d["gold"], d["correct"]) for i, d in enumerate(data.get("details", [])))
         try:
+            details = tuple(ItemScore(i, d["prediction"], d["gold"], d["correct"],
+                                      tuple(Variant.from_json(v) for v in d.get("variants", ())))
+                            for i, d in enumerate(data.get("details", [])))
+            circular = CircularScores.from_json(data["circular"]) if data.get("circular") is not None else None
             return cls(model=data["model"], abbr=data["abbr"], version=data["version"], mode=data["mode"],
                        status=data["status"], value=value, metric=metric, error=data.get("error"),
                        counts=Counts(**data.get("counts", {})), timings=dict(data.get("timings", {})), details=details,
-                       truncation=Truncation.from_json(data.get("truncation", {})))
-        except (KeyError, TypeError) as err:
+                       truncation=Truncation.from_json(data.get("truncation", {})), circular=circular)
+        except (KeyError, TypeError, IndexError) as err:
             raise ValueError(f"missing or unknown key {err}") from None
 
 
@@ -158,10 +176,21 @@ def record_from_score(model: str, abbr: str, version: str, mode: str, result: Ac
                         truncation=truncation or Truncation())
 
 
+def record_from_circular(model: str, abbr: str, version: str, mode: str, result: CircularResult, *,
+                         timings: Mapping[str, float] | None = None, keep_details: bool = True,
+                         truncation: Truncation | None = None) -> ResultRecord:
+    """The record of a scored circular dataset: ``perf_<patterns>`` as its value, counts of questions."""
+    counts = Counts(result.questions, result.scored, result.perfect, result.stripped_golds, result.empty_predictions)
+    return ResultRecord(model, abbr, version, mode, result.status, value=result.value, metric=result.scores.headline,
+                        counts=counts, timings=dict(timings or {}), details=result.details if keep_details else (),
+                        truncation=truncation or Truncation(), circular=result.scores)
+
+
 def failed_record(model: str, abbr: str, version: str, mode: str, error: BaseException | str, *,
-                  timings: Mapping[str, float] | None = None, counts: Counts | None = None) -> ResultRecord:
+                  timings: Mapping[str, float] | None = None, counts: Counts | None = None,
+                  metric: str = "accuracy") -> ResultRecord:
     """The record for a task that failed; the summary shows ``error: <last line>``."""
-    return ResultRecord(model, abbr, version, mode, "failed", error=last_error_line(error),
+    return ResultRecord(model, abbr, version, mode, "failed", metric=metric, error=last_error_line(error),
                         counts=counts or Counts(), timings=dict(timings or {}))
 
 

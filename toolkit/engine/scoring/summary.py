@@ -20,41 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from toolkit.engine.scoring.circular_rows import circular_notes, group_rows, subject_rows
 from toolkit.engine.scoring.results import ResultRecord
+from toolkit.engine.scoring.rows import Cell, SummaryRow, subject_cell
 from toolkit.engine.scoring.truncation import truncation_notes
 from toolkit.errors import ConfigError
 
-CellStatus = Literal["ok", "n/a", "failed", "missing", "incomplete"]
 HEADER_PREFIX: tuple[str, ...] = ("dataset", "version", "metric", "mode")
 NAIVE, WEIGHTED = "naive_average", "weighted_average"
-ERROR_DISPLAY_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One model's entry in one row; ``text`` is what tables print."""
-
-    status: CellStatus
-    value: float | None = None
-    text: str = "-"
-    questions: int = 0
-    """Scored questions behind the value (for groups: of the included subjects)."""
-    excluded: tuple[str, ...] = ()
-    """For groups: the N/A subjects left out of the average."""
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """A table row: a subject (``kind="subject"``) or one average of a group."""
-
-    dataset: str
-    version: str
-    metric: str
-    mode: str
-    kind: Literal["subject", "group"]
-    cells: tuple[Cell, ...]
 
 
 @dataclass(frozen=True)
@@ -83,19 +58,6 @@ class Summary:
     def table(self) -> list[list[str]]:
         """The header and every row as strings, ready for any writer."""
         return [self.header] + [[r.dataset, r.version, r.metric, r.mode, *(c.text for c in r.cells)] for r in self.rows]
-
-
-def _subject_cell(record: ResultRecord | None) -> Cell:
-    if record is None:
-        return Cell("missing")
-    if record.status == "ok":
-        assert record.value is not None
-        return Cell("ok", record.value, f"{record.value:.2f}", record.counts.scored)
-    if record.status == "n/a":
-        return Cell("n/a", text="n/a")
-    error = record.error or "unknown error"
-    shown = error if len(error) <= ERROR_DISPLAY_LIMIT else error[: ERROR_DISPLAY_LIMIT - 1] + "…"
-    return Cell("failed", text=f"error: {shown}")
 
 
 def _joined(values: Iterable[str]) -> str:
@@ -146,7 +108,7 @@ class _Grouper:
         return [m for m in self.groups[name] if self.leaves(m)]
 
     def naive(self, name: str, model: str) -> Cell:
-        cells = [self.naive(m, model) if m in self.groups else _subject_cell(self.by_key.get((model, m)))
+        cells = [self.naive(m, model) if m in self.groups else subject_cell(self.by_key.get((model, m)))
                  for m in self.members(name)]
         return _average(self.members(name), cells, lambda ok: sum(c.value or 0.0 for c in ok) / len(ok))
 
@@ -160,7 +122,7 @@ class _Grouper:
                 return None  # question counts unknown (a result read from an OpenCompass file)
             return sum(c.correct for c in counts) / sum(c.scored for c in counts) * 100
 
-        return _average(leaves, [_subject_cell(r) for r in records], combine)
+        return _average(leaves, [subject_cell(r) for r in records], combine)
 
 
 def _average(names: Sequence[str], cells: Sequence[Cell], combine: Callable[[list[Cell]], float | None]) -> Cell:
@@ -212,9 +174,10 @@ def summarise(records: Iterable[ResultRecord], groups: Sequence[Mapping[str, Any
     rows: list[SummaryRow] = []
     for abbr in abbrs:
         found = [by_key[m, abbr] for m in model_order if (m, abbr) in by_key]
-        rows.append(SummaryRow(abbr, _joined(r.version for r in found), "accuracy" if found else "-",
-                               _joined(r.mode for r in found), "subject",
-                               tuple(_subject_cell(by_key.get((m, abbr))) for m in model_order)))
+        version, mode = _joined(r.version for r in found), _joined(r.mode for r in found)
+        rows.append(SummaryRow(abbr, version, found[0].metric if found else "-", mode, "subject",
+                               tuple(subject_cell(by_key.get((m, abbr))) for m in model_order)))
+        rows += subject_rows(abbr, version, mode, [by_key.get((m, abbr)) for m in model_order])
 
     grouper = _Grouper(by_key, in_run, parsed)
     notes: list[str] = []
@@ -223,13 +186,17 @@ def summarise(records: Iterable[ResultRecord], groups: Sequence[Mapping[str, Any
         if not leaves:
             continue  # nothing of this group was run (OpenCompass omits it too)
         mode = _joined(by_key[m, leaf].mode for leaf in leaves for m in model_order if (m, leaf) in by_key)
+        shown_mode = mode if "/" not in mode else "mixed"
         for metric, compute in ((NAIVE, grouper.naive), (WEIGHTED, grouper.weighted)):
             cells = tuple(compute(name, m) for m in model_order)
-            rows.append(SummaryRow(name, "-", metric, mode if "/" not in mode else "mixed", "group", cells))
+            rows.append(SummaryRow(name, "-", metric, shown_mode, "group", cells))
         notes.extend(_group_notes(name, subsets, grouper, model_order, rows[-1].cells))
+        rows += group_rows(name, shown_mode, leaves, by_key, model_order)
     notes.extend(_record_notes(records, any(r.kind == "group" for r in rows)))
+    notes.extend(circular_notes(records, {name: grouper.leaves(name) for name in parsed
+                                                        if grouper.leaves(name)}))
     failures = tuple(Failure(m, r.dataset, by_key[m, r.dataset].error or "")
-                     for r in rows if r.kind == "subject" for m in model_order
+                     for r in rows if r.kind == "subject" and not r.detail for m in model_order
                      if (m, r.dataset) in by_key and by_key[m, r.dataset].status == "failed")
     return Summary(model_order, tuple(rows), tuple(notes), failures)
 
@@ -245,7 +212,7 @@ def _group_notes(name: str, subsets: list[str], grouper: _Grouper, models: Seque
                      f"its averages cover the other {len(subsets) - len(absent)}")
     excluded: dict[tuple[str, ...], list[str]] = {}
     for model in models:
-        leaves_na = tuple(leaf for leaf in grouper.leaves(name) if _subject_cell(
+        leaves_na = tuple(leaf for leaf in grouper.leaves(name) if subject_cell(
             grouper.by_key.get((model, leaf))).status == "n/a")
         if leaves_na:
             excluded.setdefault(leaves_na, []).append(model)

@@ -24,13 +24,16 @@ from typing import Literal
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.events import EventSink, Merged, Scored
 from toolkit.engine.inference import dataset_postprocessor, resolve_mode
+from toolkit.engine.prompting import variant_of
 from toolkit.engine.rundir import RunDirs
 from toolkit.engine.scoring import (
     ResultRecord,
     Truncation,
     failed_record,
+    record_from_circular,
     record_from_score,
     score_accuracy,
+    score_circular,
     write_result,
 )
 from toolkit.engine.serialize import from_plain, to_plain
@@ -84,9 +87,10 @@ def evaluate_item(task: EvalTaskSpec, item: TaskItem) -> ResultRecord | None:
     rows = item.stop if item.stop is not None else len(done)
     missing = [i for i in range(item.start, rows) if i not in done]
     recorded = dirs.read_error(model.abbr, ds.abbr)  # its last inference failed, even if others filled the gaps
+    metric = "accuracy" if ds.circular is None else f"perf_{ds.circular.patterns}"
     if missing or recorded:
-        error = recorded or f"{len(missing)} of {rows} questions have no prediction"
-        record = failed_record(model.abbr, ds.abbr, ds.version, mode, error)
+        error = recorded or f"{len(missing)} of {rows} {'questions' if ds.circular is None else 'variants'} have no prediction"
+        record = failed_record(model.abbr, ds.abbr, ds.version, mode, error, metric=metric)
         if task.score:
             write_result(dirs.results, record)
         return record
@@ -99,10 +103,16 @@ def evaluate_item(task: EvalTaskSpec, item: TaskItem) -> ResultRecord | None:
              for i in order]
     golds = [done[i].get("gold") for i in order]
     t0 = time.perf_counter()
-    result = score_accuracy(preds, golds)
     truncation = Truncation.of_predictions(done.values(), item.params.max_seq_len)
-    record = record_from_score(model.abbr, ds.abbr, ds.version, mode, result,
-                               timings={"eval_seconds": round(time.perf_counter() - t0, 4)}, truncation=truncation)
+    if ds.circular is not None:  # one row per question and pattern
+        variants = [variant_of(i, ds.circular) for i in order]
+        circular = score_circular(preds, golds, [q for q, _ in variants], [p for _, p in variants], ds.circular)
+        record = record_from_circular(model.abbr, ds.abbr, ds.version, mode, circular,
+                                      timings={"eval_seconds": round(time.perf_counter() - t0, 4)}, truncation=truncation)
+    else:
+        result = score_accuracy(preds, golds)
+        record = record_from_score(model.abbr, ds.abbr, ds.version, mode, result,
+                                   timings={"eval_seconds": round(time.perf_counter() - t0, 4)}, truncation=truncation)
     write_result(dirs.results, record)
     return record
 

@@ -69,8 +69,13 @@ def model_identity(spec: ModelSpec) -> dict[str, Any]:
 
 def prediction_key(model: ModelSpec, dataset: DatasetSpec, data_files: Mapping[str, Path], mode: str,
                    params: Mapping[str, Any]) -> str:
-    """The reuse key of one (model, dataset) predictions file."""
-    return stable_hash({
+    """The reuse key of one (model, dataset) predictions file.
+
+    A circular dataset's rearrangement (its patterns and option keys) is part of the key, so
+    plain and circular predictions, or rotations and all permutations, are never mixed up; a
+    plain dataset's key is what it was before circular evaluation existed.
+    """
+    key: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "model": model_identity(model),
         "dataset": {"loader": dataset.loader, "name": dataset.name, "reader": dataset.reader,
@@ -79,4 +84,7 @@ def prediction_key(model: ModelSpec, dataset: DatasetSpec, data_files: Mapping[s
         "eval_postprocessor": dataset.evaluation.pred_postprocessor,
         "mode": mode,
         "params": params,
-    })
+    }
+    if dataset.circular is not None:
+        key["circular"] = dataset.circular
+    return stable_hash(key)

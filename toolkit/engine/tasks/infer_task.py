@@ -20,7 +20,7 @@ from typing import Any, Literal
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.dataset.layout import SPLITS, split_file
 from toolkit.engine.events import EventSink, Failed, Finish, Loaded, Loading, Progress, Start, Warned
-from toolkit.engine.inference import DatasetInference, resolve_mode
+from toolkit.engine.inference import DatasetInference, resolve_mode, test_rows
 from toolkit.engine.params import InferParams
 from toolkit.engine.rundir import RunDirs
 from toolkit.engine.serialize import from_plain, to_plain
@@ -94,6 +94,8 @@ class _ItemPlan:
     total: int
     todo: tuple[int, ...]
     stale: tuple[Path, ...]
+    rows: int
+    """The dataset's prediction rows (test rows; for a circular dataset every question × pattern)."""
 
 
 def _plan_item(task: TaskSpec, item: TaskItem) -> _ItemPlan:
@@ -102,12 +104,12 @@ def _plan_item(task: TaskSpec, item: TaskItem) -> _ItemPlan:
     dirs = RunDirs(Path(task.run_dir))
     key = item_key(task.model, item)
     splits = load_ceval_splits(item.data_dir, item.dataset.name)
-    n_test = len(splits.get(item.dataset.reader.test_split, []))
+    n_test = len(test_rows(item.dataset, splits))
     stop = n_test if item.stop is None else min(item.stop, n_test)
     stale: list[Path] = []
     done = load_done(dirs.predictions / task.model.abbr, item.dataset.abbr, key, stale=stale)
     todo = tuple(i for i in range(item.start, stop) if i not in done)
-    return _ItemPlan(item, key, splits, stop - item.start, todo, tuple(stale))
+    return _ItemPlan(item, key, splits, stop - item.start, todo, tuple(stale), n_test)
 
 
 def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> None:
@@ -134,9 +136,8 @@ def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> N
     else:
         emit(Finish(abbr))
     # the last slice of a dataset to finish writes OpenCompass's predictions file
-    n_test = len(plan.splits.get(item.dataset.reader.test_split, []))
     done = load_done(pred_dir, abbr, plan.key)
-    if all(i in done for i in range(n_test)):
+    if all(i in done for i in range(plan.rows)):
         finalize(pred_dir, abbr, plan.key, done)
 
 
