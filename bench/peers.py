@@ -31,11 +31,14 @@ class Peer:
     requirements: tuple[str, ...]
     executable: str
     """The console script the benchmark runs."""
+    modules: tuple[str, ...] = ()
+    """Further modules that must import (the API clients the API benchmark needs)."""
 
 
 OPENCOMPASS = Peer("opencompass", "opencompass", "opencompass", "0.5.4",
-                   ("opencompass==0.5.4", "transformers==4.57.6", "pyarrow<26"), "opencompass")
-LM_EVAL = Peer("lm-eval", "lm_eval", "lm_eval", "0.4.13", ("lm-eval[hf]==0.4.13",), "lm_eval")
+                   ("opencompass==0.5.4", "transformers==4.57.6", "pyarrow<26", "openai"), "opencompass", ("openai",))
+LM_EVAL = Peer("lm-eval", "lm_eval", "lm_eval", "0.4.13", ("lm-eval[hf,api]==0.4.13",), "lm_eval",
+               ("aiohttp", "tenacity", "tiktoken"))
 
 
 def peers_dir() -> Path:
@@ -63,9 +66,16 @@ def installed_version(peer: Peer, distribution: str | None = None) -> str | None
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def _modules_import(peer: Peer) -> bool:
+    if not peer.modules:
+        return True
+    code = "import " + ", ".join(peer.modules)
+    return subprocess.run([str(bin_path(peer, "python")), "-c", code], capture_output=True).returncode == 0
+
+
 def ensure_peer(peer: Peer, log: Path) -> Path:
     """Create and install the peer's venv unless it is already there; returns its console script."""
-    if installed_version(peer) == peer.version and bin_path(peer, peer.executable).exists():
+    if installed_version(peer) == peer.version and bin_path(peer, peer.executable).exists() and _modules_import(peer):
         return bin_path(peer, peer.executable)
     venv = venv_dir(peer)
     venv.parent.mkdir(parents=True, exist_ok=True)

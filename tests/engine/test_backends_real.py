@@ -1,0 +1,146 @@
+"""The API and vLLM backends on real parts (slow; CI runs these too).
+
+One ``vllm serve`` of the demo model per session (vLLM's own venv, made by
+tests/vllm_env.py), 60 C-Eval val questions (3 subjects, 5-shot, OpenCompass's
+stock ``ceval_gen`` config): our API backend against that server and our offline
+``--backend vllm`` give the HF backend's answers (≥ 99 %; the rates are printed and
+recorded as test properties) on byte-identical prompts, in gen and choice modes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SUBJECTS = ("discrete_mathematics", "plant_protection", "operating_system")
+PER_SUBJECT = 20
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def ceval60(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3 C-Eval subjects with their first 20 val questions (dev whole: the 5 examples)."""
+    src = shared_dir / "data" / "ceval"
+    dst = tmp_path_factory.mktemp("ceval60")
+    for s in SUBJECTS:
+        for split in ("dev", "test"):
+            (dst / split).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / split / f"{s}_{split}.csv", dst / split / f"{s}_{split}.csv")
+        (dst / "val").mkdir(exist_ok=True)
+        lines = (src / "val" / f"{s}_val.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        (dst / "val" / f"{s}_val.csv").write_text("".join(lines[: PER_SUBJECT + 1]), encoding="utf-8")
+    return dst
+
+
+@pytest.fixture(scope="session")
+def vllm_python() -> Path:
+    """vLLM's own venv (made once, minutes; reused from the cache or $TOOLKIT_VLLM_VENV)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from vllm_env import ensure_vllm_venv
+
+    started = time.monotonic()
+    python = ensure_vllm_venv()
+    print(f"\nvLLM venv ready in {time.monotonic() - started:.0f} s: {python}", file=sys.stderr)
+    return python
+
+
+@pytest.fixture(scope="session")
+def vllm_server(vllm_python: Path, demo_model_dir: Path):
+    """``vllm serve`` of the demo model on 127.0.0.1, started once for the session."""
+    from vllm_env import VllmServer
+
+    started = time.monotonic()
+    server = VllmServer(vllm_python, demo_model_dir, name="demo").start()
+    print(f"\nvLLM server up in {time.monotonic() - started:.0f} s at {server.url}", file=sys.stderr)
+    yield server
+    server.stop()
+
+
+def toolkit_eval(out: Path, *args: str, env: dict[str, str] | None = None) -> Path:
+    """Run ``toolkit eval`` on the 60 questions; returns the run folder."""
+    cmd = [sys.executable, "-m", "toolkit", "eval", "--datasets", "ceval_gen", "--abbr",
+           *[f"ceval-{s}" for s in SUBJECTS], "--max-out-len", "16", "--batch-size", "8", "--num-gpus", "0",
+           "-w", str(out), "--display", "plain", "--json", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return Path(json.loads(proc.stdout)["run_dir"])
+
+
+def predictions(run_dir: Path) -> dict[str, dict[str, dict]]:
+    """abbr/index → record, for the run's only model."""
+    (model_dir,) = [p for p in (run_dir / "predictions").iterdir() if p.is_dir()]
+    out = {}
+    for f in sorted(model_dir.glob("*.json")):
+        for idx, rec in json.loads(f.read_text(encoding="utf-8")).items():
+            out[f"{f.stem}/{idx}"] = rec
+    return out
+
+
+def answers(records: dict[str, dict]) -> dict[str, str]:
+    """The post-processed answer of each question (what is scored)."""
+    from toolkit.engine.postprocess import resolve_postprocessor
+
+    post = resolve_postprocessor("first_capital_postprocess", {}, options="ABCD")
+    return {k: post(r["prediction"]) for k, r in records.items()}
+
+
+def agreement(ours: dict[str, str], reference: dict[str, str]) -> float:
+    assert set(ours) == set(reference) and len(reference) == 3 * PER_SUBJECT
+    return sum(ours[k] == reference[k] for k in reference) / len(reference)
+
+
+@pytest.fixture(scope="session")
+def hf_runs(ceval60: Path, demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Our HF backend's predictions, gen and choice (the reference)."""
+    out = tmp_path_factory.mktemp("hf")
+    data = f"opencompass/ceval-exam={ceval60}"
+    runs = {}
+    for mode in ("gen", "choice"):
+        run = toolkit_eval(out / mode, "--data-path", data, "--hf-type", "base", "--hf-path", str(demo_model_dir),
+                           "--infer-mode", mode, "--device", "cpu")
+        runs[mode] = predictions(run)
+    return runs
+
+
+@pytest.mark.parametrize("mode", ["gen", "choice"])
+def test_api_backend_against_vllm_serve_equals_hf(mode, ceval60, vllm_server, hf_runs, tmp_path, record_property):
+    run = toolkit_eval(tmp_path / "api", "--data-path", f"opencompass/ceval-exam={ceval60}", "--hf-type", "base",
+                       "--api-base", vllm_server.url, "--api-model", "demo", "--api-concurrency", "4",
+                       "--infer-mode", mode)
+    ours, ref = predictions(run), hf_runs[mode]
+    for key in ref:  # byte-identical prompts
+        assert ours[key]["origin_prompt"] == ref[key]["origin_prompt"], key
+    rate = agreement(answers(ours), answers(ref))
+    record_property(f"api_{mode}_agreement", rate)
+    print(f"\nAPI backend vs HF backend, {mode}: {rate:.1%} of {len(ref)} answers identical", file=sys.stderr)
+    assert rate >= 0.99
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    usage = manifest["models"][0]["usage"]
+    assert usage["succeeded"] >= 3 * PER_SUBJECT and usage["failed"] == 0 and usage["prompt_tokens"] > 0
+
+
+@pytest.mark.parametrize("mode", ["gen", "choice"])
+def test_offline_vllm_backend_equals_hf(mode, ceval60, vllm_python, demo_model_dir, hf_runs, tmp_path,
+                                        record_property):
+    run = toolkit_eval(tmp_path / "vllm", "--data-path", f"opencompass/ceval-exam={ceval60}", "--hf-type", "base",
+                       "--hf-path", str(demo_model_dir), "--backend", "vllm", "--infer-mode", mode,
+                       env={"TOOLKIT_VLLM_PYTHON": str(vllm_python), "VLLM_CPU_KVCACHE_SPACE": "2"})
+    ours, ref = predictions(run), hf_runs[mode]
+    for key in ref:
+        assert ours[key]["origin_prompt"] == ref[key]["origin_prompt"], key
+    rate = agreement(answers(ours), answers(ref))
+    record_property(f"vllm_{mode}_agreement", rate)
+    print(f"\n--backend vllm vs HF backend, {mode}: {rate:.1%} of {len(ref)} answers identical", file=sys.stderr)
+    assert rate >= 0.99
+    if mode == "choice":  # the letters' scores themselves, not only the argmax
+        worst = max(abs(ours[k]["scores"][x] - ref[k]["scores"][x]) for k in ref for x in "ABCD")
+        assert worst < 1e-3
