@@ -153,7 +153,7 @@ def _prompt(rec: dict[str, Any]) -> Any:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one linear script
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render_only:
         write_section(HERE / "RESULTS.md", "api_bench", render(json.loads(args.results.read_text("utf-8"))))

@@ -142,78 +142,35 @@ class FaultServer:
 
     def start(self) -> FaultServer:
         """Listen on 127.0.0.1 (a free port) in a background thread."""
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # quiet
-                return None
-
-            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:  # noqa: N802
-                if self.path.rstrip("/").endswith("/models"):
-                    self._send(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
-                elif self.path == "/health":
-                    self._send(200, {})
-                else:
-                    self._send(404, {"error": {"message": "not found"}})
-
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                if not self.path.endswith(("/completions", "/chat/completions")):
-                    self._send(404, {"error": {"message": f"no route {self.path}"}})
-                    return
-                if body.get("model") != server.model:
-                    self._send(404, {"error": {"message": f"The model `{body.get('model')}` does not exist."}})
-                    return
-                behaviour = server._next(self.path, _prompt_text(body), self.headers.get("Authorization"))
-                with server._lock:
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                try:
-                    self._behave(behaviour, body)
-                finally:
-                    with server._lock:
-                        server.in_flight -= 1
-
-            def _behave(self, behaviour: str, body: dict[str, Any]) -> None:
-                if behaviour == "ok":
-                    self._send(200, respond(self.path, body))
-                elif behaviour == "429":
-                    self._send(429, {"error": {"message": "rate limited"}}, {"Retry-After": server.retry_after})
-                elif behaviour in ("400", "401", "500", "503"):
-                    self._send(int(behaviour), {"error": {"message": f"injected {behaviour}"}})
-                elif behaviour == "slow":
-                    time.sleep(server.slow_seconds)
-                    try:
-                        self._send(200, respond(self.path, body))
-                    except OSError:  # the client gave up
-                        pass
-                elif behaviour == "drop":
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                elif behaviour == "reset":
-                    self.close_connection = True
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    self.connection.close()
-                else:
-                    raise ValueError(f"unknown behaviour {behaviour!r}")
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.fault = self  # type: ignore[attr-defined]
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, name="fault-server", daemon=True).start()
         return self
+
+    def behave(self, handler: _Handler, behaviour: str, body: dict[str, Any]) -> None:
+        """Answer one request as ``behaviour`` says."""
+        if behaviour == "ok":
+            handler.send(200, respond(handler.path, body))
+        elif behaviour == "429":
+            handler.send(429, {"error": {"message": "rate limited"}}, {"Retry-After": self.retry_after})
+        elif behaviour in ("400", "401", "500", "503"):
+            handler.send(int(behaviour), {"error": {"message": f"injected {behaviour}"}})
+        elif behaviour == "slow":
+            time.sleep(self.slow_seconds)
+            try:
+                handler.send(200, respond(handler.path, body))
+            except OSError:  # the client gave up
+                pass
+        elif behaviour == "drop":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        elif behaviour == "reset":
+            handler.close_connection = True
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handler.connection.close()
+        else:
+            raise ValueError(f"unknown behaviour {behaviour!r}")
 
     def stop(self) -> None:
         """Stop listening."""
@@ -227,3 +184,52 @@ class FaultServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def fault(self) -> FaultServer:
+        return self.server.fault  # type: ignore[attr-defined]
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        return None
+
+    def send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self.send(200, {"object": "list", "data": [{"id": self.fault.model, "object": "model"}]})
+        elif self.path == "/health":
+            self.send(200, {})
+        else:
+            self.send(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:
+        fault = self.fault
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if not self.path.endswith(("/completions", "/chat/completions")):
+            self.send(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        if body.get("model") != fault.model:
+            self.send(404, {"error": {"message": f"The model `{body.get('model')}` does not exist."}})
+            return
+        behaviour = fault._next(self.path, _prompt_text(body), self.headers.get("Authorization"))
+        with fault._lock:
+            fault.in_flight += 1
+            fault.max_in_flight = max(fault.max_in_flight, fault.in_flight)
+        try:
+            fault.behave(self, behaviour, body)
+        finally:
+            with fault._lock:
+                fault.in_flight -= 1

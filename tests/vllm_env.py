@@ -131,7 +131,7 @@ class VllmServer:
         cmd = [str(self.python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model_dir),
                "--served-model-name", self.name, "--host", "127.0.0.1", "--port", str(self.port),
                "--dtype", "float32", "--disable-log-stats"]
-        log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - open while the server runs
+        log = open(self.log_path, "w", encoding="utf-8")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

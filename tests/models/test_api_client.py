@@ -9,8 +9,7 @@ import time
 import pytest
 from api_fault_server import FaultServer
 
-from toolkit.models.api_client import (ApiClient, ApiFatalError, ApiSettings, backoff_delay,
-                                       retry_after_seconds)
+from toolkit.models.api_client import ApiClient, ApiFatalError, ApiSettings, backoff_delay, retry_after_seconds
 
 FAST = dict(backoff_base=0.05, backoff_cap=0.2)
 

@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.models.api_parse import (ResponseError, candidate_scores, chat_payload, completion_payload, generated,
-                                      logprob_payload, prompt_logprobs)
+from toolkit.models.api_parse import (
+    ResponseError,
+    candidate_scores,
+    chat_payload,
+    completion_payload,
+    generated,
+    logprob_payload,
+    prompt_logprobs,
+)
 
 DATA = Path(__file__).parent / "data"
 

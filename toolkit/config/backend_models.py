@@ -89,9 +89,9 @@ def chat_semantics(meta_template: Any, fail: Fail) -> bool:
     """True for OpenCompass's usual API meta template (HUMAN and BOT rounds), False for none."""
     if meta_template is None:
         return False
-    rounds = meta_template.get("round") if isinstance(meta_template, Mapping) else None
+    rounds: list[Any] = meta_template.get("round") or [] if isinstance(meta_template, Mapping) else []
     ok = isinstance(rounds, list) and set(meta_template) <= {"round", "reserved_roles"} and all(
-        isinstance(r, Mapping) and _ROLE.get(r.get("role")) == r.get("api_role", r.get("role"))
+        isinstance(r, Mapping) and _ROLE.get(str(r.get("role"))) == r.get("api_role", r.get("role"))
         and set(r) <= {"role", "api_role", "generate"} for r in rounds)
     roles = [r.get("role") for r in rounds] if ok else []
     if not ok or "HUMAN" not in roles or "BOT" not in roles:

@@ -31,8 +31,15 @@ from urllib.parse import urlparse
 from toolkit.config.api_spec import ApiSpec
 from toolkit.errors import UsageError
 from toolkit.models.api_client import ApiClient, ApiFatalError, ApiSettings, CallOutcome
-from toolkit.models.api_parse import (ResponseError, candidate_scores, chat_payload, completion_payload, generated,
-                                      logprob_payload, prompt_logprobs)
+from toolkit.models.api_parse import (
+    ResponseError,
+    candidate_scores,
+    chat_payload,
+    completion_payload,
+    generated,
+    logprob_payload,
+    prompt_logprobs,
+)
 from toolkit.models.base import GenRequest, GenResult, ProgressFn, ScoreRequest, ScoreResult, Tokens
 
 MAX_STOP_SEQUENCES = 4

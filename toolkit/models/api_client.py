@@ -75,6 +75,17 @@ class ApiStats:
 
 
 @dataclass(frozen=True)
+class _Attempt:
+    """One request's end: a body, or why not and whether another try may help."""
+
+    body: Any
+    reason: str
+    error: str
+    retry: bool = True
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
 class CallOutcome:
     """One call's end: the response body, or the error that stopped it, and how many tries it took."""
 
@@ -117,9 +128,9 @@ def backoff_delay(attempt: int, settings: ApiSettings, retry_after: float | None
     fixed, half random, so simultaneous failures spread out. A ``Retry-After`` is a lower
     bound (capped at ``retry_after_cap``).
     """
-    rng = rng or random
+    draw = rng.uniform if rng is not None else random.uniform
     delay = min(settings.backoff_cap, settings.backoff_base * 2 ** max(0, attempt - 1))
-    wait = delay / 2 + rng.uniform(0, delay / 2)
+    wait = delay / 2 + draw(0, delay / 2)
     if retry_after is not None:
         wait = max(wait, min(retry_after, settings.retry_after_cap))
     return wait
@@ -172,50 +183,50 @@ class ApiClient:
     def _count(self, reason: str) -> None:
         self.stats.statuses[reason] = self.stats.statuses.get(reason, 0) + 1
 
-    async def _call(self, http: Any, limiter: RateLimiter, key: Hashable, path: str,
-                    payload: Mapping[str, Any]) -> CallOutcome:
+    async def _attempt(self, http: Any, path: str, payload: Mapping[str, Any]) -> _Attempt:
+        """One HTTP request and what became of it."""
         import httpx
 
+        try:
+            response = await http.post(self.url(path), json=payload)
+        except httpx.TimeoutException:
+            return _Attempt(None, "timeout", f"no response within {self.settings.timeout:g} s")
+        except httpx.TransportError as err:  # refused, reset or dropped connections, protocol errors
+            return _Attempt(None, "connection", f"connection failed ({type(err).__name__}: {err})")
+        status = response.status_code
+        if status == 200:
+            try:
+                return _Attempt(response.json(), "ok", "")
+            except ValueError:
+                return _Attempt(None, "bad_json", "the server sent a response that is not JSON")
+        error = f"HTTP {status}: {_error_text(response)}"
+        if status in FATAL_STATUSES:
+            self._count(str(status))
+            raise ApiFatalError(self.scrub(f"{self.url(path)} answered {error}"))
+        return _Attempt(None, str(status), error, retry=status in RETRY_STATUSES,
+                        retry_after=retry_after_seconds(response.headers.get("retry-after")))
+
+    async def _call(self, http: Any, limiter: RateLimiter, key: Hashable, path: str,
+                    payload: Mapping[str, Any]) -> CallOutcome:
         attempt = 0
         while True:
             attempt += 1
             await limiter.acquire()
             self.stats.requests += 1
-            retry_after: float | None = None
-            try:
-                response = await http.post(self.url(path), json=payload)
-            except httpx.TimeoutException:
-                reason, error = "timeout", f"no response within {self.settings.timeout:g} s"
-            except httpx.TransportError as err:  # refused, reset or dropped connections, protocol errors
-                reason, error = "connection", f"connection failed ({type(err).__name__}: {err})"
-            else:
-                status = response.status_code
-                if status == 200:
-                    try:
-                        body = response.json()
-                    except ValueError:
-                        reason, error = "bad_json", "the server sent a response that is not JSON"
-                    else:
-                        self._usage(body)
-                        self.stats.succeeded += 1
-                        return CallOutcome(key, body, None, attempt)
-                else:
-                    reason = str(status)
-                    error = f"HTTP {status}: {_error_text(response)}"
-                    if status in FATAL_STATUSES:
-                        self._count(reason)
-                        raise ApiFatalError(self.scrub(f"{self.url(path)} answered {error}"))
-                    if status not in RETRY_STATUSES:  # 400, 413, 422…: this request is wrong, retrying won't help
-                        return self._failed(key, reason, error, attempt)
-                    retry_after = retry_after_seconds(response.headers.get("retry-after"))
+            got = await self._attempt(http, path, payload)
+            if got.body is not None:
+                self._usage(got.body)
+                self.stats.succeeded += 1
+                return CallOutcome(key, got.body, None, attempt)
+            if not got.retry:  # 400, 413, 422…: this request is wrong, retrying won't help
+                return self._failed(key, got.reason, got.error, attempt)
             if attempt > self.settings.max_retries:
-                return self._failed(key, reason, error + f" (after {attempt} tries)", attempt)
-            self._count(reason)
+                return self._failed(key, got.reason, got.error + f" (after {attempt} tries)", attempt)
+            self._count(got.reason)
             self.stats.retries += 1
-            wait = backoff_delay(attempt, self.settings, retry_after, self._rng)
-            if retry_after is not None:
-                limiter.pause(min(retry_after, self.settings.retry_after_cap))
-            await asyncio.sleep(wait)
+            if got.retry_after is not None:
+                limiter.pause(min(got.retry_after, self.settings.retry_after_cap))
+            await asyncio.sleep(backoff_delay(attempt, self.settings, got.retry_after, self._rng))
 
     def _failed(self, key: Hashable, reason: str, error: str, attempts: int) -> CallOutcome:
         self._count(reason)
@@ -265,41 +276,57 @@ class ApiClient:
         jobs = list(jobs)
         if not jobs:
             return
-        out: queue.Queue = queue.Queue()
-        loop = asyncio.new_event_loop()
-        failure: list[BaseException] = []
-        done = threading.Event()
-
-        def main() -> None:
-            try:
-                loop.run_until_complete(self._run(jobs, out))
-            except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
-                failure.append(err)
-            finally:
-                loop.close()
-                done.set()
-                out.put(None)
-
-        thread = threading.Thread(target=main, name="toolkit-api", daemon=True)
-        thread.start()
+        loop = _LoopThread(lambda out: self._run(jobs, out))
         try:
-            while True:
-                item = out.get()
-                if item is None:
-                    break
-                yield item
+            yield from loop.results()
         finally:
-            if not done.is_set():  # the caller stopped early (Ctrl-C, an error): cancel what is in flight
-                def cancel_all() -> None:
-                    for t in asyncio.all_tasks(loop):
-                        t.cancel()
-                try:
-                    loop.call_soon_threadsafe(cancel_all)
-                except RuntimeError:  # the loop closed meanwhile
-                    pass
-            thread.join(timeout=30)
-        if failure and not isinstance(failure[0], asyncio.CancelledError):
-            raise failure[0]
+            loop.stop()
+        loop.raise_failure()
+
+
+class _LoopThread:
+    """An event loop running one coroutine in a thread of its own; its results come through a queue."""
+
+    def __init__(self, make: Any) -> None:
+        self.out: queue.Queue = queue.Queue()
+        self.loop = asyncio.new_event_loop()
+        self.failure: list[BaseException] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._main, args=(make,), name="toolkit-api", daemon=True)
+        self.thread.start()
+
+    def _main(self, make: Any) -> None:
+        try:
+            self.loop.run_until_complete(make(self.out))
+        except BaseException as err:  # noqa: BLE001 - handed to the caller's thread (raise_failure)
+            self.failure.append(err)
+        finally:
+            self.loop.close()
+            self.done.set()
+            self.out.put(None)
+
+    def results(self) -> Iterator[Any]:
+        """Each item the coroutine puts, until it ends."""
+        while (item := self.out.get()) is not None:
+            yield item
+
+    def stop(self) -> None:
+        """Cancel what is in flight when the caller stopped early (Ctrl-C, an error), and wait for the thread."""
+        if not self.done.is_set():
+            try:
+                self.loop.call_soon_threadsafe(self._cancel_all)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+        self.thread.join(timeout=30)
+
+    def _cancel_all(self) -> None:
+        for task in asyncio.all_tasks(self.loop):
+            task.cancel()
+
+    def raise_failure(self) -> None:
+        """Re-raise, in the caller's thread, what ended the coroutine (not a cancellation)."""
+        if self.failure and not isinstance(self.failure[0], asyncio.CancelledError):
+            raise self.failure[0]
 
 
 def _error_text(response: Any) -> str:

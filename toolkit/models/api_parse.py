@@ -87,7 +87,7 @@ def generated(body: Mapping[str, Any], *, chat: bool) -> Generated:
         text = choice.get("text")
         if not isinstance(text, str):
             raise ResponseError("the completion response has no text")
-    usage = body.get("usage") if isinstance(body.get("usage"), Mapping) else {}
+    usage: Mapping[str, Any] = body["usage"] if isinstance(body.get("usage"), Mapping) else {}
     return Generated(text, _reason(choice), usage.get("completion_tokens"), usage.get("prompt_tokens"))
 
 
@@ -134,7 +134,7 @@ def prompt_logprobs(body: Mapping[str, Any], n_prompts: int) -> list[PromptLogpr
         values = tuple(None if v is None else float(v) for v in lp["token_logprobs"])
         if len(values) != len(lp["tokens"]) or any(v is None for v in values[1:]):
             raise ResponseError("the server's prompt log-probabilities are incomplete")
-        offsets = lp.get("text_offset") if isinstance(lp.get("text_offset"), list) else []
+        offsets: list[Any] = lp["text_offset"] if isinstance(lp.get("text_offset"), list) else []
         out.append(PromptLogprobs(tuple(str(t) for t in lp["tokens"]), values, _token_ids(choice, len(values)),
                                   tuple(int(o) for o in offsets) if len(offsets) == len(values) else ()))
     return out

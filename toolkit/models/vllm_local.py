@@ -40,7 +40,7 @@ _LLM_KWARGS = ("gpu_memory_utilization", "max_model_len", "tensor_parallel_size"
 def import_vllm() -> Any:
     """The ``vllm`` module, or a one-line usage error saying what to install."""
     try:
-        import vllm
+        import vllm  # type: ignore[import-not-found]  # an optional extra, absent where mypy runs
     except ImportError:
         raise UsageError("the vLLM backend needs vLLM, which is not installed in this Python",
                          hint=f"{INSTALL_HINT} (or set TOOLKIT_VLLM_PYTHON to a Python that has it)") from None
@@ -167,7 +167,8 @@ class VllmModel:
         """Candidate scores, chunk by chunk (see the module docstring)."""
         for start in range(0, len(requests), CHUNK):
             chunk = requests[start:start + CHUNK]
-            fast, slow = [], []
+            fast: list[tuple[ScoreRequest, int]] = []
+            slow: list[tuple[ScoreRequest, int]] = []
             for r in chunk:
                 q = _question_len(r.candidates)
                 single = q > 0 and all(len(c) - q == 1 for c in r.candidates)
