@@ -194,7 +194,7 @@ def run_limit(reference: ToolRun, model: Path, *, work: Path, env: dict[str, str
 def summarise(ours: dict[str, list[ToolRun]], peer_runs: dict[str, list[ToolRun]], limit: dict[str, Any] | None,
               runs: list[ToolRun]) -> dict[str, Any]:
     """Medians, agreement, prompt identity checks and accuracy from the runs so far."""
-    from toolkit.engine.postprocess import first_capital_postprocess
+    from toolkit.engine.scoring.postprocess import first_capital_postprocess
 
     medians = {f"ours {k}": _median_run(v) for k, v in ours.items() if v}
     medians.update({k: _median_run(v) for k, v in peer_runs.items() if v})

@@ -51,7 +51,7 @@ def _growth(part: Mapping[str, Any], title: str) -> list[str]:
         lines.append(f"From {lo['questions']:,} to {hi['questions']:,} questions (×{hi['questions'] / lo['questions']:.0f}): "
                      f"inference ×{hi['infer_seconds'] / lo['infer_seconds']:.2f}, peak RSS ×{hi['peak_rss_mb'] / lo['peak_rss_mb']:.2f}.")
         lines.append("The engine builds and runs a dataset's prompts 2,048 questions at a time (`CHUNK_QUESTIONS` in "
-                     "`toolkit/engine/infer.py`) and appends each batch's predictions to disk, so peak memory does not "
+                     "`toolkit/engine/inference/dataset.py`) and appends each batch's predictions to disk, so peak memory does not "
                      "grow with a subject's size or the bank's.")
     return lines
 

@@ -122,7 +122,7 @@ def machine() -> str:
     import pandas
     import pandera
 
-    load = ", load average {:.1f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else ""
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     return (f"{cpu}, {os.cpu_count()} logical CPUs{load}, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; "
             f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
             f"pandas {pandas.__version__}, pandera {pandera.__version__}")

@@ -73,7 +73,7 @@ def demo_model_dir() -> Path:
     return ensure_demo_model()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say once, at the end, why the reference-data tests skipped and how to run them."""
     if (SHARED / "data").is_dir():
         return
@@ -83,3 +83,40 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
             f"{len(skipped)} tests skipped: they read reference data (C-Eval, CMMLU, MMLU, golden prompts) from "
             f"{SHARED}, which is absent; put the shared/ folder beside the checkout or set TOOLKIT_SHARED to it.",
             yellow=True)
+
+
+@pytest.fixture(scope="session")
+def scripted_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Real run folders made by the engine with scripted FakeModels (see tests/run_builder.py).
+
+    ``three``: one run, models alpha/beta/gamma on a two-subject bank; ``second``: a later run of the
+    same bank with models alpha and delta; ``edited``: alpha on an edited copy of the bank (a question
+    removed, one added, one key changed); the banks are under ``root``.
+    """
+    from run_builder import run_models, simulate, synthetic_rows, write_bank
+
+    root = tmp_path_factory.mktemp("scripted")
+    algebra, history = synthetic_rows(30, "algebra"), synthetic_rows(25, "history")
+    bank = write_bank(root / "data", {"algebra": ("STEM", algebra), "history": ("Humanities", history)})
+    three = run_models(bank, root / "outputs", simulate(algebra + history, {"alpha": 2.0, "beta": 1.0, "gamma": 0.0}, 1))
+    second = run_models(bank, root / "outputs", simulate(algebra + history, {"alpha": 2.0, "delta": 0.5}, 2))
+    edited_rows = [r for r in algebra if r[0] != "3"] + [("30", "algebra 新题", "w", "x", "y", "z", "A")]
+    edited_rows = [(*r[:6], "D" if r[6] != "D" else "A") if r[0] == "5" else r for r in edited_rows]
+    edited_bank = write_bank(root / "data-edited", {"algebra": ("STEM", edited_rows), "history": ("Humanities", history)})
+    edited = run_models(edited_bank, root / "outputs-edited", simulate(edited_rows + history, {"alpha": 2.0}, 3))
+    return {"root": root, "three": three.run_dir, "second": second.run_dir, "edited": edited.run_dir,
+            "rows": {"algebra": algebra, "history": history, "edited": edited_rows}}
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory):
+    """One headless Chromium for the session (tests/browser.py); installed with apt-get when missing and root."""
+    from browser import Chromium, find_chromium
+
+    log = tmp_path_factory.mktemp("chromium-install") / "apt-get.log"
+    executable, why = find_chromium(log=log)
+    if executable is None:
+        pytest.skip(f"no browser for the HTML report tests: {why}")
+    browser = Chromium(executable)
+    yield browser
+    browser.close()

@@ -8,11 +8,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from write_faults import disk_full_after
 
 from toolkit import fileio
 from toolkit.fileio import WriteError, append_bytes, atomic_write_text, copy_file, write_error
 from toolkit.staged import StagedWrites, make_backup, staging_folder
-from write_faults import disk_full_after
 
 
 def mode(path: Path) -> int:

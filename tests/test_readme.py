@@ -54,11 +54,12 @@ def test_two_readme_commands_set_up_and_run_everything():
 
 
 def test_every_command_is_documented_and_has_examples(cli):
-    from toolkit.cli.main import app
     from typer.main import get_command
 
+    from toolkit.cli.main import app
+
     names = sorted(get_command(app).commands)  # type: ignore[attr-defined]
-    assert names == ["demo", "demo-model", "eval", "gen-config", "new-dataset", "validate"]
+    assert names == ["analyze", "compare", "demo", "demo-model", "eval", "gen-config", "new-dataset", "validate"]
     root = cli("--help")
     for name in names:
         assert f"### `toolkit {name}`" in README
@@ -129,3 +130,36 @@ def test_the_demo_command_runs_the_whole_job(tmp_path, demo_model_dir):
                            capture_output=True, text=True)  # rerunnable: rebuilds data/ and configs/, adds a run
     assert again.returncode == 0, again.stderr[-2000:]
     assert data.is_dir() and len(list((tmp_path / "demo" / "outputs" / "demo").iterdir())) == 2
+
+
+def test_the_python_example_runs_as_written(tmp_path, monkeypatch, capsys, tiny_model_dir):
+    """The README's library example, after the walkthrough's steps 1-4 (the tiny model stands in for the demo model)."""
+    from demo_standin import stand_in_demo
+
+    from toolkit.config.context import GenConfigOptions
+    from toolkit.config.generate import generate_configs
+    from toolkit.validate.findings import ValidateOptions
+    from toolkit.validate.fix import fix_and_validate
+
+    section = README.split("## From Python", 1)[1].split("\n## ", 1)[0]
+    (code,) = _blocks_in(section, "python")
+    monkeypatch.setenv("TOOLKIT_CACHE", str(tmp_path / "cache"))
+    with pytest.MonkeyPatch.context() as offline:  # the demo model, converted once into the cache
+        from toolkit.models.demo import ensure_demo_model
+
+        stand_in_demo(offline, tiny_model_dir)
+        ensure_demo_model()
+    monkeypatch.chdir(tmp_path)
+    dataset = tmp_path / "data" / "chinese_core_socialist_values"
+    shutil.copytree(REPO / "examples" / "chinese_core_socialist_values", dataset)
+    assert fix_and_validate(dataset, ValidateOptions()).ok
+    generate_configs(dataset, GenConfigOptions())
+    exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})
+    shown = capsys.readouterr().out
+    assert "chinese_core_socialist_values-chinese_core_socialist_values" in shown and "accuracy" in shown
+    (run,) = (tmp_path / "outputs" / "default").iterdir()
+    assert (run / "manifest.json").is_file()
+
+
+def _blocks_in(text: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)

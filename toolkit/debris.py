@@ -9,7 +9,7 @@ the PID is not running, or is running but started after the entry was last
 touched (the PID was reused). Anything else — another machine's entry, an old
 name without a PID — is left alone: it may belong to a live process.
 
-Inside a run folder whose lock we hold (:mod:`toolkit.engine.runlock`) no other
+Inside a run folder whose lock we hold (:mod:`toolkit.engine.rundir.runlock`) no other
 process may be writing, so every hidden ``*.tmp`` there is stale.
 """
 

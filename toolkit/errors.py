@@ -86,6 +86,7 @@ class RunError(ToolkitError):
 
 
 class MissingDependencyError(ToolkitError):
-    """An optional dependency is needed for this feature."""
+    """An optional dependency is needed for this feature: a model backend registered with an ``extra``
+    (:data:`toolkit.models.BACKENDS`) whose packages are not installed; the hint names the extra."""
 
     exit_code = 2

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from toolkit.debris import remove_stale, temp_prefix
 from toolkit.errors import ToolkitError
@@ -146,19 +146,19 @@ class _RawFile(io.RawIOBase):
         self._fd = fd
         self._label = label
 
-    def writable(self) -> bool:  # noqa: D102
+    def writable(self) -> bool:
         return True
 
-    def fileno(self) -> int:  # noqa: D102
+    def fileno(self) -> int:
         return self._fd
 
-    def write(self, data) -> int:  # type: ignore[override]  # noqa: D102
+    def write(self, data: Any) -> int:
         try:
             return _os_write(self._fd, data)
         except OSError as err:
             raise labelled(err, self._label) from None
 
-    def close(self) -> None:  # noqa: D102
+    def close(self) -> None:
         if not self.closed:
             try:
                 os.close(self._fd)

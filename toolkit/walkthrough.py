@@ -124,20 +124,25 @@ def run_demo(settings: DemoSettings = DemoSettings(), *, log: Callable[[str], No
 
 
 def _evaluate(settings: DemoSettings, workdir: Path, model_dir: Path, display: Any) -> tuple[Any, dict[str, Path]]:
-    from toolkit.engine.progress import make_display
-    from toolkit.engine.run import run_eval
-    from toolkit.engine.setup import EvalOptions, build_run_spec
+    """The eval step, built in Python as any library user would: configs → datasets and groups, a model spec."""
+    from toolkit.config.loader import load_dataset_args
+    from toolkit.config.spec import ModelSpec
+    from toolkit.engine import EvalRunSpec, run_eval
+    from toolkit.engine.events import NullDisplay
     from toolkit.report.run_report import write_run_reports
 
     config = "ppl" if settings.infer_mode == "ppl" else "gen"
-    opts = EvalOptions(
-        datasets=(f"{DEMO_NAME}_{config}",), config_dir=workdir / "configs", hf_paths=(str(model_dir),),
-        hf_type="base", max_seq_len=settings.max_seq_len, max_out_len=settings.max_out_len,
-        batch_size=settings.batch_size, num_gpus=_gpus(), work_dir=str(workdir / "outputs" / "demo"),
-        infer_mode=settings.infer_mode if settings.infer_mode == "choice" else None,
+    configs = load_dataset_args([f"{DEMO_NAME}_{config}"], workdir / "configs")
+    gpus = _gpus()
+    model = ModelSpec(abbr=model_dir.name, path=str(model_dir), hf_type="base", max_seq_len=settings.max_seq_len,
+                      max_out_len=settings.max_out_len, batch_size=settings.batch_size, num_gpus=gpus)
+    spec = EvalRunSpec(
+        datasets=tuple(d for loaded in configs for d in loaded.datasets), models=(model,),
+        work_dir=str(workdir / "outputs" / "demo"), infer_mode="choice" if settings.infer_mode == "choice" else None,
+        num_gpus=gpus, summary_groups=tuple(g for loaded in configs for g in loaded.groups),
         command=f"toolkit demo --workdir {settings.workdir} --infer-mode {settings.infer_mode}",
     )
-    outcome = run_eval(build_run_spec(opts), display=display or make_display("none"), finish=write_run_reports)
+    outcome = run_eval(spec, display=display or NullDisplay(), finish=write_run_reports)
     return outcome, dict(outcome.reports)
 
 

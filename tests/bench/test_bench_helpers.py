@@ -210,3 +210,14 @@ def test_render_only_rewrites_just_its_section(tmp_path):
     text = md.read_text(encoding="utf-8")
     assert text.startswith("# Benchmark results\n\n## validate\n\nkeep\n\n## run_bench\n\n")
     assert "| ours gen vs opencompass gen | 6.0×" in text and "10 questions per subject" in text
+
+
+def test_report_page_builds_the_page_it_measures() -> None:
+    import re
+
+    import report_page
+
+    html, source = report_page.build_report(300)
+    data = json.loads(re.search(r'id="questions-data">(.*?)</script>', html, re.S).group(1))
+    assert len(data["rows"]) == 300 and data["models"] == list(report_page.MODELS)
+    assert "Item analysis" in html and source

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
+
 from toolkit.cli.eval import expand_args
-from toolkit.engine.setup import parse_kwargs, parse_value
+from toolkit.cli.eval_options import parse_kwargs, parse_value
 from toolkit.errors import UsageError
 
 
@@ -181,9 +181,13 @@ def test_a_model_that_fails_to_load_fails_its_datasets_and_the_other_model_still
     assert result.exit_code == 1
     assert "failed [broken-model] seed-values: cannot load the tokenizer" in result.stderr
     header, *rows = [line.split() for line in result.stdout.splitlines() if line.strip() and not line.startswith("-")]
-    assert header[-2:] == ["broken-model", tiny_model_dir.name]
+    # issue 13: n and the 95% intervals follow OpenCompass's columns (the models were the last two columns)
+    tiny = tiny_model_dir.name
+    assert header[4:] == ["broken-model", tiny, "n", "ci_low:broken-model", "ci_high:broken-model",
+                          f"ci_low:{tiny}", f"ci_high:{tiny}"]
     first = next(r for r in rows if r[0] == "seed-values")
-    assert first[4] == "error:" and first[-1].replace(".", "").isdigit()
+    assert first[4] == "error:" and first[-6].replace(".", "").isdigit()  # the tiny model's score
+    assert first[-5] == "10" and first[-4:-2] == ["-", "-"] and first[-1].replace(".", "").isdigit()
     run = next((bank / "outputs" / "default").iterdir())
     assert json.loads((run / "manifest.json").read_text(encoding="utf-8"))["results"]
 

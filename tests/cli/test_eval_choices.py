@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from engine_data import seed_rows, write_configs, write_dataset
 
 import toolkit.engine.devices as devices
-from engine_data import seed_rows, write_configs, write_dataset
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 
 
@@ -81,6 +80,6 @@ def test_resumed_runs_count_what_the_earlier_invocation_dropped(cli, bank, tiny_
 def test_docstring_examples_run():
     import doctest
 
-    import toolkit.engine.truncation as module
+    import toolkit.engine.scoring.truncation as module
 
     assert doctest.testmod(module).failed == 0

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 
 RUN = ["eval", "--datasets", "seed_gen", "--hf-path", "fake-model", "--backend", "fake", "--hf-type", "base",
@@ -106,7 +105,7 @@ def test_viz_refuses_while_another_process_holds_the_run(cli, run):
     import subprocess
     import sys
 
-    hold = ("import sys, time; from pathlib import Path; from toolkit.engine.runlock import RunLock;"
+    hold = ("import sys, time; from pathlib import Path; from toolkit.engine.rundir.runlock import RunLock;"
             "RunLock(Path(sys.argv[1]), command='toolkit eval -r (first)').acquire(); print('held', flush=True);"
             "time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", hold, str(run)], stdout=subprocess.PIPE, text=True)

@@ -10,7 +10,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from engine_data import write_configs
 
 

@@ -13,7 +13,6 @@ import openpyxl
 import pytest
 from input_helpers import HEADER, bank_rows, new_dataset, nothing_written, one_error_line, within, write_csv
 
-
 # --- issue 9.6: tracebacks become messages --------------------------------------------------------------------
 
 

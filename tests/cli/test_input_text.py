@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from input_helpers import HEADER, backups, bank_rows, new_dataset, nothing_written, one_error_line, write_csv
 
-
 # --- issue 9.1: Latin-1/cp1252 is not GBK -------------------------------------------------------------
 
 

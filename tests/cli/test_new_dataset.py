@@ -251,7 +251,7 @@ def test_many_skipped_rows_are_summarised(cli, tmp_path: Path) -> None:
         (("zh.csv", "题目,A,B,答案\nq,a,b,A\n".encode()), ("--from", "{tmp}/zh.csv", "--subject", "zh", "--column",
          "question=题干"), 1, ("zh.csv", "line 1", "no column '题干'")),
         (("zh.csv", b"q,a\n"), ("--from", "{tmp}/zh.csv", "--column", "stem=x"), 2, ("unknown role 'stem'",)),
-        (("题库.csv", "question,A,B,answer\nq,a,b,A\n".encode()), ("--from", "{tmp}/题库.csv"), 2,
+        (("题库.csv", b"question,A,B,answer\nq,a,b,A\n"), ("--from", "{tmp}/题库.csv"), 2,
          ("题库.csv", "cannot make a subject key", "--subject KEY")),
         (("exam.csv", b"question,A,B\nq,a,b\n"), ("--from", "{tmp}/exam.csv"), 1, ("exam.csv", "no answer column")),
         (("e.jsonl", b'{"question": "q"\n'), ("--from", "{tmp}/e.jsonl"), 1, ("e.jsonl", "line 1", "invalid JSON")),

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 
 NAME = "chinese_core_socialist_values"

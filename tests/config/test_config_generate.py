@@ -179,8 +179,9 @@ def test_check_files_without_datasets(tmp_path):
 @pytest.mark.parametrize("budget", [0, 700, 2000])
 def test_a_full_disk_writes_no_config_at_all(make_dataset, tmp_path, monkeypatch, budget):
     """Issue 9 item 4: not 1 of 5 configs: all of them, or none (and an earlier set stays as it was)."""
-    from toolkit.fileio import WriteError
     from write_faults import disk_full_after
+
+    from toolkit.fileio import WriteError
 
     root = make_dataset()
     disk_full_after(monkeypatch, budget)

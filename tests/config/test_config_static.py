@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from config_builders import REPO, STOCK, build_dataset
-
 from engine_data import seed_rows, write_configs, write_dataset
+
 from toolkit.config.context import GenConfigOptions
 from toolkit.config.generate import generate_configs
 from toolkit.config.pyconfig import read_config

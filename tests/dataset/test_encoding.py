@@ -90,7 +90,7 @@ def test_encoding_names_the_file_s_encoding() -> None:
     assert decode_bytes("Hélène".encode("cp1252"), encoding="cp1252").text == "Hélène"
     assert decode_bytes("Hélène".encode("cp1252"), encoding="latin-1").encoding == "iso8859-1"
     assert decode_bytes("題目".encode("big5"), encoding="big5").text == "題目"
-    utf8 = decode_bytes("Hélène".encode("utf-8"), encoding="cp1252")  # valid UTF-8 stays UTF-8
+    utf8 = decode_bytes("Hélène".encode(), encoding="cp1252")  # valid UTF-8 stays UTF-8
     assert (utf8.text, utf8.encoding) == ("Hélène", "utf-8")
     bom = decode_bytes(b"\xef\xbb\xbfid\n", encoding="utf-8")
     assert (bom.text, bom.encoding) == ("id\n", "utf-8-sig")

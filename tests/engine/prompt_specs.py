@@ -21,8 +21,8 @@ from toolkit.config.spec import (
     ReaderSpec,
     RetrieverSpec,
 )
-from toolkit.engine.prompt_list import Prompt
-from toolkit.engine.render import to_base_text
+from toolkit.engine.prompting.model_input import to_base_text
+from toolkit.engine.prompting.prompt_list import Prompt
 
 SEED_SUBJECT = "社会主义核心价值观"
 FIVE_SHOT = RetrieverSpec("fixk", (0, 1, 2, 3, 4))

@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from engine_data import write_configs
+
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
-from toolkit.engine.run import EvalRunSpec, run_eval
+from toolkit.engine import EvalRunSpec, run_eval
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import toolkit.engine.evaluate as evaluate_module
-from toolkit.engine.evaluate import ItemScore, normalise_gold, score_accuracy
+import toolkit.engine.scoring.evaluate as evaluate_module
+from toolkit.engine.scoring.evaluate import ItemScore, normalise_gold, score_accuracy
 from toolkit.errors import RunError
 
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from engine_data import seed_rows, write_dataset
 from prompt_specs import gen_spec, ppl_spec
+
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.data import load_ceval_splits
-from toolkit.engine.infer import DatasetInference, InferParams, header_stop
+from toolkit.engine.inference.dataset import DatasetInference, header_stop
+from toolkit.engine.params import InferParams
 from toolkit.models.fake import FakeModel
 
 
@@ -76,11 +78,11 @@ def test_a_chunked_run_equals_one_pass_and_never_holds_more_than_a_chunk(seed_ra
 
         class Spy(FakeModel):
             def generate(self, requests, progress=None):
-                sizes.append(len(requests))
+                sizes.append(len(requests))  # noqa: B023 - the class is used within this iteration
                 return super().generate(requests, progress)
 
             def score(self, requests, progress=None, *, need_total=True):
-                sizes.append(len(requests))
+                sizes.append(len(requests))  # noqa: B023 - the class is used within this iteration
                 return super().score(requests, progress, need_total=need_total)
 
         whole = _run(FakeModel(ModelSpec(abbr="f", path="f", hf_type="base")), spec, splits, params)

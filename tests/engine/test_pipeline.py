@@ -7,13 +7,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
+
+from toolkit.config.groups import mapping_groups
 from toolkit.config.loader import load_config
-from toolkit.config.spec import ModelSpec
-from toolkit.engine.run import EvalRunSpec, run_eval
-from toolkit.engine.setup import mapping_groups
 from toolkit.config.pyconfig import read_config
+from toolkit.config.spec import ModelSpec
+from toolkit.engine import EvalRunSpec, run_eval
+from toolkit.engine.events import to_json
 
 
 class CountingModel:
@@ -181,7 +182,7 @@ def test_questions_too_long_for_max_seq_len_are_kept_whole_and_reported(bank, ti
             self.seen: list[dict] = []
 
         def handle(self, model, event):
-            self.seen.append(event)
+            self.seen.append(to_json(event))
 
         def close(self):
             pass

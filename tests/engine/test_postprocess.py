@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from toolkit.engine.postprocess import (
+from toolkit.engine.scoring.postprocess import (
     POSTPROCESSORS,
     first_capital_is_decided,
     first_capital_postprocess,
@@ -235,6 +235,6 @@ def test_resolve_rejects_unknown_names_and_arguments() -> None:
 def test_docstring_examples_run() -> None:
     import doctest
 
-    import toolkit.engine.postprocess as module
+    import toolkit.engine.scoring.postprocess as module
 
     assert doctest.testmod(module).failed == 0

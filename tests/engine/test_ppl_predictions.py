@@ -7,17 +7,18 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 from prompt_specs import ppl_spec
+
 from toolkit.config.spec import ModelSpec
 from toolkit.engine.data import load_ceval_splits
-from toolkit.engine.infer import DatasetInference, InferParams
-from toolkit.engine.render import to_base_text
+from toolkit.engine.inference.dataset import DatasetInference
+from toolkit.engine.params import InferParams
+from toolkit.engine.prompting.model_input import to_base_text
 from toolkit.models.fake import FakeModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data" / "opencompass"))
-from ppl_output_handler import opencompass_records  # noqa: E402
+from ppl_output_handler import opencompass_records
 
 OPENCOMPASS_KEYS = ("in-context examples", "origin_prompt", "label: A", "label: B", "label: C", "label: D",
                     "prediction", "gold")

@@ -7,8 +7,9 @@ import io
 import pytest
 from rich.console import Console
 
-import toolkit.engine.progress as progress
-from toolkit.engine.progress import PlainDisplay, RichDisplay
+import toolkit.cli.progress as progress
+from toolkit.cli.progress import PlainDisplay, RichDisplay
+from toolkit.engine.events import Finish, Plan, Progress, Start
 
 
 class Clock:
@@ -34,10 +35,10 @@ def _shown(display: RichDisplay) -> list[str]:
 
 def test_a_slow_dataset_shows_its_rate_and_eta_from_the_first_batch(clock):
     display = RichDisplay(Console(file=io.StringIO(), width=120))
-    display.handle("", {"event": "plan", "total": 100})
-    display.handle("smol", {"event": "start", "abbr": "ceval-law", "total": 60, "done": 0})
+    display.handle("", Plan(total=100))
+    display.handle("smol", Start(abbr="ceval-law", total=60, done=0))
     clock.now += 60  # one batch a minute: rich's 30-second speed window would see none
-    display.handle("smol", {"event": "progress", "abbr": "ceval-law", "n": 6})
+    display.handle("smol", Progress(abbr="ceval-law", n=6))
     overall, bar = _shown(display)
     display.close()
     assert overall.startswith("all datasets") and "6/100" in overall
@@ -47,12 +48,12 @@ def test_a_slow_dataset_shows_its_rate_and_eta_from_the_first_batch(clock):
 
 def test_resumed_questions_count_as_done_but_not_in_the_rate(clock):
     display = RichDisplay(Console(file=io.StringIO(), width=120))
-    display.handle("", {"event": "plan", "total": 40})
-    display.handle("smol", {"event": "start", "abbr": "a", "total": 20, "done": 20})
-    display.handle("smol", {"event": "finish", "abbr": "a"})
-    display.handle("smol", {"event": "start", "abbr": "b", "total": 20, "done": 10})
+    display.handle("", Plan(total=40))
+    display.handle("smol", Start(abbr="a", total=20, done=20))
+    display.handle("smol", Finish(abbr="a"))
+    display.handle("smol", Start(abbr="b", total=20, done=10))
     clock.now += 10
-    display.handle("smol", {"event": "progress", "abbr": "b", "n": 5})
+    display.handle("smol", Progress(abbr="b", n=5))
     overall, first, second = _shown(display)
     display.close()
     assert "35/40" in overall and "0.50 q/s" in overall and "ETA 0:00:10" in overall
@@ -63,10 +64,10 @@ def test_resumed_questions_count_as_done_but_not_in_the_rate(clock):
 def test_plain_lines_carry_the_measured_rate_and_the_whole_run(clock):
     out = io.StringIO()
     display = PlainDisplay(every=5, stream=out)
-    display.handle("", {"event": "plan", "total": 100})
-    display.handle("smol", {"event": "start", "abbr": "ceval-law", "total": 60, "done": 0})
+    display.handle("", Plan(total=100))
+    display.handle("smol", Start(abbr="ceval-law", total=60, done=0))
     clock.now += 60
-    display.handle("smol", {"event": "progress", "abbr": "ceval-law", "n": 6})
+    display.handle("smol", Progress(abbr="ceval-law", n=6))
     assert out.getvalue().splitlines()[-1] == (
         "[smol] ceval-law: 6/60 (0.10 q/s, ETA 0:09:00); all datasets: 6/100, 0:01:00 elapsed, ETA 0:15:40")
 
@@ -91,11 +92,10 @@ def test_transformers_loading_bar_never_reaches_the_terminal(tiny_model_dir, cap
 def test_at_80_columns_a_single_models_bars_keep_the_dataset_name_and_every_number(clock):
     console = Console(file=io.StringIO(), width=80)
     display = RichDisplay(console)
-    display.handle("", {"event": "plan", "total": 300, "models": 1})
-    display.handle("SmolLM2-135M-Instruct", {"event": "start", "abbr": "ceval-middle_school_mathematics",
-                                             "total": 150, "done": 0})
+    display.handle("", Plan(total=300, models=1))
+    display.handle("SmolLM2-135M-Instruct", Start(abbr="ceval-middle_school_mathematics", total=150, done=0))
     clock.now += 30
-    display.handle("SmolLM2-135M-Instruct", {"event": "progress", "abbr": "ceval-middle_school_mathematics", "n": 15})
+    display.handle("SmolLM2-135M-Instruct", Progress(abbr="ceval-middle_school_mathematics", n=15))
     out = Console(record=True, width=80, color_system=None, file=io.StringIO())
     out.print(display.progress.make_tasks_table(display.progress.tasks))
     display.close()

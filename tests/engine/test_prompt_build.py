@@ -6,9 +6,9 @@ import pytest
 from prompt_specs import ZERO_SHOT, dataset_spec, gen_spec, meta_round, ppl_spec
 
 from toolkit.config.spec import PromptTemplateSpec, RetrieverSpec
-from toolkit.engine.prompt import QuestionPrompt, build_question_prompts, ice_key
-from toolkit.engine.prompt_list import Prompt
-from toolkit.engine.render import to_base_text, to_chat_messages
+from toolkit.engine.prompting.builder import QuestionPrompt, build_question_prompts, ice_key
+from toolkit.engine.prompting.model_input import to_base_text, to_chat_messages
+from toolkit.engine.prompting.prompt_list import Prompt
 from toolkit.errors import DataError, UsageError
 
 DEV = [
@@ -147,7 +147,7 @@ def test_ppl_prompts_one_per_label() -> None:
 
 def test_ppl_labels_share_the_shrinking_example_list() -> None:
     # labels of different lengths: A fits with 2 examples, B needs to drop one, C then starts from B's list
-    body = lambda answer: {"begin": "</E>", "round": [{"role": "HUMAN", "prompt": "{question}"}, {"role": "BOT", "prompt": answer}]}
+    body = lambda answer: {"begin": "</E>", "round": [{"role": "HUMAN", "prompt": "{question}"}, {"role": "BOT", "prompt": answer}]}  # noqa: E731
     spec = dataset_spec({"A": body("A"), "B": body("B" * 8), "C": body("C")}, kind="ppl", retriever=RetrieverSpec("fixk", (0, 1)))
     rows = [{"question": "q", "answer": "A"}, {"question": "q", "answer": "C"}]
     # with both examples A's prompt has 17 characters and B's 24; with one, B's has 18
@@ -202,7 +202,7 @@ def test_prompt_layer_imports_no_torch() -> None:
     import sys
 
     code = (
-        "import sys, toolkit.engine.prompt, toolkit.engine.render, toolkit.engine.data; "
+        "import sys, toolkit.engine.prompting.builder, toolkit.engine.prompting.model_input, toolkit.engine.data; "
         "heavy = {'torch', 'transformers'} & set(sys.modules); assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

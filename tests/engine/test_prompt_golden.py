@@ -15,8 +15,8 @@ import pytest
 from prompt_specs import ZERO_SHOT, chars_as_tokens, gen_spec, ppl_spec, seed_layout
 
 from toolkit.engine.data import load_ceval_splits
-from toolkit.engine.prompt import build_question_prompts
-from toolkit.engine.render import to_base_text, to_chat_messages
+from toolkit.engine.prompting.builder import build_question_prompts
+from toolkit.engine.prompting.model_input import to_base_text, to_chat_messages
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "prompts"
 

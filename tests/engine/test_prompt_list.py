@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.engine.prompt_list import PromptList, is_section_marker, safe_format
+from toolkit.engine.prompting.prompt_list import PromptList, is_section_marker, safe_format
 from toolkit.errors import ConfigError
 
 HUMAN = {"role": "HUMAN", "prompt": "Q: {question}"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.engine.prompt_list import PromptList
-from toolkit.engine.render import to_base_text, to_chat_messages, to_length_messages
+from toolkit.engine.prompting.model_input import to_base_text, to_chat_messages, to_length_messages
+from toolkit.engine.prompting.prompt_list import PromptList
 
 
 def section(name: str, *items: object, end_pos: str = "end") -> list[object]:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import toolkit.engine.results as results_module
-from toolkit.engine.evaluate import score_accuracy
-from toolkit.engine.results import (
+import toolkit.engine.scoring.results as results_module
+from toolkit.engine.scoring.evaluate import score_accuracy
+from toolkit.engine.scoring.results import (
     Counts,
     ResultRecord,
     failed_record,

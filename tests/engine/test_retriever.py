@@ -6,8 +6,8 @@ import pytest
 from prompt_specs import gen_spec, meta_round, ppl_spec
 
 from toolkit.config.spec import InferencerSpec, InferSpec, PromptTemplateSpec, ReaderSpec, RetrieverSpec
-from toolkit.engine.prompt_list import PromptList
-from toolkit.engine.retriever import (
+from toolkit.engine.prompting.prompt_list import PromptList
+from toolkit.engine.prompting.retriever import (
     final_template,
     ice_separators,
     labels_for,
@@ -15,7 +15,7 @@ from toolkit.engine.retriever import (
     render_ice,
     retrieve,
 )
-from toolkit.engine.template import check_template
+from toolkit.engine.prompting.template import check_template
 from toolkit.errors import ConfigError, DataError
 
 ROWS = [{"question": f"q{i}", "A": "a", "B": "b", "C": "c", "D": "d", "answer": "ABCD"[i % 4]} for i in range(6)]

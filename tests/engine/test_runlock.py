@@ -12,20 +12,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
+
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
-from toolkit.engine.predictions import PartialWriter, finalize, load_done
-from toolkit.engine.run import EvalRunSpec, run_eval
-from toolkit.engine.runlock import HELD_ENV, RunLock
-from toolkit.engine.task import write_task
+from toolkit.engine import EvalRunSpec, run_eval
+from toolkit.engine.rundir.runlock import HELD_ENV, RunLock
+from toolkit.engine.tasks.infer_task import write_task
+from toolkit.engine.tasks.predictions import PartialWriter, finalize, load_done
 from toolkit.errors import RunError
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from toolkit.engine.runlock import RunLock
+from toolkit.engine.rundir.runlock import RunLock
 lock = RunLock(Path(sys.argv[1]), command="toolkit eval -r (the first one)").acquire()
 print("held", flush=True)
 time.sleep(120)

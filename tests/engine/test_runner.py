@@ -9,16 +9,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
+
+from toolkit.cli.progress import PlainDisplay
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
-from toolkit.engine.partition import PlannedDataset, partition
-from toolkit.engine.progress import PlainDisplay
-from toolkit.engine.run import EvalRunSpec, run_eval
-from toolkit.engine.runner import LocalRunner
-from toolkit.engine.task import read_task, write_task
-from toolkit.engine.infer import InferParams
+from toolkit.engine import EvalRunSpec, run_eval
+from toolkit.engine.params import InferParams
+from toolkit.engine.planning.partitioner import PlannedDataset, partition
+from toolkit.engine.runners.local import LocalRunner
+from toolkit.engine.tasks.infer_task import read_task, write_task
 
 
 @pytest.fixture

@@ -16,26 +16,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from engine_data import seed_rows, write_configs, write_dataset
 from slurm_cluster import ClusterUnavailable, SlurmCluster, processes, running_cluster, write_fake_srun
+
 from toolkit.config.loader import load_config
 from toolkit.config.spec import ModelSpec
-from toolkit.engine.run import EvalRunSpec, run_eval
-from toolkit.engine.runner import LocalRunner
-from toolkit.engine.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
-from toolkit.engine.task import TaskSpec
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine import EvalRunSpec, run_eval
+from toolkit.engine.events import Event, to_json
+from toolkit.engine.rundir.workdir import RunDirs
+from toolkit.engine.runners.local import LocalRunner
+from toolkit.engine.runners.slurm import SlurmOptions, SlurmRunner, slurm_error, srun_commands, srun_prefix
+from toolkit.engine.tasks.infer_task import TaskSpec
 
 
 class Recorder:
-    """A display that keeps every event."""
+    """A display that keeps every event (in its JSON form)."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
 
-    def handle(self, model: str, event: dict[str, Any]) -> None:
-        self.events.append((model, event))
+    def handle(self, model: str, event: Event) -> None:
+        self.events.append((model, to_json(event)))
 
     def close(self) -> None:
         return None

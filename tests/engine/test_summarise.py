@@ -6,10 +6,11 @@ import doctest
 
 import pytest
 
-import toolkit.engine.summarise as summarise_module
+import toolkit.engine.scoring.summary as summarise_module
+from toolkit.config.groups import category_groups
 from toolkit.dataset.mapping import Subject
-from toolkit.engine.results import Counts, ResultRecord, failed_record
-from toolkit.engine.summarise import Cell, category_groups, summarise
+from toolkit.engine.scoring.results import Counts, ResultRecord, failed_record
+from toolkit.engine.scoring.summary import Cell, summarise
 from toolkit.errors import ConfigError
 
 

@@ -146,3 +146,14 @@ def test_describe_and_encode(tiny_model):
     chat_ids = tiny_model.encode([{"role": "user", "content": "答案: "}], generation=True)
     assert len(chat_ids) > len(text_ids)
     assert tiny_model.count_tokens("答案: ", generation=True) == len(text_ids)
+
+
+def test_a_calls_batch_size_caps_its_batches_and_stays_halved_after_out_of_memory(tiny_model):
+    """A dataset config's batch_size reaches the backend per call (the model was loaded with batch_size=4)."""
+    reqs = [GenRequest(i, tuple(q), max_new_tokens=2) for i, q in enumerate(_questions(tiny_model, 6))]
+    assert [len(b) for b in tiny_model.generate(reqs, batch_size=2)] == [2, 2, 2]
+    letters = [tiny_model.encode(c, generation=False)[-1] for c in "AB"]
+    scores = [ScoreRequest(i, tuple(tuple(q + [t]) for t in letters)) for i, q in enumerate(_questions(tiny_model, 3))]
+    assert [len(b) for b in tiny_model.score(scores, need_total=False, batch_size=1)] == [1, 1, 1]
+    assert Budget(4, 10_000, 100_000).halved().halved().for_rows(16).max_batch == 4
+    assert Budget(4, 10_000, 100_000).for_rows(None).max_batch == 4

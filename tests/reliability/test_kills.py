@@ -18,7 +18,18 @@ import shutil
 from pathlib import Path
 
 from reliability_harness import (
-    KILLS, SEED, STATS, Run, digest, hidden, kill_points, no_traceback, snapshot, write_bank, write_sheet, write_window,
+    KILLS,
+    SEED,
+    STATS,
+    Run,
+    digest,
+    hidden,
+    kill_points,
+    no_traceback,
+    snapshot,
+    write_bank,
+    write_sheet,
+    write_window,
 )
 
 
@@ -140,7 +151,7 @@ def _records(run_dir: Path) -> dict[str, int]:
     saved: dict[str, int] = {}
     pred = run_dir / "predictions" / "fake-model"
     for path in (pred / ".partial").glob("*.jsonl") if (pred / ".partial").is_dir() else []:
-        lines = path.read_text(encoding="utf-8").split("\n")[1:-1]  # the key line; a torn tail has no newline
+        lines = path.read_bytes().split(b"\n")[1:-1]  # the key line; a torn tail (even mid-character) has no newline
         saved[path.name.split(".")[0]] = saved.get(path.name.split(".")[0], 0) + len(lines)
     for path in pred.glob("*.json") if pred.is_dir() else []:
         if (pred / ".keys" / f"{path.stem}.key").is_file():

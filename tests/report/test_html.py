@@ -10,8 +10,8 @@ import pytest
 
 import toolkit.report.charts as charts_module
 import toolkit.report.html as html_module
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.summarise import Cell, Summary, SummaryRow, summarise
+from toolkit.engine.scoring.results import ResultRecord
+from toolkit.engine.scoring.summary import Cell, Summary, SummaryRow, summarise
 from toolkit.report.charts import PALETTE, PLOT_WIDTH, bar_chart, model_colors, summary_charts
 from toolkit.report.html import render_html_report, write_html_report
 
@@ -126,7 +126,9 @@ def test_bar_geometry() -> None:
     assert chart.rows[0].bars[1].text == "error: x"
     ys = [bar.y for bar in chart.rows[0].bars]
     assert ys == sorted(ys) and len(set(ys)) == 3  # one bar per model, stacked
-    assert chart.plot_x > 4 * 7  # room for the wide label
+    # issue 13 (layout at 390 px): the label sits above its bars instead of left of them, so a chart
+    # scaled to a phone's width keeps readable text; it was `chart.plot_x > 4 * 7` (room for the label)
+    assert chart.rows[0].label_y < min(ys) and chart.width <= 480
     assert chart.ticks[0][0] == chart.plot_x and chart.ticks[-1] == (chart.plot_x + PLOT_WIDTH, "100")
 
 

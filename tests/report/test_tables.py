@@ -9,11 +9,14 @@ import os
 from pathlib import Path
 
 import pytest
+from fixed_run import CATEGORIES, build_records
 from rich.console import Console
 
 import toolkit.report.tables as tables_module
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.summarise import Summary, summarise
+from toolkit.analysis.uncertainty import summary_uncertainty
+from toolkit.config.groups import category_groups
+from toolkit.engine.scoring.results import Counts, ResultRecord
+from toolkit.engine.scoring.summary import Summary, summarise
 from toolkit.report.tables import (
     format_csv,
     format_md,
@@ -36,6 +39,32 @@ def test_golden_summary(run_summary: Summary, fmt: str) -> None:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(rendered, encoding="utf-8", newline="")
     assert rendered == golden.read_text(encoding="utf-8"), "re-create with UPDATE_GOLDEN=1 if the change is intended"
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATTERS))
+def test_golden_summary_with_intervals(run_summary: Summary, fmt: str) -> None:
+    uncertainty = summary_uncertainty(run_summary, build_records(), category_groups("ceval", CATEGORIES))
+    rendered = FORMATTERS[fmt](run_summary, uncertainty)
+    golden = GOLDEN / f"summary_ci.{fmt}"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(rendered, encoding="utf-8", newline="")
+    assert rendered == golden.read_text(encoding="utf-8"), "re-create with UPDATE_GOLDEN=1 if the change is intended"
+    plain = FORMATTERS[fmt](run_summary)
+    if fmt == "csv":  # OpenCompass's columns first and unchanged, then n and the intervals
+        with_ci, without = list(csv.reader(io.StringIO(rendered))), list(csv.reader(io.StringIO(plain)))
+        assert [row[:6] for row in with_ci] == without
+        assert with_ci[0][6:] == ["n", "ci_low:smollm2-135m", "ci_high:smollm2-135m", "ci_low:qwen2-0.5b",
+                                  "ci_high:qwen2-0.5b"]
+        assert with_ci[1][6:] == ["19", "11.81", "48.79", "27.33", "68.29"]  # Wilson for 5/19 and 9/19
+    assert "95% interval" in rendered if fmt != "csv" else True
+
+
+def test_one_model_gets_plain_interval_columns() -> None:
+    records = [ResultRecord("m", "a", "abcdef", "gen", "ok", value=50.0, counts=Counts(4, 4, 2))]
+    summary = summarise(records)
+    rows = list(csv.reader(io.StringIO(format_csv(summary, summary_uncertainty(summary, records)))))
+    assert rows == [["dataset", "version", "metric", "mode", "m", "n", "ci_low", "ci_high"],
+                    ["a", "abcdef", "accuracy", "gen", "50.00", "4", "15.00", "85.00"]]
 
 
 def test_txt_is_aligned_like_opencompass(run_summary: Summary) -> None:

@@ -194,8 +194,9 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 def test_a_full_disk_during_an_in_place_fix_changes_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              budget: int) -> None:
     """Issue 9 item 4: a full disk part-way through the backups or the files: every file as it was, no .bak left."""
-    from toolkit.fileio import WriteError
     from write_faults import disk_full_after
+
+    from toolkit.fileio import WriteError
 
     bank = _messy_bank(tmp_path / "bank")
     before = _snapshot(bank)
@@ -209,8 +210,9 @@ def test_a_full_disk_during_an_in_place_fix_changes_no_file(tmp_path: Path, monk
 @pytest.mark.parametrize("budget", [0, 5000, 12000])
 def test_a_full_disk_during_a_fix_into_output_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               budget: int) -> None:
-    from toolkit.fileio import WriteError
     from write_faults import disk_full_after
+
+    from toolkit.fileio import WriteError
 
     bank = _messy_bank(tmp_path / "bank")
     before = _snapshot(bank)

@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -71,4 +71,4 @@ def handle_errors(func: F) -> F:
             print("interrupted", file=sys.stderr)
             raise typer.Exit(130) from None
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)  # functools.wraps keeps the signature F describes

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._common import handle_errors
-from toolkit.cli.main import app
 
 EPILOG = """\
 Examples:
@@ -32,7 +31,6 @@ class DemoInferMode(str, Enum):
     choice = "choice"
 
 
-@app.command("demo", epilog=EPILOG)
 @handle_errors
 def demo(
     workdir: Annotated[Path, typer.Option("--workdir", metavar="DIR", help="Folder for data/, configs/ and outputs/.")] = Path("toolkit-demo"),
@@ -41,7 +39,7 @@ def demo(
 ) -> None:
     """Run the whole workflow on the example bank: new-dataset → validate --fix → gen-config → eval → report."""
     from toolkit.cli.eval import print_outcome
-    from toolkit.engine.progress import make_display
+    from toolkit.cli.progress import make_display
     from toolkit.walkthrough import DemoSettings, run_demo
 
     if model_dir is not None and not model_dir.is_dir():

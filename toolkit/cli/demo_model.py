@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._common import handle_errors
-from toolkit.cli.main import app
+
+EPILOG = "Example: toolkit demo-model  (prints the folder to pass as --hf-path)"
 
 
 class Dtype(str, Enum):
@@ -19,10 +20,6 @@ class Dtype(str, Enum):
     float32 = "float32"
 
 
-@app.command(
-    "demo-model",
-    epilog="Example: toolkit demo-model  (prints the folder to pass as --hf-path)",
-)
 @handle_errors
 def demo_model(
     out: Annotated[Path | None, typer.Option("--out", help="Folder to write (default: ~/.cache/toolkit/models/SmolLM2-135M-Instruct, or $TOOLKIT_CACHE).")] = None,

@@ -1,7 +1,7 @@
 """``toolkit eval``: run datasets through models and summarise (OpenCompass's flags, our engine).
 
 OpenCompass users type lists after one flag (``--datasets a b``, ``--model-kwargs
-k=v k2=v2``) and ``-r`` with or without a timestamp; :class:`_OpenCompassArgs`
+k=v k2=v2``) and ``-r`` with or without a timestamp; :class:`OpenCompassArgs`
 rewrites those into the repeated-option form Typer parses, so both spellings work.
 """
 
@@ -10,16 +10,21 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand
 
 from toolkit.cli._common import handle_errors, stdout_console
-from toolkit.cli.main import app
+from toolkit.config.spec import DEFAULT_BATCH_SIZE, DEFAULT_MAX_OUT_LEN, DEFAULT_NUM_GPUS
 from toolkit.fileio import is_disk_full, os_error, write_error
+from toolkit.models import BACKENDS
+
+if TYPE_CHECKING:
+    from toolkit.engine.outcome import EvalOutcome
 
 LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
                 "--hf-path", "--data-path", "--abbr"}
@@ -35,7 +40,7 @@ def expand_args(args: list[str]) -> list[str]:
         >>> expand_args(["--datasets", "a", "b", "-r", "--debug"])
         ['--datasets', 'a', '--datasets', 'b', '-r', 'latest', '--debug']
     """
-    from toolkit.engine.workdir import is_timestamp
+    from toolkit.engine.rundir import is_timestamp
 
     out: list[str] = []
     i = 0
@@ -43,7 +48,7 @@ def expand_args(args: list[str]) -> list[str]:
         arg = args[i]
         if arg in LIST_OPTIONS:
             j = i + 1
-            values = []
+            values: list[str] = []
             while j < len(args) and not args[j].startswith("-") and (arg not in PAIR_OPTIONS or "=" in args[j] or not values):
                 values.append(args[j])
                 j += 1
@@ -67,8 +72,11 @@ def expand_args(args: list[str]) -> list[str]:
     return out
 
 
-class _OpenCompassArgs(TyperCommand):
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # noqa: D102
+class OpenCompassArgs(TyperCommand):
+    """The eval command's parser: OpenCompass's list-style options rewritten first (:func:`expand_args`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Parse ``args`` after expanding OpenCompass's spellings."""
         return super().parse_args(ctx, expand_args(list(args)))
 
 
@@ -128,40 +136,36 @@ class DisplayKind(str, Enum):
     none = "none"
 
 
-class Backend(str, Enum):
-    """``--backend`` (hidden): the Hugging Face backend, or the fake model of the tests."""
-
-    hf = "hf"
-    fake = "fake"
+Backend = Enum("Backend", {name: name for name in BACKENDS}, type=str)  # type: ignore[misc]  # built from the registry at run time, which mypy cannot type
+"""``--backend`` (hidden): a backend registered in :data:`toolkit.models.BACKENDS` (``hf``; ``fake`` for tests)."""
 
 
-@app.command("eval", cls=_OpenCompassArgs, epilog=EPILOG)
 @handle_errors
 def eval_command(
     config: Annotated[Path | None, typer.Argument(help="A config file with datasets = [...] and models = [...].")] = None,
-    datasets: Annotated[list[str], Opt("--datasets", help="Dataset config names or .py files (configs/datasets/**/NAME.py, then toolkit's).")] = [],  # noqa: B006
+    datasets: Annotated[list[str] | None, Opt("--datasets", help="Dataset config names or .py files (configs/datasets/**/NAME.py, then toolkit's).")] = None,
     config_dir: Annotated[Path | None, Opt("--config-dir", help="Folder holding datasets/**/NAME.py (default ./configs).")] = None,
-    abbr: Annotated[list[str], Opt("--abbr", help="Only datasets whose abbr matches these glob patterns.")] = [],  # noqa: B006
-    hf_path: Annotated[list[str], Opt("--hf-path", help="Model folder or .gguf file (several: one model each).")] = [],  # noqa: B006
+    abbr: Annotated[list[str] | None, Opt("--abbr", help="Only datasets whose abbr matches these glob patterns.")] = None,
+    hf_path: Annotated[list[str] | None, Opt("--hf-path", help="Model folder or .gguf file (several: one model each).")] = None,
     model_abbr: Annotated[str | None, Opt("--model-abbr", help="Name of the model in results (default: the folder name).")] = None,
     tokenizer_path: Annotated[str | None, Opt("--tokenizer-path", help="Tokenizer folder (default: --hf-path).")] = None,
-    tokenizer_kwargs: Annotated[list[str], Opt("--tokenizer-kwargs", help="key=value for AutoTokenizer, e.g. padding_side='left'.")] = [],  # noqa: B006
-    model_kwargs: Annotated[list[str], Opt("--model-kwargs", help="key=value for AutoModelForCausalLM, e.g. torch_dtype=torch.float16.")] = [],  # noqa: B006
-    generation_kwargs: Annotated[list[str], Opt("--generation-kwargs", help="key=value kept in the model spec (decoding is greedy).")] = [],  # noqa: B006
+    tokenizer_kwargs: Annotated[list[str] | None, Opt("--tokenizer-kwargs", help="key=value for AutoTokenizer, e.g. padding_side='left'.")] = None,
+    model_kwargs: Annotated[list[str] | None, Opt("--model-kwargs", help="key=value for AutoModelForCausalLM, e.g. torch_dtype=torch.float16.")] = None,
+    generation_kwargs: Annotated[list[str] | None, Opt("--generation-kwargs", help="key=value kept in the model spec (decoding is greedy).")] = None,
     hf_type: Annotated[HfType, Opt("--hf-type", help="base: OpenCompass's plain-text prompts; chat: the tokenizer's chat template.")] = HfType.chat,
     max_seq_len: Annotated[int | None, Opt("--max-seq-len", min=1, help="Drop in-context examples until the prompt fits (OpenCompass's rule).")] = None,
-    max_out_len: Annotated[int, Opt("--max-out-len", min=1, help="Most tokens to generate (gen mode).")] = 256,
-    min_out_len: Annotated[int, Opt("--min-out-len", min=0, help="Fewest tokens to generate before EOS may end (OpenCompass: 1).")] = 1,
-    batch_size: Annotated[int, Opt("--batch-size", min=1, help="Most questions per batch; batches are also sized by a token budget.")] = 8,
-    num_gpus: Annotated[int, Opt("--num-gpus", "--hf-num-gpus", min=0, help="GPUs per worker (0: CPU).")] = 1,
+    max_out_len: Annotated[int | None, Opt("--max-out-len", min=1, help=f"Most tokens to generate (gen mode; default {DEFAULT_MAX_OUT_LEN}); a dataset config's own max_out_len wins, as in OpenCompass.")] = None,
+    min_out_len: Annotated[int | None, Opt("--min-out-len", min=0, help="Fewest tokens to generate before EOS may end (default 1, OpenCompass's).")] = None,
+    batch_size: Annotated[int | None, Opt("--batch-size", min=1, help=f"Most questions per batch (default {DEFAULT_BATCH_SIZE}); batches are also sized by a token budget; a dataset config's own batch_size wins, as in OpenCompass.")] = None,
+    num_gpus: Annotated[int | None, Opt("--num-gpus", "--hf-num-gpus", min=0, help=f"GPUs per worker (default {DEFAULT_NUM_GPUS}; 0: CPU).")] = None,
     pad_token_id: Annotated[int | None, Opt("--pad-token-id", help="Pad token id for a tokenizer without one.")] = None,
-    stop_words: Annotated[list[str], Opt("--stop-words", help="Extra stop strings for generation.")] = [],  # noqa: B006
+    stop_words: Annotated[list[str] | None, Opt("--stop-words", help="Extra stop strings for generation.")] = None,
     work_dir: Annotated[str, Opt("-w", "--work-dir", help="Where runs go: <work-dir>/<timestamp>/.")] = "outputs/default",
     reuse: Annotated[str | None, Opt("-r", "--reuse", help="Resume the latest run (or the given timestamp); stale predictions are never reused.")] = None,
     mode: Annotated[RunMode, Opt("--mode", help="all: infer, score, summarise; infer; eval (score an earlier run, -r); viz (summarise an earlier run, -r).")] = RunMode.all,
     infer_mode: Annotated[InferMode | None, Opt("--infer-mode", help="Override the configs' inferencer.")] = None,
     max_num_workers: Annotated[int, Opt("--max-num-workers", min=1, help="Worker processes at once (each loads the model once).")] = 1,
-    data_path: Annotated[list[str], Opt("--data-path", help="ID=DIR: read a config's dataset path ID from DIR.")] = [],  # noqa: B006
+    data_path: Annotated[list[str] | None, Opt("--data-path", help="ID=DIR: read a config's dataset path ID from DIR.")] = None,
     validate: Annotated[bool, Opt("--validate/--no-validate", help="Refuse to run on data with validation errors.")] = True,
     reserve_output: Annotated[bool, Opt("--reserve-output", help="Also keep room for --max-out-len when truncating prompts.")] = False,
     early_stop: Annotated[bool, Opt("--early-stop/--no-early-stop", help="Stop generating once the answer is decided.")] = True,
@@ -174,21 +178,21 @@ def eval_command(
     partition: Annotated[str | None, Opt("-p", "--partition", help="Slurm partition (with --slurm).")] = None,
     quotatype: Annotated[str | None, Opt("--quotatype", help="Slurm quota type where srun knows it, e.g. reserved, auto, spot (with --slurm).")] = None,
     qos: Annotated[str | None, Opt("--qos", help="Slurm QOS (with --slurm).")] = None,
-    backend: Annotated[Backend, Opt("--backend", hidden=True, help="hf (default) or fake (tests).")] = Backend.hf,
+    backend: Annotated[Backend, Opt("--backend", hidden=True, help="A registered model backend: hf (default), fake (tests).")] = Backend["hf"],
 ) -> None:
     """Evaluate models on datasets: partition, infer, score, summarise, report."""
-    from toolkit.engine.progress import make_display
+    from toolkit.cli.eval_options import EvalOptions, build_run_spec
+    from toolkit.cli.progress import make_display
     from toolkit.engine.run import run_eval
-    from toolkit.engine.setup import EvalOptions, build_run_spec
 
     opts = EvalOptions(
-        config=config, datasets=tuple(datasets), config_dir=config_dir, abbr=tuple(abbr), hf_paths=tuple(hf_path),
-        model_abbr=model_abbr, tokenizer_path=tokenizer_path, tokenizer_kwargs=tuple(tokenizer_kwargs),
-        model_kwargs=tuple(model_kwargs), generation_kwargs=tuple(generation_kwargs), hf_type=hf_type.value,
+        config=config, datasets=tuple(datasets or ()), config_dir=config_dir, abbr=tuple(abbr or ()), hf_paths=tuple(hf_path or ()),
+        model_abbr=model_abbr, tokenizer_path=tokenizer_path, tokenizer_kwargs=tuple(tokenizer_kwargs or ()),
+        model_kwargs=tuple(model_kwargs or ()), generation_kwargs=tuple(generation_kwargs or ()), hf_type=hf_type.value,
         max_seq_len=max_seq_len, max_out_len=max_out_len, min_out_len=min_out_len, batch_size=batch_size,
-        num_gpus=num_gpus, pad_token_id=pad_token_id, stop_words=tuple(stop_words), work_dir=work_dir, reuse=reuse,
+        num_gpus=num_gpus, pad_token_id=pad_token_id, stop_words=tuple(stop_words or ()), work_dir=work_dir, reuse=reuse,
         mode=mode.value, infer_mode=infer_mode.value if infer_mode else None, max_num_workers=max_num_workers,
-        debug=debug, dry_run=dry_run, data_paths=tuple(data_path), validate=validate, reserve_output=reserve_output,
+        debug=debug, dry_run=dry_run, data_paths=tuple(data_path or ()), validate=validate, reserve_output=reserve_output,
         early_stop=early_stop, device=device.value if device else None, backend=backend.value, slurm=slurm,
         partition=partition, quotatype=quotatype, qos=qos,
         command="toolkit eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
@@ -209,18 +213,12 @@ def eval_command(
         raise typer.Exit(1)
 
 
-def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
-    from toolkit.engine.truncation import truncation_line
-    from toolkit.report.tables import format_txt
-    from toolkit.report.terminal import print_summary
+def print_outcome(outcome: EvalOutcome, files: Mapping[str, Path], as_json: bool) -> None:
+    """Print a run's outcome: a dry run's tasks, or the summary (stdout) and the files written (stderr)."""
+    from toolkit.engine.scoring import truncation_line
 
     if outcome.dry_run:
-        from toolkit.engine.task import describe_items
-
-        plan = [{"task": t.task_id, "model": t.model.abbr, "items": describe_items(t)} for t in outcome.tasks]
-        for t in plan:
-            if t["task"] in outcome.commands:
-                t["command"] = outcome.commands[t["task"]]
+        plan = outcome.plan()
         if as_json:
             typer.echo(json.dumps({"run_dir": str(outcome.run_dir), "tasks": plan}, ensure_ascii=False, indent=2))
         else:
@@ -230,17 +228,34 @@ def print_outcome(outcome: Any, files: dict[str, Path], as_json: bool) -> None:
                     typer.echo("  " + shlex.join(t["command"]))
         return
     if as_json:
+        from toolkit.report.run_report import summary_json
+
         body = {"run_dir": str(outcome.run_dir), "results": [r.to_json() for r in outcome.records],
-                "summary_files": {k: str(v) for k, v in files.items()}}
+                "summary_files": {k: str(v) for k, v in files.items()}, "summary": summary_json(outcome)}
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if outcome.summary is not None:
-        if sys.stdout.isatty():
-            print_summary(outcome.summary, stdout_console())
-        else:
-            typer.echo(format_txt(outcome.summary), nl=False)
+        _print_summary(outcome)
     for kind, path in files.items():
         typer.echo(f"{kind}: {path}", err=True)
     typer.echo(f"run folder: {outcome.run_dir}", err=True)
     if (line := truncation_line(outcome.records)) is not None:
         typer.echo(line, err=True)
+
+
+def _print_summary(outcome: EvalOutcome) -> None:
+    """The summary table on stdout: rich tables (scores, then intervals) on a terminal, else OpenCompass's txt."""
+    from toolkit.report.run_report import run_uncertainty
+    from toolkit.report.tables import format_txt
+    from toolkit.report.terminal import print_summary
+
+    assert outcome.summary is not None
+    uncertainty = run_uncertainty(outcome)
+    if sys.stdout.isatty():
+        from toolkit.report.terminal_intervals import print_intervals
+
+        print_summary(outcome.summary, stdout_console())
+        if uncertainty is not None:
+            print_intervals(outcome.summary, uncertainty, stdout_console())
+    else:
+        typer.echo(format_txt(outcome.summary, uncertainty), nl=False)

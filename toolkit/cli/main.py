@@ -1,7 +1,11 @@
-"""The root ``toolkit`` command: registers one sub-command per module.
+"""The root ``toolkit`` command and the one list of its sub-commands (one module each).
 
-Importing this module must stay cheap: no torch, no transformers, no pandas at
-import time (``toolkit --help`` is instant). Each command imports what it needs.
+Each command module defines a plain function; :func:`register` adds them to ``app`` here,
+in the workflow's order (dataset → validate → config → eval, then the demo), which is also
+the order ``toolkit --help`` shows. No command module imports this one.
+
+Importing this module must stay cheap: no torch, no transformers at import time
+(``toolkit --help`` is instant). Each command imports what it runs when it runs.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ Examples (the README's walkthrough, from the repository root):
   toolkit gen-config data/chinese_core_socialist_values
   toolkit demo-model
   toolkit eval --datasets chinese_core_socialist_values_gen --hf-type base --hf-path "$(toolkit demo-model)"
+  toolkit analyze outputs/default        (item analysis and answer-key audit of the newest run)
+  toolkit compare RUN_A RUN_B            (runs side by side, with paired significance tests)
 
 Each command's --help has its own examples.
 """
@@ -52,12 +58,22 @@ def root(
     """Build a multiple-choice question bank, check it, and measure how well a language model answers it."""
 
 
-def _register() -> None:
-    # Each module adds its command(s) to ``app``; they import heavy libraries lazily.
-    from toolkit.cli import commands  # noqa: F401
+def register(root: typer.Typer) -> None:
+    """Add every command to ``root``: a new command is one line here."""
+    from toolkit.cli import analyze, compare, demo, demo_model, gen_config, new_dataset, validate
+    from toolkit.cli import eval as eval_cmd
+
+    root.command("new-dataset", epilog=new_dataset.EPILOG)(new_dataset.new_dataset)
+    root.command("validate", epilog=validate.EPILOG)(validate.validate)
+    root.command("gen-config", epilog=gen_config.EPILOG)(gen_config.gen_config)
+    root.command("eval", cls=eval_cmd.OpenCompassArgs, epilog=eval_cmd.EPILOG)(eval_cmd.eval_command)
+    root.command("demo-model", epilog=demo_model.EPILOG)(demo_model.demo_model)
+    root.command("demo", epilog=demo.EPILOG)(demo.demo)
+    root.command("analyze", epilog=analyze.EPILOG)(analyze.analyze)
+    root.command("compare", epilog=compare.EPILOG)(compare.compare)
 
 
-_register()
+register(app)
 
 
 def main() -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from toolkit.cli._common import Language, handle_errors, stderr_console
-from toolkit.cli.main import app
 from toolkit.dataset.datasheet import DatasheetFacts
 from toolkit.dataset.formats import SourceFormat, parse_column_options
+from toolkit.dataset.import_report import SourceReport
 from toolkit.dataset.importer import ImportOptions, ImportReport, import_sheets
 from toolkit.dataset.layout import MAPPING_FILE
 from toolkit.dataset.scaffold import pair_subjects, scaffold_dataset
@@ -32,12 +33,16 @@ SUBJECTS_SHOWN = 30
 
 
 class Split(str, Enum):
+    """``--split``: put every imported row into this split."""
+
     dev = "dev"
     val = "val"
     test = "test"
 
 
 class DevSample(str, Enum):
+    """``--dev-sample``: which rows become the dev split."""
+
     first = "first"
     random = "random"
 
@@ -74,6 +79,22 @@ def _defaults_note(result: WriteResult) -> str | None:
             f"{'; '.join(parts)} — edit {result.dataset_dir / MAPPING_FILE}")
 
 
+def _source_lines(source: SourceReport, err: Console) -> list[str]:
+    """Print one imported file's skipped rows (the first SKIPPED_SHOWN); return its notes."""
+    shown = source.skipped[:SKIPPED_SHOWN]
+    for row in shown:
+        err.print(f"skipped {source.file}, line {row.line}: {row.reason}")
+    if len(source.skipped) > len(shown):
+        err.print(f"… and {len(source.skipped) - len(shown)} more skipped rows in {source.file} (see --json)")
+    notes = []
+    if source.encoding not in (None, "utf-8", "utf-8-sig"):
+        read_as = "GBK/GB18030" if source.encoding == "gb18030" else source.encoding
+        notes.append(f"{source.file}: read as {read_as}, written as UTF-8")
+    if source.ignored_columns:
+        notes.append(f"{source.file}: columns not imported: {', '.join(source.ignored_columns)}")
+    return notes + [f"{source.file}: {n}" for n in source.notes]
+
+
 def _print_human(result: WriteResult, report: ImportReport | None) -> None:
     err = stderr_console()
     m = result.meta
@@ -85,17 +106,7 @@ def _print_human(result: WriteResult, report: ImportReport | None) -> None:
     notes = list(result.notes)
     if report is not None:
         for source in report.sources:
-            shown = source.skipped[:SKIPPED_SHOWN]
-            for row in shown:
-                err.print(f"skipped {source.file}, line {row.line}: {row.reason}")
-            if len(source.skipped) > len(shown):
-                err.print(f"… and {len(source.skipped) - len(shown)} more skipped rows in {source.file} (see --json)")
-            if source.encoding not in (None, "utf-8", "utf-8-sig"):
-                read_as = "GBK/GB18030" if source.encoding == "gb18030" else source.encoding
-                notes.append(f"{source.file}: read as {read_as}, written as UTF-8")
-            if source.ignored_columns:
-                notes.append(f"{source.file}: columns not imported: {', '.join(source.ignored_columns)}")
-            notes += [f"{source.file}: {n}" for n in source.notes]
+            notes += _source_lines(source, err)
         notes += list(report.notes)
     if defaults := _defaults_note(result):
         notes.append(defaults)
@@ -107,7 +118,6 @@ def _print_human(result: WriteResult, report: ImportReport | None) -> None:
                   f"wrote {report.rows_written}, skipped {report.rows_skipped}")
 
 
-@app.command("new-dataset", epilog=EPILOG)
 @handle_errors
 def new_dataset(
     name: Annotated[str, typer.Argument(

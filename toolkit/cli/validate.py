@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._common import handle_errors, stderr_console, stdout_console
-from toolkit.cli.main import app
 from toolkit.errors import UsageError
 
 
@@ -45,7 +44,6 @@ Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage errors.
 """
 
 
-@app.command("validate", epilog=EPILOG)
 @handle_errors
 def validate(
     path: Annotated[Path, typer.Argument(

@@ -183,28 +183,3 @@ def header_lines(facts: DatasetFacts, options: GenConfigOptions, kind: str, mode
         f"Import {facts.name}_summary_groups into a run config (inside `with read_base():`) and",
         f"pass it on: summarizer = dict(summary_groups={facts.name}_summary_groups).",
     ]
-
-
-def category_slug(category: str) -> str:
-    """``Social Science`` → ``social-science``, as OpenCompass names its C-Eval groups."""
-    return "-".join(category.lower().split())
-
-
-def summary_groups(facts: DatasetFacts, splits: tuple[str, ...]) -> list[dict[str, Any]]:
-    """One group per category that has subjects (declared order), then one for all, per split.
-
-    Example: for ``ceval`` and split val: ``ceval-stem``, ``ceval-social-science``,
-    ``ceval-humanities``, ``ceval-other``, ``ceval`` (its subsets in category order, as
-    OpenCompass's hand-written ``ceval_summary_groups`` has them).
-    """
-    groups: list[dict[str, Any]] = []
-    for split in splits:
-        prefix = facts.name if split == "val" else f"{facts.name}-test"
-        every: list[str] = []
-        for category in facts.categories:  # the mapping uses declared categories only
-            subsets = [abbr(facts.name, s.key, split) for s in facts.subjects if s.category == category]
-            if subsets:
-                groups.append({"name": f"{prefix}-{category_slug(category)}", "subsets": subsets})
-                every += subsets
-        groups.append({"name": prefix, "subsets": every})
-    return groups

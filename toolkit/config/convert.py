@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from toolkit.config.hashing import dataset_version
 from toolkit.config.spec import (
     DatasetSpec,
     EvalCfgSpec,
+    HfType,
+    InferencerKind,
     InferencerSpec,
     InferSpec,
     ModelSpec,
@@ -148,7 +150,7 @@ def _inferencer(where: _Where, value: Any) -> InferencerSpec:
     where.keys(cfg, _INFERENCER_KEYS[kind], f"inferencer ({cfg['type']})")
     labels = cfg.get("labels")
     return InferencerSpec(
-        kind=kind,  # type: ignore[arg-type]
+        kind=cast(InferencerKind, kind),  # INFERENCER_TYPES maps only to gen and ppl
         max_out_len=where.count(cfg.get("max_out_len"), "max_out_len"),
         max_seq_len=where.count(cfg.get("max_seq_len"), "max_seq_len"),
         batch_size=where.count(cfg.get("batch_size"), "batch_size"),
@@ -253,6 +255,12 @@ def _options(where: _Where, cfg: Mapping[str, Any], key: str) -> dict[str, Any]:
     return dict(where.mapping(cfg.get(key) or {}, key))
 
 
+def _num_gpus(where: _Where, run_cfg: Mapping[str, Any]) -> int:
+    """``run_cfg.num_gpus`` (0 or more), else the spec's default."""
+    given = where.count(run_cfg.get("num_gpus"), "run_cfg.num_gpus", minimum=0)
+    return ModelSpec.num_gpus if given is None else given
+
+
 def model_spec(cfg: Any, *, file: str | Path | None = None) -> ModelSpec:
     """The :class:`ModelSpec` for one entry of a ``models`` list (OpenCompass's HF model keys)."""
     where = _Where(file, "model")
@@ -274,7 +282,7 @@ def model_spec(cfg: Any, *, file: str | Path | None = None) -> ModelSpec:
     return ModelSpec(
         abbr=model_abbr(cfg),
         path=str(path),
-        hf_type=hf_type,  # type: ignore[arg-type]
+        hf_type=cast(HfType, hf_type),  # MODEL_TYPES maps only to base and chat
         tokenizer_path=None if cfg.get("tokenizer_path") is None else str(cfg["tokenizer_path"]),
         tokenizer_kwargs=_options(where, cfg, "tokenizer_kwargs"),
         model_kwargs=_options(where, cfg, "model_kwargs"),
@@ -282,7 +290,9 @@ def model_spec(cfg: Any, *, file: str | Path | None = None) -> ModelSpec:
         max_seq_len=where.count(cfg.get("max_seq_len"), "max_seq_len"),
         max_out_len=where.count(cfg.get("max_out_len"), "max_out_len") or ModelSpec.max_out_len,
         batch_size=where.count(cfg.get("batch_size"), "batch_size") or ModelSpec.batch_size,
-        num_gpus=where.count(run_cfg.get("num_gpus"), "run_cfg.num_gpus", minimum=0) if "num_gpus" in run_cfg else 1,
+        num_gpus=_num_gpus(where, run_cfg),
         stop_words=where.strings(cfg.get("stop_words") or (), "stop_words"),
         pad_token_id=pad,
+        set_by={key: "model config" if cfg.get(key) is not None else "default"
+                for key in ("max_seq_len", "max_out_len", "batch_size")},
     )

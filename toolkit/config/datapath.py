@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from toolkit.config.pyconfig import SHIPPED_CONFIGS_DIR
+from toolkit.config.base_files import SHIPPED_CONFIGS_DIR
 from toolkit.errors import DataError, UsageError
 
 _INFO_FILE = SHIPPED_CONFIGS_DIR / "opencompass_data_paths.json"

@@ -9,8 +9,13 @@ Which variables count follows OpenCompass:
   :func:`load_datasets` always does the second (``NAME/SUFFIX``: variables ending in ``SUFFIX``).
 * summary groups come from ``summarizer['summary_groups']``, else ``summary_groups``,
   else every ``*_summary_groups`` list, in file order;
-* every ``<name>_subject_mapping`` dict is kept by ``<name>`` (names and categories for reports).
+* every ``<name>_subject_mapping`` dict is kept by ``<name>`` (names and categories for reports);
+* the groups a run of the file summarises (``LoadedConfig.groups``): the declared summary
+  groups, else category groups derived from its subject mappings (:mod:`toolkit.config.groups`),
+  else those of the config files it imports (``ceval_gen.py`` → ``ceval_gen_5f30c7.py``).
 
+Each file, and each base file it imports, is executed once per load (one
+:func:`~toolkit.config.pyconfig.read_config_file`); everything above comes from that read.
 Neither OpenCompass nor mmengine is imported (see :mod:`toolkit.config.pyconfig`).
 """
 
@@ -21,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config.convert import dataset_spec, model_spec
-from toolkit.config.pyconfig import read_config
+from toolkit.config.groups import groups_from_mappings
+from toolkit.config.pyconfig import ConfigRead, read_config_file
 from toolkit.config.resolve import resolve_dataset_configs, split_dataset_arg
 from toolkit.config.spec import DatasetSpec, LoadedConfig
 from toolkit.errors import ConfigError
@@ -78,6 +84,21 @@ def _subject_mappings(values: Mapping[str, Any], file: Path) -> dict[str, dict[s
     return out
 
 
+GROUP_IMPORT_DEPTH = 3
+"""How many imports deep groups are looked for when a file declares and implies none."""
+
+
+def _run_groups(read: ConfigRead, depth: int = 0) -> tuple[Mapping[str, Any], ...]:
+    """Declared summary groups, else groups from the subject mappings, else the base files' groups."""
+    declared = _summary_groups(read.values, read.path)
+    if declared:
+        return tuple(dict(g) for g in declared)
+    derived = groups_from_mappings(_subject_mappings(read.values, read.path))
+    if derived or depth >= GROUP_IMPORT_DEPTH:
+        return tuple(derived)
+    return tuple(g for base in read.bases for g in _run_groups(base, depth + 1))
+
+
 def _unique(datasets: Sequence[DatasetSpec]) -> tuple[DatasetSpec, ...]:
     seen: dict[str, DatasetSpec] = {}
     for spec in datasets:
@@ -92,6 +113,17 @@ def _unique(datasets: Sequence[DatasetSpec]) -> tuple[DatasetSpec, ...]:
     return tuple(datasets)
 
 
+def _loaded(read: ConfigRead, datasets: Sequence[DatasetSpec], models: Sequence[Any] = ()) -> LoadedConfig:
+    return LoadedConfig(
+        datasets=tuple(datasets),
+        models=tuple(models),
+        source=str(read.path),
+        summary_groups=_summary_groups(read.values, read.path),
+        subject_mappings=_subject_mappings(read.values, read.path),
+        groups=_run_groups(read),
+    )
+
+
 def load_config(path: str | Path) -> LoadedConfig:
     """Read an OpenCompass-style config file (dataset config, aggregator, or full run config).
 
@@ -101,16 +133,12 @@ def load_config(path: str | Path) -> LoadedConfig:
         (['my_bank-my_subject'], '3f2a1c')
     """
     file = Path(path)
-    values = read_config(file)
+    read = read_config_file(file)
+    read = ConfigRead(file, read.values, read.bases)  # messages and ``source`` name the file as given
+    values = read.values
     datasets = [dataset_spec(d, file=file) for d in dataset_dicts(values, file)]
     models = [model_spec(m, file=file) for m in _list_of_dicts(values.get("models") or [], "models", file)]
-    return LoadedConfig(
-        datasets=_unique(datasets),
-        models=tuple(models),
-        source=str(file),
-        summary_groups=_summary_groups(values, file),
-        subject_mappings=_subject_mappings(values, file),
-    )
+    return _loaded(read, _unique(datasets), models)
 
 
 def load_datasets(names: Iterable[str], config_dir: str | Path | None = None) -> tuple[DatasetSpec, ...]:
@@ -120,26 +148,27 @@ def load_datasets(names: Iterable[str], config_dir: str | Path | None = None) ->
         >>> [d.abbr for d in load_datasets(["ceval_gen"])][:2]
         ['ceval-computer_network', 'ceval-operating_system']
     """
-    return _unique(load_dataset_args(names, config_dir)[0])
+    return _unique([d for loaded in load_dataset_args(names, config_dir) for d in loaded.datasets])
 
 
-def load_dataset_args(names: Iterable[str], config_dir: str | Path | None = None) -> tuple[tuple[DatasetSpec, ...], list[Path]]:
-    """The datasets of each ``--datasets`` value (abbrs unique within each file) and the files read.
+def load_dataset_args(names: Iterable[str], config_dir: str | Path | None = None) -> tuple[LoadedConfig, ...]:
+    """Each config file that ``--datasets`` values name, read once: its datasets (abbrs unique within
+    each file) and its groups; a file two values name is read once and listed once.
 
     ``NAME/SUFFIX`` (OpenCompass's form) reads the variables ending in ``SUFFIX``
     instead of ``_datasets``; a config that holds only ``datasets`` gives those.
     """
-    specs: list[DatasetSpec] = []
-    files: list[Path] = []
+    reads: dict[Path, ConfigRead] = {}
+    specs: dict[Path, list[DatasetSpec]] = {}
     for arg in names:
         name, suffix = split_dataset_arg(arg)
         for file in resolve_dataset_configs([name], config_dir):
-            values = read_config(file)
-            found = dataset_dicts(values, file, prefer_datasets=False, suffix=suffix)
-            if not found:
+            if file not in reads:
+                found = read_config_file(file)
+                reads[file] = ConfigRead(file, found.values, found.bases)
+            dicts = dataset_dicts(reads[file].values, file, prefer_datasets=False, suffix=suffix)
+            if not dicts:
                 raise ConfigError(f"--datasets {arg}: no variable ending in {suffix!r}", file=file,
                                   hint="check the suffix after '/' (OpenCompass's default is _datasets)")
-            specs += _unique([dataset_spec(d, file=file) for d in found])
-            if file not in files:
-                files.append(file)
-    return tuple(specs), files
+            specs.setdefault(file, []).extend(_unique([dataset_spec(d, file=file) for d in dicts]))
+    return tuple(_loaded(reads[file], found) for file, found in specs.items())

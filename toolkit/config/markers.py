@@ -3,7 +3,7 @@
 ``from opencompass.datasets import CEvalDataset`` binds an :class:`ImportedName`
 standing for ``"opencompass.datasets.CEvalDataset"``; a base config's dicts arrive as
 :class:`ConfigDict` (attribute access, ``.deepcopy()``), as mmengine gives them;
-:func:`to_plain` turns both back into strings and plain dicts.
+:func:`unmarked` turns both back into strings and plain dicts.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class ImportedName:
         return ImportedName(f"{self.path}.{attr}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """A config may not call what it imports: that would need OpenCompass itself."""
         raise ConfigError(
             f"the config calls {self.path}(...), which toolkit cannot run without OpenCompass",
             hint=f"write dict(type={self.path.rsplit('.', 1)[-1]}, ...) instead of calling it",
@@ -67,18 +68,18 @@ def imported_copy(value: Any) -> Any:
         return tuple(imported_copy(item) for item in value)
     try:
         return copy.deepcopy(value)
-    except Exception:  # open files, locks…: share the object, as a plain import would
+    except Exception:  # noqa: BLE001 - open files, locks…: share the object, as a plain import would
         return value
 
 
-def to_plain(value: Any) -> Any:
+def unmarked(value: Any) -> Any:
     """``value`` with containers rebuilt and every :class:`ImportedName` replaced by its import path."""
     if isinstance(value, ImportedName):
         return value.path
     if isinstance(value, dict):
-        return {key: to_plain(item) for key, item in value.items()}
+        return {key: unmarked(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [to_plain(item) for item in value]
+        return [unmarked(item) for item in value]
     if isinstance(value, tuple):
-        return tuple(to_plain(item) for item in value)
+        return tuple(unmarked(item) for item in value)
     return value

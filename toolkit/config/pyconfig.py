@@ -26,30 +26,19 @@ import traceback
 import types
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.markers import ImportedName, imported_copy, to_plain
+from toolkit.config.base_files import OPENCOMPASS_CONFIGS, is_read_base, resolve_base_module
+from toolkit.config.markers import ImportedName, imported_copy, unmarked
 from toolkit.errors import ConfigError
 
-SHIPPED_CONFIGS_DIR = Path(__file__).resolve().parent.parent / "configs"
-"""OpenCompass's own configs that ship with toolkit; ``opencompass.configs.X`` resolves here."""
-
-_OPENCOMPASS_CONFIGS = "opencompass.configs"
 _STDLIB = frozenset(sys.stdlib_module_names)
 _BASE_IMPORT = "__toolkit_base_import__"
 _BASE_STAR = "__toolkit_base_star__"
 _MARKER = "__toolkit_imported_name__"
 _IMPORTED = "__toolkit_imported__"
-
-
-def _is_read_base(node: ast.With) -> bool:
-    if len(node.items) != 1 or not isinstance(node.items[0].context_expr, ast.Call):
-        return False
-    func = node.items[0].context_expr.func
-    return (isinstance(func, ast.Name) and func.id == "read_base") or (
-        isinstance(func, ast.Attribute) and func.attr == "read_base"
-    )
 
 
 def _call(helper: str, *args: Any) -> ast.Call:
@@ -71,7 +60,7 @@ class _ImportRewriter(ast.NodeTransformer):
         self.imported: set[str] = set()
 
     def visit_With(self, node: ast.With) -> Any:
-        if not _is_read_base(node):
+        if not is_read_base(node):
             return self.generic_visit(node)
         body: list[ast.stmt] = []
         for stmt in node.body:
@@ -83,7 +72,7 @@ class _ImportRewriter(ast.NodeTransformer):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
         module = node.module or ""
-        if node.level or module.startswith(_OPENCOMPASS_CONFIGS):
+        if node.level or module.startswith(OPENCOMPASS_CONFIGS):
             return [ast.copy_location(stmt, node) for stmt in self._base_import(node)]
         if module.split(".")[0] in _STDLIB:
             self.imported.update(alias.asname or alias.name for alias in node.names)
@@ -124,43 +113,21 @@ class _ImportRewriter(ast.NodeTransformer):
         return stmts
 
 
-def resolve_base_module(module: str, level: int, importer: Path) -> Path:
-    """The config file that ``from <level dots><module> import …`` in ``importer`` names.
-
-    Example: ``from .ceval_gen_5f30c7 import ceval_datasets`` in ``a/ceval_gen.py``
-    names ``a/ceval_gen_5f30c7.py``; ``opencompass.configs.datasets.ceval.ceval_gen``
-    names toolkit's shipped ``configs/datasets/ceval/ceval_gen.py``.
-    """
-    parts = module.split(".")
-    if level:
-        base = importer.parent
-        for _ in range(level - 1):
-            base = base.parent
-    elif module.startswith(_OPENCOMPASS_CONFIGS + ".") or module == _OPENCOMPASS_CONFIGS:
-        base, parts = SHIPPED_CONFIGS_DIR, parts[2:]
-    else:
-        raise ConfigError(
-            f"cannot resolve base config {module!r}",
-            file=importer,
-            hint="import configs relatively (from .my_config import x) or from opencompass.configs",
-        )
-    target = base.joinpath(*parts).with_suffix(".py")
-    if not target.is_file():
-        shipped = " (toolkit ships only the C-Eval configs of opencompass.configs)" if not level else ""
-        raise ConfigError(
-            f"base config {'.' * level}{module} not found: no file {target}{shipped}",
-            file=importer,
-            hint="copy the config next to yours and import it relatively",
-        )
-    return target.resolve()
-
-
 class _Session:
-    """One top-level read: base files run once, cycles are caught."""
+    """One top-level read: base files run once, cycles are caught, and who imported whom is kept."""
 
     def __init__(self) -> None:
         self.done: dict[Path, dict[str, Any]] = {}
         self.running: list[Path] = []
+        self.imports: dict[Path, list[Path]] = {}
+        """Each file's base files, in the order it imported them."""
+
+    def base(self, importer: Path, target: Path) -> dict[str, Any]:
+        """Run (once) the base file ``target`` that ``importer`` imports."""
+        bases = self.imports.setdefault(importer, [])
+        if target not in bases:
+            bases.append(target)
+        return self.run(target)
 
     def run(self, path: Path, source: str | None = None) -> dict[str, Any]:
         path = path.resolve() if source is None else path
@@ -189,7 +156,7 @@ def _read_source(path: Path) -> str:
 
 def _helpers(path: Path, namespace: dict[str, Any], session: _Session) -> dict[str, Callable[..., Any]]:
     def base_namespace(module: str, level: int) -> dict[str, Any]:
-        return session.run(resolve_base_module(module, level, path))
+        return session.base(path, resolve_base_module(module, level, path))
 
     def base_import(module: str, level: int, name: str) -> Any:
         values = base_namespace(module, level)
@@ -219,12 +186,12 @@ def _exec_config(path: Path, source: str, session: _Session) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "__toolkit_config__", "__file__": str(path)}
     namespace.update(_helpers(path, namespace, session))
     try:
-        exec(code, namespace)  # noqa: S102 - configs are Python by design, as in OpenCompass
+        exec(code, namespace)  # configs are Python by design, as in OpenCompass and mmengine
     except ConfigError as err:
         if err.location.file is not None:
             raise
         raise ConfigError(err.message, hint=err.hint, file=path, line=_error_line(err, path)) from None
-    except Exception as err:  # the config's own bug: report it where it happened
+    except Exception as err:  # noqa: BLE001 - the config's own bug: report it where it happened
         raise ConfigError(
             f"the config raised {type(err).__name__}: {err}", file=path, line=_error_line(err, path)
         ) from None
@@ -245,6 +212,40 @@ def _public(namespace: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ConfigRead:
+    """One config file as a single read found it: its public variables and the base files it imported."""
+
+    path: Path
+    values: dict[str, Any]
+    """The public variables, as plain data (what :func:`read_config` returns)."""
+    bases: tuple[ConfigRead, ...] = ()
+    """The config files it imported (``read_base()`` or relative imports), in import order; each file
+    of the whole read ran once."""
+
+
+def read_config_file(path: str | Path, source: str | None = None) -> ConfigRead:
+    """Read the config file ``path`` and every base file it imports, each executed once.
+
+    ``source`` reads that text instead of the file (the file's folder still anchors
+    relative imports). Raises :class:`ConfigError` naming the file and line.
+    """
+    p = Path(path)
+    if source is None and not p.is_file():
+        raise ConfigError("config file not found", file=p, hint="check the path")
+    session = _Session()
+    top = session.run(p, source)
+    built: dict[Path, ConfigRead] = {}
+
+    def tree(file: Path, namespace: dict[str, Any]) -> ConfigRead:
+        if file not in built:
+            bases = tuple(tree(b, session.done[b]) for b in session.imports.get(file, ()))
+            built[file] = ConfigRead(file, {k: unmarked(v) for k, v in _public(namespace).items()}, bases)
+        return built[file]
+
+    return tree(p.resolve() if source is None else p, top)
+
+
 def read_config(path: str | Path, source: str | None = None) -> dict[str, Any]:
     """The public variables of the config file ``path``, as plain data (like mmengine's ``to_dict()``).
 
@@ -256,7 +257,4 @@ def read_config(path: str | Path, source: str | None = None) -> dict[str, Any]:
         >>> cfg["my_bank_datasets"][0]["infer_cfg"]["inferencer"]["type"]  # doctest: +SKIP
         'opencompass.openicl.icl_inferencer.GenInferencer'
     """
-    p = Path(path)
-    if source is None and not p.is_file():
-        raise ConfigError("config file not found", file=p, hint="check the path")
-    return {name: to_plain(value) for name, value in _public(_Session().run(p, source)).items()}
+    return read_config_file(path, source).values

@@ -20,10 +20,10 @@ from toolkit.config.context import (
     check_rows,
     dataset_file_context,
     header_lines,
-    summary_groups,
 )
 from toolkit.config.datapath import check_config_data_path, config_data_path
 from toolkit.config.facts import DatasetFacts
+from toolkit.config.groups import summary_groups
 from toolkit.config.prompts import render_prompts
 from toolkit.config.static import read_config_static
 from toolkit.resources import templates_dir

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from toolkit.config.pyconfig import SHIPPED_CONFIGS_DIR
+from toolkit.config.base_files import SHIPPED_CONFIGS_DIR
 from toolkit.errors import ConfigError
 
 DEFAULT_CONFIG_DIR = Path("configs")

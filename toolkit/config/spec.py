@@ -7,7 +7,7 @@ do not implement, naming the file and the type.
 
 Prompt templates are kept as plain data (str / dict / list), exactly the structure
 OpenCompass's ``PromptTemplate`` receives, because prompt rendering must be
-byte-identical to OpenCompass's; :mod:`toolkit.engine.prompt` interprets them.
+byte-identical to OpenCompass's; :mod:`toolkit.engine.prompting.builder` interprets them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+DEFAULT_MAX_OUT_LEN = 256
+"""Tokens a model may generate when neither a flag, the model nor the dataset config says (OpenCompass's 256)."""
+DEFAULT_BATCH_SIZE = 8
+"""Questions per batch when neither a flag, the model nor the dataset config says (OpenCompass's 8)."""
+DEFAULT_NUM_GPUS = 1
+"""GPUs per model (OpenCompass's ``--hf-num-gpus`` default); without CUDA the run uses the CPU."""
 
 RetrieverKind = Literal["zero", "fixk"]
 InferencerKind = Literal["gen", "ppl", "choice"]
@@ -123,16 +130,20 @@ class ModelSpec:
     model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     generation_kwargs: Mapping[str, Any] = field(default_factory=dict)
     max_seq_len: int | None = None
-    max_out_len: int = 256
-    batch_size: int = 8
-    num_gpus: int = 1
+    max_out_len: int = DEFAULT_MAX_OUT_LEN
+    batch_size: int = DEFAULT_BATCH_SIZE
+    num_gpus: int = DEFAULT_NUM_GPUS
     stop_words: tuple[str, ...] = ()
     pad_token_id: int | None = None
+    set_by: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Where ``max_seq_len``, ``max_out_len`` and ``batch_size`` came from: ``"cli"`` (a flag),
+    ``"model config"`` (a models entry) or ``"default"`` (nobody set it). Recorded in the manifest;
+    a setting not listed counts as the model's own (a spec built in Python)."""
 
 
 @dataclass(frozen=True)
 class LoadedConfig:
-    """What a config file holds: datasets, models (for ``toolkit eval CONFIG.py``), and its name."""
+    """What a config file holds: datasets, models (for ``toolkit eval CONFIG.py``), its name and groups."""
 
     datasets: tuple[DatasetSpec, ...]
     models: tuple[ModelSpec, ...] = ()
@@ -140,3 +151,6 @@ class LoadedConfig:
     summary_groups: tuple[Mapping[str, Any], ...] = ()
     subject_mappings: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     """Each ``<name>_subject_mapping`` by ``<name>``: subject → (English name, Chinese name, category)."""
+    groups: tuple[Mapping[str, Any], ...] = ()
+    """The groups a run of this file summarises: ``summary_groups`` if it declares some, else the
+    category groups of its ``subject_mappings``, else those of the config files it imports."""

@@ -18,7 +18,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from toolkit.config.markers import ImportedName, to_plain
+from toolkit.config.markers import ImportedName, unmarked
 from toolkit.config.static_eval import Reader
 from toolkit.config.static_rules import MAX_STEPS, Unsupported
 from toolkit.errors import ConfigError
@@ -33,11 +33,13 @@ class Session:
         self.steps = 0
 
     def step(self) -> None:
+        """Count one evaluated node; a read that takes too many stops (a config is data, not a computation)."""
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise Unsupported(f"more than {MAX_STEPS:,} steps")
 
     def read(self, path: Path, source: str | None = None) -> dict[str, Any]:
+        """The variables of one config file (each base file read once per session; cycles are errors)."""
         if source is None:
             path = path.resolve()
             if path in self.done:
@@ -63,7 +65,7 @@ class Session:
                                    "f-strings") from None
         except RecursionError:
             raise ConfigError("the config nests too deeply to read", file=path, line=reader.line) from None
-        except Exception as err:  # the config's own error (a NameError, a KeyError…), found without running it
+        except Exception as err:  # noqa: BLE001 - the config's own error (a NameError…), found without running it
             raise ConfigError(f"the config would raise {type(err).__name__}: {err}", file=path,
                               line=reader.line) from None
         finally:
@@ -96,5 +98,5 @@ def read_config_static(path: str | Path, source: str | None = None) -> dict[str,
     if source is None and not p.is_file():
         raise ConfigError("config file not found", file=p, hint="check the path")
     values = Session().read(p, source)
-    return {name: to_plain(value) for name, value in values.items()
+    return {name: unmarked(value) for name, value in values.items()
             if not name.startswith("__") and not isinstance(value, ImportedName) and not callable(value)}

@@ -74,15 +74,8 @@ def check_format(text: str) -> None:
             raise Unsupported(f"the format field {{{field}}}")
 
 
-def is_read_base(node: ast.With) -> bool:
-    if len(node.items) != 1 or not isinstance(node.items[0].context_expr, ast.Call):
-        return False
-    func = node.items[0].context_expr.func
-    return (isinstance(func, ast.Name) and func.id == "read_base") or (
-        isinstance(func, ast.Attribute) and func.attr == "read_base")
-
-
 def describe(node: ast.AST) -> str:
+    """What a message calls a construct the reader does not evaluate (``a while loop``)."""
     names = {ast.FunctionDef: "a function definition", ast.AsyncFunctionDef: "a function definition",
              ast.ClassDef: "a class definition", ast.Lambda: "a lambda", ast.While: "a while loop",
              ast.Try: "a try statement", ast.With: "a with statement", ast.NamedExpr: "an assignment expression",

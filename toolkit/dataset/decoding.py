@@ -115,6 +115,16 @@ def decode_bytes(data: bytes, source: str | Path = "<bytes>", encoding: str | No
         encoding = check_encoding(encoding)
         if not _ascii_compatible(encoding) or encoding in ("utf-8", "utf-8-sig"):
             return _decode_as(data, encoding, source)
+    utf8 = _decode_utf8(data, source)
+    if utf8 is not None:
+        return utf8
+    if encoding is not None:
+        return _decode_as(data, encoding, source)
+    return _decode_guessed(data, source)
+
+
+def _decode_utf8(data: bytes, source: str | Path) -> DecodedText | None:
+    """UTF-8 with or without BOM; None when the bytes are not UTF-8 (a UTF-16 BOM is an error)."""
     if data.startswith(codecs.BOM_UTF8):
         try:
             text = data[len(codecs.BOM_UTF8) :].decode("utf-8")
@@ -127,11 +137,13 @@ def decode_bytes(data: bytes, source: str | Path = "<bytes>", encoding: str | No
                         hint="re-save the file as UTF-8 (CSV UTF-8), or name it with --encoding utf-16")
     try:
         text = data.decode("utf-8")
-        return DecodedText(text, "utf-8", _detect_newline(text))
     except UnicodeDecodeError:
-        pass
-    if encoding is not None:
-        return _decode_as(data, encoding, source)
+        return None
+    return DecodedText(text, "utf-8", _detect_newline(text))
+
+
+def _decode_guessed(data: bytes, source: str | Path) -> DecodedText:
+    """Bytes that are not UTF-8 and came without ``--encoding``: GB18030 when that reading is plausibly Chinese."""
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as err:

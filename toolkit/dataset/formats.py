@@ -150,7 +150,7 @@ def _letters_in(names: Mapping[str, int]) -> tuple[str, ...]:
 
 
 def _column_letter(index: int) -> str:
-    """Excel's name of the ``index``-th column (0-based): A, B, …, Z, AA, …"""
+    """Excel's name of the ``index``-th column (0-based): A, B, …, Z, AA and so on."""
     name = ""
     index += 1
     while index:

@@ -28,11 +28,11 @@ from pathlib import Path
 
 from toolkit.dataset.decoding import check_encoding
 from toolkit.dataset.formats import SourceFormat
-from toolkit.dataset.questions import SourceQuestion, SourceTable, read_questions
 from toolkit.dataset.import_report import ImportReport, SourceReport
+from toolkit.dataset.meta import read_meta
+from toolkit.dataset.questions import SourceQuestion, SourceTable, read_questions
 from toolkit.dataset.scaffold import SubjectRequest
 from toolkit.dataset.sources import SourceFile, derive_subject_key, expand_sources, source_mapping_entry
-from toolkit.dataset.meta import read_meta
 from toolkit.dataset.write import DatasetSettings, SubjectContent, existing_options, write_dataset
 from toolkit.errors import DataError, UsageError
 
@@ -172,8 +172,8 @@ def _assign(r: _Read, opts: ImportOptions) -> tuple[dict[str, list[tuple[str, ..
         picked = set(range(min(k, len(qs))))
         if opts.dev_sample == "random":
             picked = set(random.Random(opts.seed or 0).sample(range(len(qs)), min(k, len(qs))))
-        parts = {"dev": [q for i, q in enumerate(qs) if i in picked],
-                 "val": [q for i, q in enumerate(qs) if i not in picked]}
+        parts = {"dev": tuple(q for i, q in enumerate(qs) if i in picked),
+                 "val": tuple(q for i, q in enumerate(qs) if i not in picked)}
         if len(qs) <= k:
             notes.append(f"only {len(qs)} rows for --dev-size {k}: all went to dev, val is empty")
     lost = sum(1 for s, part in parts.items() if s != "dev" for q in part if q.explanation)

@@ -27,7 +27,7 @@ import csv
 import functools
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from pathlib import Path
 
 from toolkit.errors import DataError
 
@@ -38,7 +38,8 @@ class UnclosedQuoteError(DataError):
     """A quoted cell swallows record separators; ``location.line`` is where its quote opened."""
 
 
-class QuotedCell(NamedTuple):
+@dataclass(frozen=True)
+class QuotedCell:
     """One quoted cell of a record, as csv reads it."""
 
     index: int
@@ -175,7 +176,7 @@ def _reads_as_row(
     return shape.fits([*before, *_cells(line, delimiter), *after])
 
 
-def swallowing_error(raw: str, first_line: int, cell: QuotedCell, source: object) -> UnclosedQuoteError:
+def swallowing_error(raw: str, first_line: int, cell: QuotedCell, source: str | Path) -> UnclosedQuoteError:
     """The error for ``cell`` of the record at ``first_line``: it names the line where the quote opened."""
     opened = first_line + count_lines(raw[: cell.opened])
     last = first_line + count_lines(raw.rstrip("\r\n"))
@@ -186,6 +187,6 @@ def swallowing_error(raw: str, first_line: int, cell: QuotedCell, source: object
     else:
         what = "is never closed (the file ends inside it)"
     return UnclosedQuoteError(
-        f"the quoted cell that opens on line {opened} {what}", file=source, line=opened,  # type: ignore[arg-type]
+        f"the quoted cell that opens on line {opened} {what}", file=source, line=opened,
         hint='close the quote where the cell ends (a quote inside a quoted cell is written twice: "")',
     )

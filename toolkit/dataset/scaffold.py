@@ -145,8 +145,9 @@ def add_subject(
     folder = Path(dataset_dir)
     if not folder.is_dir():
         raise UsageError("no dataset here", file=folder, hint="create it first with `toolkit new-dataset`")
+    defaults: tuple[str, ...] = ()
     if isinstance(subject, Subject):
-        resolved, defaults = subject, ()
+        resolved = subject
     else:
         resolved, defaults = subject.resolve()
     return write_dataset(folder.parent, folder.name, [SubjectContent(resolved, rows or {}, defaults)], force=force)

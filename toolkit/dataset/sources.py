@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.dataset.decoding import open_regular_file
 from toolkit.dataset.layout import MAPPING_FILE, is_subject_key
 from toolkit.dataset.mapping import read_mapping_raw
 from toolkit.dataset.sheets import SHEET_SUFFIXES, sheet_kind
-from toolkit.dataset.decoding import open_regular_file
 from toolkit.errors import ToolkitError, UsageError
 
 _SPLIT_ALIASES = {"dev": "dev", "val": "val", "validation": "val", "test": "test"}

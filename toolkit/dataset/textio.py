@@ -39,6 +39,7 @@ from toolkit.dataset.quoting import (
 from toolkit.errors import DataError
 from toolkit.fileio import atomic_open
 
+
 @dataclass(frozen=True)
 class CsvTable:
     """Parsed CSV: the header, the records, and the editor line each record starts on."""
@@ -70,7 +71,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @contextmanager
 def long_csv_cells(text: str) -> Iterator[None]:
-    """csv's cell-size limit (128 KiB by default) lifted to the text's length while it is parsed, then restored.
+    """The csv module's cell-size limit (128 KiB by default) lifted to the text's length while it is parsed, then restored.
 
     Any cell of a text that fits in memory is legitimate: only a runaway quote makes a
     huge cell, and that is caught by its own check.
@@ -119,12 +120,8 @@ def _parse(text: str, delimiter: str, has_header: bool, source: str | Path) -> C
             if not record:  # a blank line
                 continue
             last_start, last_end = start, consumed
-            if consumed > start and '"' in (raw := lines.between(start, consumed)):
-                quoted = scan_record(raw, delimiter)[1]
-                if (broken := broken_quote(quoted)) is not None:
-                    raise swallowing_error(raw, start, broken, source)
-                if cells := multiline_cells(quoted):
-                    multiline[len(records)] = (start, consumed, cells)
+            if cells := _multiline_cells(lines, start, consumed, delimiter, source):
+                multiline[len(records)] = (start, consumed, cells)
             if header is None and has_header:
                 header, header_line = tuple(record), start
                 multiline.pop(0, None)
@@ -133,12 +130,28 @@ def _parse(text: str, delimiter: str, has_header: bool, source: str | Path) -> C
             starts.append(start)
     except csv.Error as err:
         raise DataError(f"malformed CSV: {err}", file=source, line=consumed + 1, hint="check the quoting") from None
-    if last_start and last_start == last_end and '"' in (raw := _last_line(text)):
-        if (broken := broken_quote(scan_record(raw, delimiter)[1])) is not None:  # the file ends inside a quote
-            raise swallowing_error(raw, last_start, broken, source)
+    if last_start and last_start == last_end:
+        _check_last_line(text, last_start, delimiter, source)
     if multiline:
         _check_multiline(records, lines, multiline, len(header) if header else None, delimiter, source)
     return CsvTable(header or (), tuple(records), tuple(starts), header_line)
+
+
+def _multiline_cells(lines: _Lines, start: int, end: int, delimiter: str, source: str | Path) -> list[QuotedCell]:
+    """The quoted cells of a record spanning lines ``start``–``end`` that hold line breaks; a quote that
+    swallows the rows after it is an error naming the line where it opens."""
+    if end <= start or '"' not in (raw := lines.between(start, end)):
+        return []
+    quoted = scan_record(raw, delimiter)[1]
+    if (broken := broken_quote(quoted)) is not None:
+        raise swallowing_error(raw, start, broken, source)
+    return multiline_cells(quoted)
+
+
+def _check_last_line(text: str, line: int, delimiter: str, source: str | Path) -> None:
+    """A one-line last record must not end inside a quote (the file would end in the middle of a cell)."""
+    if '"' in (raw := _last_line(text)) and (broken := broken_quote(scan_record(raw, delimiter)[1])) is not None:
+        raise swallowing_error(raw, line, broken, source)
 
 
 def _last_line(text: str) -> str:

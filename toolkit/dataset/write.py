@@ -16,8 +16,15 @@ from typing import Any
 
 from toolkit.dataset.datasheet import DatasheetFacts, SubjectCounts, render_datasheet, update_datasheet_counts
 from toolkit.dataset.layout import (
-    ALL_LETTERS, DATASHEET_FILE, DEFAULT_CATEGORIES, MAPPING_FILE, META_FILE, SPLITS, discover_split_files,
-    is_subject_key, split_columns,
+    ALL_LETTERS,
+    DATASHEET_FILE,
+    DEFAULT_CATEGORIES,
+    MAPPING_FILE,
+    META_FILE,
+    SPLITS,
+    discover_split_files,
+    is_subject_key,
+    split_columns,
 )
 from toolkit.dataset.mapping import Subject, format_mapping, read_mapping
 from toolkit.dataset.meta import DatasetMeta, read_meta

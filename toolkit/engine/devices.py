@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from toolkit.engine.spec import EvalRunSpec
 from toolkit.errors import UsageError
-
-if TYPE_CHECKING:
-    from toolkit.engine.run import EvalRunSpec
+from toolkit.models import get_backend
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def resolve_device(spec: EvalRunSpec, *, preloaded: bool = False,
     """
     asked = {m.abbr: m.num_gpus for m in spec.models}
     infers = spec.mode in ("all", "infer") and not spec.dry_run
-    if not infers or spec.backend != "hf" or spec.slurm is not None or preloaded:
+    if not infers or not get_backend(spec.backend).torch_device or spec.slurm is not None or preloaded:
         return spec, DeviceChoice(None, spec.device, asked)
     wants_gpu = spec.device == "cuda" or (spec.device is None and any(n > 0 for n in asked.values()))
     if not wants_gpu:

@@ -13,25 +13,25 @@ import platform
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from toolkit import __version__
-from toolkit.engine.fingerprint import file_sha256, stable_hash
-from toolkit.engine.partition import PlannedDataset
-from toolkit.engine.results import ResultRecord
+from toolkit.engine.params import ResolvedParams
+from toolkit.engine.planning import PlannedDataset
+from toolkit.engine.rundir import RunDirs
+from toolkit.engine.scoring import ResultRecord
 from toolkit.engine.serialize import to_plain
-from toolkit.engine.task import data_files
-from toolkit.engine.workdir import RunDirs
+from toolkit.engine.spec import EvalRunSpec
+from toolkit.engine.tasks import data_files, file_sha256, stable_hash
 from toolkit.fileio import atomic_write_text
-
-if TYPE_CHECKING:
-    from toolkit.engine.run import EvalRunSpec
+from toolkit.models import get_backend
 
 MANIFEST_FORMAT_VERSION = 1
 
 
-def machine_facts() -> dict[str, Any]:
-    """Platform, CPU count, memory, library versions and GPUs (if torch sees any)."""
+def machine_facts(*, torch: bool = True) -> dict[str, Any]:
+    """Platform, CPU count, memory and, with ``torch`` (a run whose backend runs on torch), the torch and
+    transformers versions and the GPUs torch sees; without it torch is never imported (about 2 s)."""
     facts: dict[str, Any] = {
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -43,26 +43,33 @@ def machine_facts() -> dict[str, Any]:
             facts["memory_gib"] = round(int(fh.readline().split()[1]) / 1024**2, 1)
     except (OSError, ValueError, IndexError):
         pass
+    if torch:
+        facts.update(_torch_facts())
+    return facts
+
+
+def _torch_facts() -> dict[str, Any]:
     try:
         import torch
         import transformers
-
-        facts["torch"] = torch.__version__
-        facts["transformers"] = transformers.__version__
-        if torch.cuda.is_available():
-            facts["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     except ImportError:
-        pass
+        return {}
+    facts: dict[str, Any] = {"torch": torch.__version__, "transformers": transformers.__version__}
+    if torch.cuda.is_available():
+        facts["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return facts
 
 
 def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, loaded: Mapping[str, Any] | None = None,
-                   interrupted: bool = False, device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   interrupted: bool = False, device: Mapping[str, Any] | None = None,
+                   params: Mapping[tuple[str, str], ResolvedParams] | None = None) -> dict[str, Any]:
     """The manifest as a dict (pure apart from hashing the data files).
 
     ``device`` says what the run asked for and what it used (``--num-gpus 1`` on a
     machine without CUDA runs on the CPU); the models' ``num_gpus`` are those used.
+    ``params`` (by model and dataset abbr) become ``inference.settings``: each setting's
+    value and where it came from (``cli``, ``model config``, ``dataset config``, ``default``).
     """
     datasets = []
     for d in planned:
@@ -82,20 +89,23 @@ def build_manifest(spec: EvalRunSpec, planned: Sequence[PlannedDataset], records
         "mode": spec.mode,
         "device": dict(device or {"used": spec.device}),
         "models": [{**to_plain(m), "loaded": dict((loaded or {}).get(m.abbr, {}))} for m in spec.models],
-        "inference": {"infer_mode": spec.infer_mode, "min_out_len": spec.min_out_len,
-                      "reserve_output": spec.reserve_output, "early_stop": spec.early_stop},
+        "inference": {"infer_mode": spec.infer_mode, "min_out_len": 1 if spec.min_out_len is None else spec.min_out_len,
+                      "reserve_output": spec.reserve_output, "early_stop": spec.early_stop,
+                      "settings": [{"model": model, "dataset": abbr, **r.to_json()}
+                                   for (model, abbr), r in (params or {}).items()]},
         "datasets": datasets,
         "results": [{"model": r.model, "abbr": r.abbr, "status": r.status, "value": r.value,
                      "truncation": r.truncation.to_json()} for r in records],
         "timings": dict(timings),
-        "machine": machine_facts(),
+        "machine": machine_facts(torch=get_backend(spec.backend).torch_device),
     }
 
 
 def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDataset], records: Sequence[ResultRecord],
                    timings: Mapping[str, float], *, reused: bool, models: Mapping[str, Any] | None = None,
                    loaded: Mapping[str, Any] | None = None, interrupted: bool = False,
-                   device: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   device: Mapping[str, Any] | None = None,
+                   params: Mapping[tuple[str, str], ResolvedParams] | None = None) -> dict[str, Any]:
     """Write ``manifest.json`` atomically and return it (``interrupted``: after Ctrl-C, before any scoring).
 
     A reused run keeps what this invocation did not redo: the models as they were loaded
@@ -107,13 +117,13 @@ def write_manifest(dirs: RunDirs, spec: EvalRunSpec, planned: Sequence[PlannedDa
         facts.setdefault(abbr, model.describe())
     earlier = _earlier(dirs) if reused else {}
     for m in earlier.get("models", []):
-        if isinstance(m, dict) and m.get("loaded") and not facts.get(m.get("abbr")):
+        if isinstance(m, dict) and m.get("loaded") and not facts.get(str(m.get("abbr"))):
             facts[m["abbr"]] = m["loaded"]
     timings = dict(timings)
     if "infer_seconds" not in timings and "infer_seconds" in earlier.get("timings", {}):
         timings["infer_seconds"] = earlier["timings"]["infer_seconds"]
     data = build_manifest(spec, planned, records, timings, reused=reused, loaded=facts, interrupted=interrupted,
-                          device=device)
+                          device=device, params=params)
     if earlier.get("renders"):
         data["renders"] = earlier["renders"]
     atomic_write_text(dirs.manifest, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

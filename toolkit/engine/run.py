@@ -1,8 +1,15 @@
-"""``run_eval``: partition → infer → eval → summarise → report, for several models and datasets.
+"""``run_eval``: plan → partition → infer → score → summarise → report, for several models and datasets.
 
 The one public entry of the engine. It takes a typed :class:`EvalRunSpec`, never
 reads the environment or prints; it reports through a display (stderr) and returns
-an :class:`EvalOutcome` the CLI renders.
+an :class:`EvalOutcome` the CLI renders. The steps, in order:
+
+1. :func:`_prepare` (nothing written yet): plan the datasets (data found, validated,
+   sized), pick the device, resolve every model's settings on every dataset, partition
+   the work into tasks, check the models' files and choose the runner;
+2. under the run folder's lock, :func:`_run_locked`: the runner infers, one eval task
+   per model scores, the summary is built, ``manifest.json`` is written, and ``finish``
+   (the CLI's report writer) runs.
 """
 
 from __future__ import annotations
@@ -12,90 +19,28 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from toolkit.config.spec import DatasetSpec, ModelSpec
-from toolkit.engine.devices import resolve_device
-from toolkit.engine.eval_task import EvalTaskSpec, eval_tasks, run_eval_task, write_eval_task
-from toolkit.engine.infer import InferParams
+from toolkit.engine.devices import DeviceChoice, resolve_device
+from toolkit.engine.events import Display, Event, Loaded, Note, NullDisplay, Plan
 from toolkit.engine.manifest import write_manifest
-from toolkit.engine.partition import partition
-from toolkit.engine.plan import plan_datasets
-from toolkit.engine.progress import Display, NullDisplay, PlainDisplay
-from toolkit.engine.results import ResultRecord
-from toolkit.engine.runner import InProcessRunner, LocalRunner
+from toolkit.engine.outcome import EvalOutcome
+from toolkit.engine.params import ResolvedParams, override_notes, resolve_infer_params
+from toolkit.engine.planning import PlannedDataset, partition, plan_datasets, whole_items
+from toolkit.engine.rundir import LogStream, RunDirs, RunLock, claim_run_dir, resolve_run_dir
+from toolkit.engine.runners import Runner, make_runner, srun_commands
+from toolkit.engine.scoring import ResultRecord, summarise
 from toolkit.engine.serialize import to_plain
-from toolkit.engine.slurm import SlurmOptions, SlurmRunner, srun_commands
-from toolkit.engine.summarise import Summary, summarise
-from toolkit.engine.task import TaskItem, TaskSpec
-from toolkit.engine.runlock import RunLock
+from toolkit.engine.spec import EvalRunSpec
+from toolkit.engine.tasklog import EventLog
+from toolkit.engine.tasks import EvalTaskSpec, TaskSpec, eval_tasks, run_eval_task, write_eval_task
 from toolkit.engine.viz import render_run
-from toolkit.engine.workdir import LogStream, RunDirs, claim_run_dir, resolve_run_dir
 from toolkit.fileio import atomic_write_text
+from toolkit.models import get_backend
 from toolkit.models.paths import check_model_paths
 
-RunMode = Literal["all", "infer", "eval", "viz"]
-
-
-@dataclass(frozen=True)
-class EvalRunSpec:
-    """What to evaluate and how."""
-
-    datasets: tuple[DatasetSpec, ...]
-    models: tuple[ModelSpec, ...]
-    work_dir: str = "outputs/default"
-    reuse: str | None = None
-    """None: a new run; ``"latest"`` or a timestamp: continue that run."""
-    mode: RunMode = "all"
-    infer_mode: str | None = None
-    """Override the configs' inferencer: ``gen``, ``ppl`` or ``choice``."""
-    min_out_len: int = 1
-    reserve_output: bool = False
-    early_stop: bool = True
-    max_workers: int = 1
-    num_gpus: int = 1
-    debug: bool = False
-    dry_run: bool = False
-    backend: str = "hf"
-    device: str | None = None
-    data_paths: Mapping[str, str] = field(default_factory=dict)
-    validate: bool = True
-    summary_groups: tuple[Mapping[str, Any], ...] = ()
-    command: str = ""
-    slurm: SlurmOptions | None = None
-    """Run each infer task as a Slurm job (``srun``) instead of a local worker."""
-    abbr_patterns: tuple[str, ...] = ()
-    """``--abbr`` globs; ``viz`` applies them to the run's own datasets when no datasets are named."""
-
-
-@dataclass(frozen=True)
-class EvalOutcome:
-    """What a run produced."""
-
-    run_dir: Path
-    tasks: tuple[TaskSpec, ...]
-    records: tuple[ResultRecord, ...] = ()
-    summary: Summary | None = None
-    manifest: Mapping[str, Any] = field(default_factory=dict)
-    dry_run: bool = False
-    commands: Mapping[str, list[str]] = field(default_factory=dict)
-    """Task id → the command a dry run would launch (Slurm runs: the ``srun`` line)."""
-    reports: Mapping[str, Path] = field(default_factory=dict)
-    """What ``run_eval``'s ``finish`` step wrote (the summary files by format)."""
-    summary_stamp: str | None = None
-    """The ``<stamp>`` of ``summary/summary_<stamp>.*`` (default: the run folder's name)."""
-
-    @property
-    def failed(self) -> list[ResultRecord]:
-        """Records of datasets whose task failed."""
-        return [r for r in self.records if r.status == "failed"]
-
-
-def infer_params(model: ModelSpec, spec: EvalRunSpec) -> InferParams:
-    """A model's generation settings (from its spec) with the run's overrides."""
-    return InferParams(mode=spec.infer_mode, max_out_len=model.max_out_len, min_out_len=spec.min_out_len,
-                       max_seq_len=model.max_seq_len, reserve_output=spec.reserve_output,
-                       stop_words=tuple(model.stop_words), early_stop=spec.early_stop)
+Finish = Callable[[EvalOutcome], Mapping[str, Path]]
+"""What runs last under the run's lock (the report writer); it returns the files it wrote by kind."""
 
 
 class _Recorder:
@@ -105,22 +50,53 @@ class _Recorder:
         self.display = display
         self.loaded: dict[str, Any] = {}
 
-    def handle(self, model: str, event: dict[str, Any]) -> None:
-        if event.get("event") == "loaded":
-            self.loaded[model] = event.get("describe", {})
+    def handle(self, model: str, event: Event) -> None:
+        if isinstance(event, Loaded):
+            self.loaded[model] = dict(event.describe)
         self.display.handle(model, event)
 
     def close(self) -> None:
         self.display.close()
 
 
+@dataclass
+class _Run:
+    """Everything :func:`run_eval` decided before it writes."""
+
+    spec: EvalRunSpec
+    display: _Recorder
+    models: Mapping[str, Any]
+    planned: list[PlannedDataset]
+    device: DeviceChoice
+    resolved: dict[tuple[str, str], ResolvedParams]
+    dirs: RunDirs
+    reused: bool
+    tasks: list[TaskSpec] = field(default_factory=list)
+    runner: Runner | None = None
+    started: float = field(default_factory=time.time)
+
+    def note(self, message: str) -> None:
+        self.display.handle("", Note(message))
+
+    def partition(self) -> None:
+        """The infer tasks for the run folder (with absolute paths: task files work from any folder)."""
+        params = {key: r.params for key, r in self.resolved.items()}
+        self.tasks = partition(self.spec.models, self.planned, run_dir=str(self.dirs.root.resolve()), params=params,
+                               workers=self.spec.max_workers, backend=self.spec.backend, device=self.spec.device)
+
+    def manifest(self, records: list[ResultRecord], timings: Mapping[str, float], *, interrupted: bool = False) -> dict[str, Any]:
+        return write_manifest(self.dirs, self.spec, self.planned, records, timings, reused=self.reused,
+                              models=self.models, loaded=self.display.loaded, interrupted=interrupted,
+                              device=self.device.to_json(), params=self.resolved)
+
+
 def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mapping[str, Any] | None = None,
-             finish: Callable[[EvalOutcome], Mapping[str, Path]] | None = None) -> EvalOutcome:
+             finish: Finish | None = None) -> EvalOutcome:
     """Run an evaluation end to end; ``models`` may hold already-loaded models by abbr (tests, notebooks).
 
     Nothing is written before the run is known to be runnable (datasets planned and
     validated, model paths found). Ctrl-C still writes the manifest (``interrupted``).
-    The run folder is locked while this runs (:class:`~toolkit.engine.runlock.RunLock`):
+    The run folder is locked while this runs (:class:`~toolkit.engine.rundir.RunLock`):
     a second process on it stops with a RunError naming the holder. ``finish`` (the
     report writer) runs under that lock too; what it returns becomes ``reports``.
     A full disk stops the run with an OSError naming the file; what was saved stays
@@ -128,92 +104,99 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     """
     if spec.mode == "viz" and not spec.dry_run:
         return render_run(spec, display or NullDisplay(), finish)
-    display = _Recorder(display or NullDisplay())
-    started = time.time()
-    planned = plan_datasets(spec.datasets, overrides=spec.data_paths, validate=spec.validate and spec.mode in ("all", "infer"))
+    run = _prepare(spec, _Recorder(display or NullDisplay()), dict(models or {}))
+    if spec.dry_run:
+        commands = srun_commands(run.tasks, spec.slurm) if spec.slurm is not None else {}
+        return EvalOutcome(run.dirs.root, tuple(run.tasks), dry_run=True, commands=commands)
+    _check_and_choose_runner(run)
+    if not run.reused and (claimed := claim_run_dir(run.dirs.root)) != run.dirs.root:  # another run took the name
+        run.dirs = RunDirs(claimed)
+        run.partition()
+    with RunLock(run.dirs.root, command=spec.command) as lock:  # one process at a time in a run folder
+        if lock.swept[0]:
+            run.note(f"removed {lock.swept[0]} temporary file(s) ({lock.swept[1] / 1e6:.1f} MB) an interrupted "
+                     f"run left in {run.dirs.root}")
+        outcome = _run_locked(run)
+        return replace(outcome, reports=dict(finish(outcome))) if finish is not None else outcome
+
+
+def _prepare(spec: EvalRunSpec, display: _Recorder, models: Mapping[str, Any]) -> _Run:
+    """Plan, pick the device, resolve settings, find the run folder and partition: nothing is written."""
+    planned = plan_datasets(spec.datasets, overrides=spec.data_paths,
+                            validate=spec.validate and spec.mode in ("all", "infer"))
     spec, device = resolve_device(spec, preloaded=bool(models))
     run_dir, reused = resolve_run_dir(Path(spec.work_dir), spec.reuse)
-    dirs = RunDirs(run_dir)
-    params = {m.abbr: infer_params(m, spec) for m in spec.models}
-    root = str(run_dir.resolve())  # task files work from any folder (cluster jobs)
-    tasks = partition(spec.models, planned, run_dir=root, params=params, workers=spec.max_workers,
-                      backend=spec.backend, device=spec.device)
-    if spec.dry_run:
-        commands = srun_commands(tasks, spec.slurm) if spec.slurm is not None else {}
-        return EvalOutcome(run_dir, tuple(tasks), dry_run=True, commands=commands)
-    if spec.mode in ("all", "infer") and spec.backend == "hf":
+    resolved = {(m.abbr, d.dataset.abbr): resolve_infer_params(m, d.dataset, spec) for m in spec.models for d in planned}
+    run = _Run(spec, display, models, planned, device, resolved, RunDirs(run_dir), reused)
+    run.partition()
+    return run
+
+
+def _check_and_choose_runner(run: _Run) -> None:
+    """Before any file is written: the models' files exist and a runner can start; then the run's notes."""
+    spec = run.spec
+    infers = spec.mode in ("all", "infer")
+    if infers and get_backend(spec.backend).local_files:
         for model in spec.models:
-            if model.abbr not in (models or {}):
+            if model.abbr not in run.models:
                 check_model_paths(model)
-    runner = _runner(spec, display, models) if spec.mode in ("all", "infer") else None  # before any file is written
-    if device.note:
-        display.handle("", {"event": "note", "message": f"note: {device.note}"})
-    if spec.reuse == "latest" and not reused:
-        display.handle("", {"event": "note", "message": f"no earlier run under {spec.work_dir}: starting a new one"})
-    if not reused and (claimed := claim_run_dir(run_dir)) != run_dir:  # another run took this name meanwhile
-        run_dir, dirs, root = claimed, RunDirs(claimed), str(claimed.resolve())
-        tasks = partition(spec.models, planned, run_dir=root, params=params, workers=spec.max_workers,
-                          backend=spec.backend, device=spec.device)
-    with RunLock(run_dir, command=spec.command) as lock:  # one process at a time in a run folder
-        if lock.swept[0]:
-            display.handle("", {"event": "note", "message": f"removed {lock.swept[0]} temporary file(s) "
-                                f"({lock.swept[1] / 1e6:.1f} MB) an interrupted run left in {run_dir}"})
-        return _run_locked(spec, display, models, finish, planned, dirs, reused, params, root, tasks, runner, started,
-                           device.to_json())
+    run.runner = make_runner(spec, run.display, run.models) if infers else None
+    if run.device.note:
+        run.note(f"note: {run.device.note}")
+    for note in override_notes(run.resolved.values()):
+        run.note(note)
+    if spec.reuse == "latest" and not run.reused:
+        run.note(f"no earlier run under {spec.work_dir}: starting a new one")
 
 
-def _run_locked(spec: EvalRunSpec, display: _Recorder, models: Mapping[str, Any] | None,
-                finish: Callable[[EvalOutcome], Mapping[str, Path]] | None, planned: list[Any], dirs: RunDirs,
-                reused: bool, params: Mapping[str, InferParams], root: str, tasks: list[TaskSpec],
-                runner: Any, started: float, device: Mapping[str, Any]) -> EvalOutcome:
+def _run_locked(run: _Run) -> EvalOutcome:
     """The part of :func:`run_eval` that writes, under the run folder's lock."""
-    run_dir = dirs.root
+    spec, dirs = run.spec, run.dirs
     dirs.make()
     atomic_write_text(dirs.configs / "run.json", json.dumps(to_plain(spec), ensure_ascii=False, indent=2) + "\n")
     timings: dict[str, float] = {}
-    records: list[ResultRecord] = []
-    if runner is not None:
-        t0 = time.perf_counter()
-        display.handle("", {"event": "plan", "total": sum(d.rows for d in planned) * len(spec.models),
-                            "models": len(spec.models)})
-        try:
-            runner.run(tasks, dirs)
-        except KeyboardInterrupt:
-            timings["total_seconds"] = round(time.time() - started, 3)
-            write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models,
-                           loaded=display.loaded, interrupted=True, device=device)
-            raise
-        finally:
-            display.close()
-        timings["infer_seconds"] = round(time.perf_counter() - t0, 3)
+    if run.runner is not None:
+        timings["infer_seconds"] = _infer(run, run.runner)
     t0 = time.perf_counter()
-    items = tuple(TaskItem(d.dataset, d.data_dir, 0, d.rows) for d in planned)
-    for task in eval_tasks(spec.models, items, run_dir=root, params=params, score=spec.mode != "infer"):
-        records += _run_eval_task(task, dirs, display)
+    records = _score(run)
     timings["eval_seconds"] = round(time.perf_counter() - t0, 3)
     summary = None
     if spec.mode != "infer":
         summary = summarise(records, spec.summary_groups, models=[m.abbr for m in spec.models],
-                            datasets=[d.dataset.abbr for d in planned])
-    timings["total_seconds"] = round(time.time() - started, 3)
-    manifest = write_manifest(dirs, spec, planned, records, timings, reused=reused, models=models, loaded=display.loaded,
-                              device=device)
-    outcome = EvalOutcome(run_dir, tuple(tasks), tuple(records), summary, manifest)
-    return replace(outcome, reports=dict(finish(outcome))) if finish is not None else outcome
+                            datasets=[d.dataset.abbr for d in run.planned])
+    timings["total_seconds"] = round(time.time() - run.started, 3)
+    manifest = run.manifest(records, timings)
+    return EvalOutcome(dirs.root, tuple(run.tasks), tuple(records), summary, manifest)
 
 
-def _run_eval_task(task: EvalTaskSpec, dirs: RunDirs, display: Display) -> list[ResultRecord]:
+def _infer(run: _Run, runner: Runner) -> float:
+    """Run the infer tasks; Ctrl-C writes the manifest (``interrupted``) before it goes on up. Returns the seconds."""
+    t0 = time.perf_counter()
+    run.display.handle("", Plan(sum(d.rows for d in run.planned) * len(run.spec.models), len(run.spec.models)))
+    try:
+        runner.run(run.tasks, run.dirs)
+    except KeyboardInterrupt:
+        run.manifest([], {"total_seconds": round(time.time() - run.started, 3)}, interrupted=True)
+        raise
+    finally:
+        run.display.close()
+    return round(time.perf_counter() - t0, 3)
+
+
+def _score(run: _Run) -> list[ResultRecord]:
+    """One eval task per model over every whole dataset (``--mode infer``: merge the predictions only)."""
+    params = {key: r.params for key, r in run.resolved.items()}
+    items = {m.abbr: whole_items(m, run.planned, params) for m in run.spec.models}
+    root = str(run.dirs.root.resolve())
+    records: list[ResultRecord] = []
+    for task in eval_tasks(items, run.spec.models, run_dir=root, score=run.spec.mode != "infer"):
+        records += _run_eval_task(task, run.dirs)
+    return records
+
+
+def _run_eval_task(task: EvalTaskSpec, dirs: RunDirs) -> list[ResultRecord]:
     """Write the eval task file and run it here (scoring is cheap), its events logged under ``logs/eval/``."""
     write_eval_task(dirs.tasks / f"{task.task_id}.json", task)
     with LogStream(dirs.eval_log(task.model.abbr, task.task_id)) as fh:
-        log = PlainDisplay(stream=fh)
+        log = EventLog(stream=fh)
         return run_eval_task(task, lambda event: log.handle(task.model.abbr, event))
-
-
-def _runner(spec: EvalRunSpec, display: Display, models: Mapping[str, Any] | None) -> InProcessRunner | LocalRunner:
-    """Slurm jobs when asked; in this process for --debug, one worker or preloaded models; else local workers."""
-    if spec.slurm is not None and not spec.debug:
-        return SlurmRunner(display, spec.slurm, max_workers=spec.max_workers)
-    if spec.debug or spec.max_workers <= 1 or models:
-        return InProcessRunner(display, debug=spec.debug, models=dict(models or {}))
-    return LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=spec.num_gpus)

@@ -19,16 +19,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.engine.results import ResultRecord, read_result, result_path
-from toolkit.engine.runlock import RunLock
-from toolkit.engine.summarise import summarise
-from toolkit.engine.workdir import RunDirs, new_timestamp, resolve_run_dir
+from toolkit.engine.events import Note
+from toolkit.engine.outcome import EvalOutcome
+from toolkit.engine.rundir import RunDirs, RunLock, new_timestamp, resolve_run_dir
+from toolkit.engine.scoring import ResultRecord, read_result, result_path, summarise
+from toolkit.engine.spec import EvalRunSpec
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import atomic_write_text
 
 if TYPE_CHECKING:
-    from toolkit.engine.progress import Display
-    from toolkit.engine.run import EvalOutcome, EvalRunSpec
+    from toolkit.engine.events import Display
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,6 @@ def render_run(spec: EvalRunSpec, display: Display,
 
 
 def _render(spec: EvalRunSpec, display: Display, dirs: RunDirs) -> EvalOutcome:
-    from toolkit.engine.run import EvalOutcome
-
     run_dir = dirs.root
     recorded = read_recorded_run(dirs)
     models = _chosen([m.abbr for m in spec.models], recorded.models, "model", dirs.stamp)
@@ -113,7 +111,7 @@ def _render(spec: EvalRunSpec, display: Display, dirs: RunDirs) -> EvalOutcome:
         note = (f"a subset of run {dirs.stamp}: {len(datasets)} of {len(recorded.datasets)} datasets, "
                 f"{len(models)} of {len(recorded.models)} models; the run's own summary is summary_{dirs.stamp}.*")
         summary = replace(summary, notes=(note, *summary.notes))
-        display.handle("", {"event": "note", "message": f"note: rendering {note}; writing summary_{stamp}.*"})
+        display.handle("", Note(f"note: rendering {note}; writing summary_{stamp}.*"))
     manifest = dict(recorded.manifest or {})
     if recorded.manifest is not None:
         entry = {"created": datetime.now().astimezone().isoformat(timespec="seconds"), "command": spec.command,

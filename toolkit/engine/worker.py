@@ -6,7 +6,7 @@ to stdout as ``@@toolkit {json}`` lines for the runner to show; logs and library
 chatter go to stderr (the runner writes it to ``logs/infer/…``). Exit code 0 when
 every dataset succeeded, 1 when one failed (or the run folder is in use, or the disk is
 full), 130 when interrupted. Run by hand, a task takes the run folder's lock
-(:mod:`toolkit.engine.runlock`); under a runner that holds it, it does not.
+(:mod:`toolkit.engine.rundir.runlock`); under a runner that holds it, it does not.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from toolkit.engine.runlock import RunLock
+from toolkit.engine.events import Event, Interrupted, to_json
+from toolkit.engine.rundir import RunLock
 from toolkit.errors import RunError, ToolkitError
 from toolkit.fileio import os_error
 
@@ -35,25 +36,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {path}: not a task file ({err})", file=sys.stderr)
         return 2
 
-    def emit(event: dict) -> None:
-        sys.stdout.write(MARKER + json.dumps(event, ensure_ascii=False) + "\n")
+    def emit(event: Event) -> None:
+        sys.stdout.write(MARKER + json.dumps(to_json(event), ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
     try:
         if kind == "eval":
-            from toolkit.engine.eval_task import read_eval_task, run_eval_task
+            from toolkit.engine.tasks import read_eval_task, run_eval_task
 
             eval_task = read_eval_task(path)
             with RunLock(Path(eval_task.run_dir)):  # a no-op under a runner that holds it
                 records = run_eval_task(eval_task, emit)
             return 1 if any(r.status == "failed" for r in records) else 0
-        from toolkit.engine.task import read_task, run_task
+        from toolkit.engine.tasks import read_task, run_task
 
         task = read_task(path)
         with RunLock(Path(task.run_dir)):
             return 0 if run_task(task, emit) else 1
     except KeyboardInterrupt:
-        emit({"event": "interrupted"})
+        emit(Interrupted())
         return 130
     except RunError as err:  # the run folder is in use by another process
         print(f"error: {err}", file=sys.stderr)

@@ -1,40 +1,77 @@
-"""Model backends behind one small protocol (:class:`toolkit.models.base.LanguageModel`).
+"""Model backends behind one small protocol (:class:`toolkit.models.base.LanguageModel`), registered in
+one place: :data:`BACKENDS`.
 
-Backends are registered in an explicit dict and imported lazily, so importing
-this package never imports torch.
+A backend is a name, a loader (imported lazily, so importing this package never imports
+torch) and what the engine must know about it before anything loads: whether its model is
+files on this machine (paths checked before a run, file facts in the reuse key) and whether
+it runs on this machine's torch device (CPU/CUDA chosen once, torch facts in the manifest).
+A backend with an optional extra (``pip install "toolkit[EXTRA]"``) that is not installed
+fails with :class:`~toolkit.errors.MissingDependencyError` naming the extra.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from toolkit.errors import UsageError
+from toolkit.errors import MissingDependencyError, UsageError
 
 if TYPE_CHECKING:
     from toolkit.config.spec import ModelSpec
     from toolkit.models.base import LanguageModel
 
+__all__ = ["BACKENDS", "Backend", "get_backend", "load_model"]
 
-def _hf(spec: ModelSpec, **kwargs: object) -> LanguageModel:
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered backend: how to load its models and what the engine must know of it."""
+
+    name: str
+    load: Callable[..., LanguageModel]
+    """``load(spec, device=None, warn=None)`` → a loaded model (imports its libraries when called)."""
+    local_files: bool = True
+    """The model is a folder or file here: its paths are checked before a run and identify it in reuse keys."""
+    torch_device: bool = True
+    """It runs on this machine's CPU or GPUs through torch: the run picks the device, the manifest records torch."""
+    extra: str | None = None
+    """The pip extra that installs its dependencies; None: they are toolkit's own."""
+
+
+def _hf(spec: ModelSpec, **kwargs: Any) -> LanguageModel:
     from toolkit.models.hf import HFModel
 
-    return HFModel.load(spec, **kwargs)  # type: ignore[arg-type]
+    return HFModel.load(spec, **kwargs)
 
 
-def _fake(spec: ModelSpec, **kwargs: object) -> LanguageModel:
+def _fake(spec: ModelSpec, **kwargs: Any) -> LanguageModel:
     from toolkit.models.fake import FakeModel
 
     return FakeModel(spec)
 
 
-BACKENDS: dict[str, Callable[..., LanguageModel]] = {"hf": _hf, "fake": _fake}
+BACKENDS: dict[str, Backend] = {
+    "hf": Backend("hf", _hf),
+    "fake": Backend("fake", _fake, local_files=False, torch_device=False),
+}
 
 
-def load_model(spec: ModelSpec, backend: str = "hf", **kwargs: object) -> LanguageModel:
-    """Load the model ``spec`` with ``backend`` (``"hf"`` or ``"fake"``)."""
+def get_backend(name: str) -> Backend:
+    """The backend registered as ``name``; a UsageError listing the others when there is none."""
     try:
-        factory = BACKENDS[backend]
+        return BACKENDS[name]
     except KeyError:
-        raise UsageError(f"unknown model backend {backend!r}", hint=f"use one of {', '.join(BACKENDS)}") from None
-    return factory(spec, **kwargs)
+        raise UsageError(f"unknown model backend {name!r}", hint=f"use one of {', '.join(BACKENDS)}") from None
+
+
+def load_model(spec: ModelSpec, backend: str = "hf", **kwargs: Any) -> LanguageModel:
+    """Load the model ``spec`` with ``backend`` (a name in :data:`BACKENDS`)."""
+    found = get_backend(backend)
+    try:
+        return found.load(spec, **kwargs)
+    except ModuleNotFoundError as err:
+        if found.extra is None:
+            raise
+        raise MissingDependencyError(f"the {found.name} backend needs the package {err.name!r}, which is not installed",
+                                     hint=f'pip install "toolkit[{found.extra}]"') from None

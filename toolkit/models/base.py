@@ -14,6 +14,8 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from toolkit.config.spec import HfType
+
 Tokens = tuple[int, ...]
 ProgressFn = Callable[[int], None]
 """Called with the number of requests just finished."""
@@ -98,7 +100,8 @@ class LanguageModel(Protocol):
     """A loaded model. Implementations: :class:`toolkit.models.hf.HFModel`, :class:`toolkit.models.fake.FakeModel`."""
 
     name: str
-    hf_type: str
+    hf_type: HfType
+    """``base``: prompts are OpenCompass's joined text; ``chat``: messages through the chat template."""
 
     def encode(self, prompt: Any, *, generation: bool) -> Tokens:
         """Render a structured prompt (base text or chat messages) and tokenise it."""
@@ -113,20 +116,22 @@ class LanguageModel(Protocol):
         ...
 
     def score(self, requests: Sequence[ScoreRequest], progress: ProgressFn | None = None, *,
-              need_total: bool = True) -> Iterator[list[ScoreResult]]:
+              need_total: bool = True, batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
         """Yield results batch by batch, in any order (each carries its key).
 
         ``need_total=False`` (choice mode) lets a backend skip the whole-sequence
-        losses; only ``tail_nll`` is then meaningful.
+        losses; only ``tail_nll`` is then meaningful. ``batch_size`` caps the requests
+        of one batch (the dataset's resolved ``batch_size``; None: the model's own).
         """
         ...
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:
-        """Yield results batch by batch, in any order (each carries its key)."""
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None, *,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
+        """Yield results batch by batch, in any order (each carries its key); ``batch_size`` as for :meth:`score`."""
         ...
 
     def describe(self) -> dict[str, Any]:
-        """Facts for the run manifest: path, dtype, device, parameter count…"""
+        """Facts for the run manifest: path, dtype, device, parameter count and the like."""
         ...
 
     def close(self) -> None:

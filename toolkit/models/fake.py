@@ -21,7 +21,8 @@ def _h(tokens: Sequence[int]) -> int:
 
 
 class FakeModel:
-    """Implements :class:`toolkit.models.base.LanguageModel` without a neural network."""
+    """Implements :class:`toolkit.models.base.LanguageModel` without a neural network; batches hold ``batch``
+    requests, fewer when a call's ``batch_size`` asks for fewer."""
 
     def __init__(self, spec: ModelSpec, answers: Mapping[str, str] | None = None, batch: int = 4) -> None:
         self.spec = spec
@@ -32,24 +33,29 @@ class FakeModel:
         self.calls = {"score": 0, "generate": 0}
         self.seen_keys: list[int] = []
 
-    def encode(self, prompt: Any, *, generation: bool) -> Tokens:  # noqa: D102
+    def encode(self, prompt: Any, *, generation: bool) -> Tokens:
+        """UTF-8 bytes of the text (chat messages joined with their roles)."""
         if not isinstance(prompt, str):
             prompt = "".join(f"<{m['role']}>{m['content']}" for m in prompt) + ("<assistant>" if generation else "")
         return tuple(prompt.encode("utf-8"))
 
-    def count_tokens(self, prompt: Any, *, generation: bool) -> int:  # noqa: D102
+    def count_tokens(self, prompt: Any, *, generation: bool) -> int:
+        """The number of :meth:`encode`'s tokens."""
         return len(self.encode(prompt, generation=generation))
 
-    def decode(self, tokens: Sequence[int]) -> str:  # noqa: D102
+    def decode(self, tokens: Sequence[int]) -> str:
+        """The bytes back to text."""
         return bytes(t % 256 for t in tokens).decode("utf-8", errors="replace")
 
-    def _batches(self, items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-        for i in range(0, len(items), self.batch):
-            yield items[i:i + self.batch]
+    def _batches(self, items: Sequence[Any], batch_size: int | None) -> Iterator[Sequence[Any]]:
+        size = min(self.batch, batch_size or self.batch)
+        for i in range(0, len(items), size):
+            yield items[i:i + size]
 
     def score(self, requests: Sequence[ScoreRequest], progress: ProgressFn | None = None, *,
-              need_total: bool = True) -> Iterator[list[ScoreResult]]:  # noqa: D102
-        for chunk in self._batches(requests):
+              need_total: bool = True, batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
+        """Scores from a hash of each candidate, in batches of its own size (smaller when ``batch_size`` is)."""
+        for chunk in self._batches(requests, batch_size):
             self.calls["score"] += 1
             out = []
             for r in chunk:
@@ -61,8 +67,10 @@ class FakeModel:
                 progress(len(out))
             yield out
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:  # noqa: D102
-        for chunk in self._batches(requests):
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None, *,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
+        """A scripted answer, else a letter from a hash of the prompt, in batches as :meth:`score`."""
+        for chunk in self._batches(requests, batch_size):
             self.calls["generate"] += 1
             out = []
             for r in chunk:
@@ -75,8 +83,10 @@ class FakeModel:
                 progress(len(out))
             yield out
 
-    def describe(self) -> dict[str, Any]:  # noqa: D102
+    def describe(self) -> dict[str, Any]:
+        """Its abbr, path and class."""
         return {"abbr": self.name, "path": self.spec.path, "class": "FakeModel"}
 
-    def close(self) -> None:  # noqa: D102
+    def close(self) -> None:
+        """Nothing to free."""
         return None

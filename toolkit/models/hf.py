@@ -42,7 +42,7 @@ def _resolve_dtype(value: Any, torch: Any, device_type: str) -> Any:
 def quiet_transformers() -> None:
     """Silence transformers' own tqdm bars ("Loading weights", "Writing model shards"): on a terminal
     they break into lines above our progress display, elsewhere they leak ``\r``-lines into logs. Our
-    display says what is loading. (GGUF de-quantising has its own bar: :func:`quiet_gguf`.)"""
+    display says what is loading. GGUF de-quantising has its own bar: :func:`quiet_gguf`."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -176,16 +176,17 @@ class HFModel:
         return self.tokenizer.decode(list(tokens), skip_special_tokens=True)
 
     def score(self, requests: Sequence[ScoreRequest], progress: ProgressFn | None = None, *,
-              need_total: bool = True) -> Iterator[list[ScoreResult]]:
+              need_total: bool = True, batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
         """Candidate scores; ``need_total=False`` (choice mode) skips the whole-sequence losses."""
         scorer = self.scorer_full if need_total else self.scorer_last
         with self._torch.inference_mode():
-            yield from scorer.score(requests, need_total=need_total, progress=progress)
+            yield from scorer.score(requests, need_total=need_total, progress=progress, batch_size=batch_size)
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None, *,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
         """Greedy generations."""
         with self._torch.inference_mode():
-            yield from self.generator.generate(requests, progress=progress)
+            yield from self.generator.generate(requests, progress=progress, batch_size=batch_size)
 
     def describe(self) -> dict[str, Any]:
         """Facts for the manifest."""

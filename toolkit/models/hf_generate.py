@@ -54,14 +54,15 @@ class Generator:
             self._stop_criteria[stops] = StopStringCriteria(tokenizer=self.tokenizer, stop_strings=list(stops))
         return self._stop_criteria[stops]
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:
-        """Yield finished results batch by batch."""
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
+        """Yield finished results batch by batch, at most ``batch_size`` prompts a batch (None: the budget's)."""
         seqs = [r.tokens for r in requests]
         for group in plan_prefix_groups(seqs, [r.group for r in requests], enabled=self.prefix_cache):
             p = group.prefix_len
             prefix = self.fw.prefill(seqs[group.members[0]][:p], need_nll=False) if p else None
             members = list(group.members)
-            b = self.budget
+            b = self.budget.for_rows(batch_size)
             plan = plan_batches([len(seqs[i]) - p for i in members], max_batch=b.max_batch,
                                 token_budget=b.token_budget, context_len=p, kv_budget=b.kv_budget)
             queue = [[members[k] for k in batch] for batch in plan]
@@ -69,7 +70,7 @@ class Generator:
                 batch = queue.pop(0)
                 try:
                     results = self._run(batch, requests, prefix)
-                except Exception as err:  # noqa: BLE001 - only out-of-memory is retried
+                except Exception as err:  # only out-of-memory is retried
                     if not is_oom(err) or len(batch) == 1:
                         raise
                     self.budget = self.budget.halved()

@@ -8,7 +8,7 @@ budgets. ``--batch-size`` caps the number of rows; the budgets decide the rest.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -24,10 +24,23 @@ class Budget:
     max_batch: int
     token_budget: int
     kv_budget: int
+    halvings: int = 0
+    """Out-of-memory errors survived so far (each halved the budget)."""
 
     def halved(self) -> Budget:
         """The budget after an out-of-memory error."""
-        return Budget(max(1, self.max_batch // 2), max(1, self.token_budget // 2), max(1, self.kv_budget // 2))
+        return Budget(max(1, self.max_batch // 2), max(1, self.token_budget // 2), max(1, self.kv_budget // 2),
+                      self.halvings + 1)
+
+    def for_rows(self, rows: int | None) -> Budget:
+        """This budget for a call that allows ``rows`` rows a batch (a dataset's ``batch_size``; None:
+        the model's own), halved as often as this one was.
+
+        Example:
+            >>> Budget(8, 4096, 8192).halved().for_rows(16).max_batch
+            8
+        """
+        return self if rows is None else replace(self, max_batch=max(1, rows >> self.halvings))
 
 
 def is_oom(err: BaseException) -> bool:

@@ -62,9 +62,9 @@ class Scorer:
         self.prefix_cache = prefix_cache and fw.custom_masks
         self.warn = warn or (lambda msg: None)
 
-    def score(self, requests: Sequence[ScoreRequest], *, need_total: bool,
-              progress: ProgressFn | None = None) -> Iterator[list[ScoreResult]]:
-        """Yield finished results batch by batch."""
+    def score(self, requests: Sequence[ScoreRequest], *, need_total: bool, progress: ProgressFn | None = None,
+              batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
+        """Yield finished results batch by batch, at most ``batch_size`` rows a batch (None: the budget's)."""
         q_lens = [_question_len(r.candidates) for r in requests]
         questions = [r.candidates[0][:q] if q else r.candidates[0][:1] for r, q in zip(requests, q_lens)]
         groups = plan_prefix_groups(questions, [r.group for r in requests], enabled=self.prefix_cache)
@@ -74,12 +74,12 @@ class Scorer:
             rows = [row for i in group.members for row in _rows_for(i, requests[i], q_lens[i], p)]
             pending: dict[int, dict[int, CandidateScore]] = {}
             needed = {i: len(requests[i].candidates) for i in group.members}
-            queue = [[rows[k] for k in b] for b in self._plan(rows, p)]
+            queue = [[rows[k] for k in b] for b in self._plan(rows, p, batch_size)]
             while queue:
                 batch = queue.pop(0)
                 try:
                     scored = self._run(batch, requests, q_lens, prefix, need_total)
-                except Exception as err:  # noqa: BLE001 - only out-of-memory is retried
+                except Exception as err:  # only out-of-memory is retried
                     if not is_oom(err) or len(batch) == 1:
                         raise
                     self._on_oom(len(batch))
@@ -97,8 +97,8 @@ class Scorer:
                         progress(len(done))
                     yield done
 
-    def _plan(self, rows: Sequence[_Row], p: int) -> list[list[int]]:
-        b = self.budget
+    def _plan(self, rows: Sequence[_Row], p: int, batch_size: int | None) -> list[list[int]]:
+        b = self.budget.for_rows(batch_size)
         return plan_batches([len(r.tokens) for r in rows], max_batch=b.max_batch, token_budget=b.token_budget,
                             context_len=p, kv_budget=b.kv_budget)
 

@@ -7,7 +7,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from toolkit.engine.summarise import HEADER_PREFIX, Cell, Summary
+from toolkit.engine.scoring import HEADER_PREFIX, Cell, Summary
 
 SCORE_MIN_WIDTH = 8
 """A model's column keeps room for a score (or a short model name) on a narrow terminal."""

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from toolkit.dataset.layout import MAPPING_FILE, META_FILE
 from toolkit.dataset.decoding import decode_bytes, read_file_bytes
+from toolkit.dataset.layout import MAPPING_FILE, META_FILE
 from toolkit.dataset.textio import format_csv, parse_csv, record_breaks
 from toolkit.errors import DataError, UsageError
 from toolkit.fileio import copy_file, os_error, write_error

@@ -79,7 +79,7 @@ def _answer_finding(value: str, letters: Sequence[str], file: str, line: int, bl
 
 
 def _unique_findings(failures: list[SchemaFailure], lines: dict[int, int], file: str) -> list[Finding]:
-    """pandera lists every copy of a repeated value; report each copy after the first."""
+    """Pandera lists every copy of a repeated value; report each copy after the first."""
     out: list[Finding] = []
     groups: dict[tuple[str | None, str | None], list[int]] = defaultdict(list)
     for f in failures:

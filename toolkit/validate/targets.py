@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.dataset.decoding import check_encoding, decode_bytes, open_regular_file
 from toolkit.dataset.layout import MAPPING_FILE, SPLITS, parse_split_filename
 from toolkit.dataset.meta import DatasetMeta, read_meta
-from toolkit.dataset.decoding import check_encoding, decode_bytes, open_regular_file
 from toolkit.dataset.textio import parse_header
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.validate.file_checks import letter_run, letters_for_run, name_findings
@@ -141,6 +141,15 @@ def _mapped_keys(root: Path) -> set[str]:
         return set()
 
 
+def _check_dataset_dir(p: Path) -> None:
+    """A UsageError unless ``p`` is an existing dataset folder."""
+    if not p.exists():
+        raise UsageError("no such file or folder", file=p, hint="give a CSV file, a dataset folder or bank/<subject>")
+    if not is_dataset_dir(p):
+        raise UsageError("not a dataset folder (no dev/, val/, test/ or subject_mapping.json in it)", file=p,
+                         hint="give the folder that holds dev/, val/ and test/, or one CSV file")
+
+
 def resolve_target(path: str | Path, options: ValidateOptions = ValidateOptions()) -> Target:
     """Work out what ``path`` (plus ``--subject`` and ``--split``) asks to validate.
 
@@ -160,11 +169,7 @@ def resolve_target(path: str | Path, options: ValidateOptions = ValidateOptions(
         return _file_target(p, options)
     if not p.exists() and is_dataset_dir(p.parent) and subject is None:
         p, subject = p.parent, p.name  # the path prefix bank/<subject>
-    if not p.exists():
-        raise UsageError("no such file or folder", file=p, hint="give a CSV file, a dataset folder or bank/<subject>")
-    if not is_dataset_dir(p):
-        raise UsageError("not a dataset folder (no dev/, val/, test/ or subject_mapping.json in it)", file=p,
-                         hint="give the folder that holds dev/, val/ and test/, or one CSV file")
+    _check_dataset_dir(p)
     present, misnamed = _scan(p)
     meta = read_meta(p)
     splits = SPLITS if options.split is None else (options.split,)

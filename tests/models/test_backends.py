@@ -1,0 +1,37 @@
+"""The one backend registry: what the engine asks of a backend, and a missing optional dependency."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.config.spec import ModelSpec
+from toolkit.errors import MissingDependencyError, UsageError
+from toolkit.models import BACKENDS, Backend, get_backend, load_model
+from toolkit.models.base import LanguageModel
+from toolkit.models.fake import FakeModel
+
+
+def test_the_registered_backends_and_what_the_engine_asks_of_them():
+    assert list(BACKENDS) == ["hf", "fake"]
+    assert get_backend("hf").local_files and get_backend("hf").torch_device
+    assert not get_backend("fake").local_files and not get_backend("fake").torch_device
+    model = load_model(ModelSpec(abbr="m", path="p"), "fake")
+    assert isinstance(model, FakeModel) and isinstance(model, LanguageModel)
+    with pytest.raises(UsageError, match="unknown model backend 'vllm'.*use one of hf, fake"):
+        get_backend("vllm")
+
+
+def test_a_backend_whose_extra_is_not_installed_says_which_to_install(monkeypatch):
+    def load(spec, **kwargs):
+        raise ModuleNotFoundError("No module named 'vllm'", name="vllm")
+
+    monkeypatch.setitem(BACKENDS, "vllm", Backend("vllm", load, extra="vllm"))
+    with pytest.raises(MissingDependencyError) as err:
+        load_model(ModelSpec(abbr="m", path="p"), "vllm")
+    assert "the vllm backend needs the package 'vllm'" in str(err.value) and 'toolkit[vllm]' in str(err.value)
+    assert err.value.exit_code == 2
+
+
+def test_the_cli_offers_exactly_the_registered_backends(cli, monkeypatch):
+    result = cli("eval", "--datasets", "x", "--hf-path", "y", "--backend", "nope")
+    assert result.exit_code == 2 and "'hf', 'fake'" in result.stderr
