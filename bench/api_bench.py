@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.render_only:
         write_section(HERE / "RESULTS.md", "api_bench", render(json.loads(args.results.read_text("utf-8"))))
         return 0
-    from toolkit.engine.postprocess import first_capital_postprocess
+    from toolkit.engine.scoring.postprocess import first_capital_postprocess
 
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)

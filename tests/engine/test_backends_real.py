@@ -87,7 +87,7 @@ def predictions(run_dir: Path) -> dict[str, dict[str, dict]]:
 
 def answers(records: dict[str, dict]) -> dict[str, str]:
     """The post-processed answer of each question (what is scored)."""
-    from toolkit.engine.postprocess import resolve_postprocessor
+    from toolkit.engine.scoring import resolve_postprocessor
 
     post = resolve_postprocessor("first_capital_postprocess", {}, options="ABCD")
     return {k: post(r["prediction"]) for k, r in records.items()}

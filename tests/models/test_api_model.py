@@ -32,7 +32,7 @@ def test_gen_base_text_and_chat_messages() -> None:
         assert got[i].text == " " + answer_letter(f"Q{i}") and got[i].stop_reason == "stop"
     assert got[9].text == answer_letter("<user>Q9")
     assert sent == {"/v1/completions", "/v1/chat/completions"} and len(stops) == 6
-    usage = model.describe()["usage"]
+    usage = model.usage()
     assert usage["requests"] == 6 and usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from toolkit.config.api_spec import DEFAULT_KEY_ENV, ApiSpec, check_env_name, normalise_base_url
+from toolkit.config.spec import ModelSpec
 from toolkit.errors import ConfigError
 
 API_MODEL_KEYS = (
@@ -134,6 +135,46 @@ def api_model_fields(cfg: Mapping[str, Any], abbr: str, fail: Fail) -> dict[str,
 
 
 def vllm_model_fields(cfg: Mapping[str, Any], chat: bool, fail: Fail) -> dict[str, Any]:
-    """``ModelSpec`` keyword arguments for a ``VLLM`` / ``VLLMwithChatTemplate`` dict."""
+    """``ModelSpec`` keyword arguments for a ``VLLM`` / ``VLLMwithChatTemplate`` dict (``model_kwargs`` go to
+    ``vllm.LLM``, as OpenCompass passes them)."""
     _neutral(cfg, _VLLM_NEUTRAL, fail)
-    return {"hf_type": "chat" if chat else "base", "backend": "vllm"}
+    options = cfg.get("model_kwargs") or {}
+    generation = cfg.get("generation_kwargs") or {}
+    if not isinstance(options, Mapping) or not isinstance(generation, Mapping):
+        raise fail("model_kwargs and generation_kwargs must be dicts")
+    return {"path": str(cfg["path"]), "hf_type": "chat" if chat else "base", "backend": "vllm",
+            "model_kwargs": dict(options), "generation_kwargs": dict(generation)}
+
+
+def _count(cfg: Mapping[str, Any], key: str, fail: Fail, minimum: int = 1) -> int | None:
+    value = cfg.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+        raise fail(f"{key} must be an integer >= {minimum}, not {value!r}")
+    return value
+
+
+def backend_model_spec(cfg: Mapping[str, Any], kind: str, fail: Fail, *, abbr: str) -> ModelSpec:
+    """The :class:`ModelSpec` of an ``OpenAISDK``/``OpenAI`` (``kind`` ``api``) or ``VLLM``/``VLLMwithChatTemplate``
+    (``vllm-base``/``vllm-chat``) dict; any key toolkit does not implement is an error naming it."""
+    allowed = API_MODEL_KEYS if kind == "api" else VLLM_MODEL_KEYS
+    unknown = [k for k in cfg if k not in allowed]
+    if unknown:
+        raise fail(f"unsupported key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in the model "
+                   "dict", f"toolkit supports {', '.join(allowed)}")
+    if cfg.get("path") is None:
+        raise fail("the model dict lacks 'path'")
+    run_cfg = cfg.get("run_cfg") or {}
+    if not isinstance(run_cfg, Mapping) or set(run_cfg) - {"num_gpus", "num_procs"} or run_cfg.get("num_procs", 1) != 1:
+        raise fail("run_cfg supports num_gpus only (and num_procs=1)")
+    fields = api_model_fields(cfg, abbr, fail) if kind == "api" else vllm_model_fields(cfg, kind == "vllm-chat", fail)
+    gpus = _count(run_cfg, "num_gpus", fail, minimum=0)
+    return ModelSpec(
+        abbr=abbr, max_seq_len=_count(cfg, "max_seq_len", fail),
+        max_out_len=_count(cfg, "max_out_len", fail) or ModelSpec.max_out_len,
+        batch_size=_count(cfg, "batch_size", fail) or ModelSpec.batch_size,
+        num_gpus=0 if kind == "api" else ModelSpec.num_gpus if gpus is None else gpus,
+        stop_words=tuple(cfg.get("stop_words") or ()),
+        set_by={key: "model config" if cfg.get(key) is not None else "default"
+                for key in ("max_seq_len", "max_out_len", "batch_size")},
+        **fields,
+    )

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from toolkit.config.api_spec import ApiSpec
+from toolkit.config.spec import HfType
 from toolkit.errors import UsageError
 from toolkit.models.api_client import ApiClient, ApiFatalError, ApiSettings, CallOutcome
 from toolkit.models.api_parse import (
@@ -58,7 +59,7 @@ class ApiModel:
     text_prompts = True
     """Requests carry rendered prompts; the engine need not tokenise (see :meth:`encode`)."""
 
-    def __init__(self, name: str, model: str, api: ApiSpec, *, hf_type: str = "base", batch_size: int = 8,
+    def __init__(self, name: str, model: str, api: ApiSpec, *, hf_type: HfType = "base", batch_size: int = 8,
                  client: ApiClient | None = None, tokenizer: Any = None) -> None:
         self.name = name
         self.model = model
@@ -142,20 +143,22 @@ class ApiModel:
         self._checked.add(mode)
 
     # -- protocol ---------------------------------------------------------------------
-    def _batches(self, outcomes: Iterator[CallOutcome], build: Any, progress: ProgressFn | None) -> Iterator[list[Any]]:
+    def _batches(self, outcomes: Iterator[CallOutcome], build: Any, progress: ProgressFn | None,
+                 batch_size: int | None) -> Iterator[list[Any]]:
         out: list[Any] = []
         for outcome in outcomes:
             out.append(build(outcome))
             if progress:
                 progress(1)
-            if len(out) >= self.batch_size:
+            if len(out) >= (batch_size or self.batch_size):
                 yield out
                 out = []
         if out:
             yield out
 
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:
-        """Greedy completions, in the order they finish."""
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None, *,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
+        """Greedy completions, in the order they finish, saved every ``batch_size`` answers."""
         by_key = {r.key: r for r in requests}
         jobs = []
         for r in requests:
@@ -187,10 +190,10 @@ class ApiModel:
                     text, reason = text.split(stop)[0], "stop_string"
             return GenResult(req.key, text, got.completion_tokens or 0, reason, prompt_tokens=got.prompt_tokens)
 
-        yield from self._run(jobs, build, progress)
+        yield from self._run(jobs, build, progress, batch_size)
 
     def score(self, requests: Sequence[ScoreRequest], progress: ProgressFn | None = None, *,
-              need_total: bool = True) -> Iterator[list[ScoreResult]]:
+              need_total: bool = True, batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
         """Each question's candidates scored from the server's prompt log-probabilities (one request each)."""
         self.check_mode("ppl" if need_total else "choice")
         by_key = {r.key: r for r in requests}
@@ -209,11 +212,12 @@ class ApiModel:
             except ResponseError as err:
                 return ScoreResult(req.key, (), error=str(err))
 
-        yield from self._run(jobs, build, progress)
+        yield from self._run(jobs, build, progress, batch_size)
 
-    def _run(self, jobs: list[Any], build: Any, progress: ProgressFn | None) -> Iterator[list[Any]]:
+    def _run(self, jobs: list[Any], build: Any, progress: ProgressFn | None,
+             batch_size: int | None) -> Iterator[list[Any]]:
         try:
-            yield from self._batches(self.client.run(jobs), build, progress)
+            yield from self._batches(self.client.run(jobs), build, progress, batch_size)
         except ApiFatalError as err:
             raise UsageError(f"model {self.name}: {err}",
                              hint="check --api-base, --api-model and the key variable "
@@ -227,7 +231,7 @@ class ApiModel:
         """Facts for the manifest (never the key: only the name of its variable)."""
         return {"abbr": self.name, "path": self.model, "class": "ApiModel", "backend": "api",
                 "api_base": self.api.base_url, "key_env": self.api.key_env, "concurrency": self.api.concurrency,
-                "qps": self.api.qps, "temperature": self.api.temperature, "usage": self.usage()}
+                "qps": self.api.qps, "temperature": self.api.temperature, "endpoint": self.api.endpoint}
 
     def close(self) -> None:
         """Nothing to free (each run opens and closes its own connections)."""

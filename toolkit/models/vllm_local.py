@@ -40,7 +40,7 @@ _LLM_KWARGS = ("gpu_memory_utilization", "max_model_len", "tensor_parallel_size"
 def import_vllm() -> Any:
     """The ``vllm`` module, or a one-line usage error saying what to install."""
     try:
-        import vllm  # type: ignore[import-not-found]  # an optional extra, absent where mypy runs
+        import vllm
     except ImportError:
         raise UsageError("the vLLM backend needs vLLM, which is not installed in this Python",
                          hint=f"{INSTALL_HINT} (or set TOOLKIT_VLLM_PYTHON to a Python that has it)") from None
@@ -127,8 +127,9 @@ class VllmModel:
         return self.tokenizer.decode(list(tokens), skip_special_tokens=True)
 
     # -- gen --------------------------------------------------------------------------
-    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None) -> Iterator[list[GenResult]]:
-        """Greedy generations, chunk by chunk."""
+    def generate(self, requests: Sequence[GenRequest], progress: ProgressFn | None = None, *,
+                 batch_size: int | None = None) -> Iterator[list[GenResult]]:
+        """Greedy generations, chunk by chunk (vLLM batches inside a chunk as it sees fit)."""
         v = self._vllm
         for start in range(0, len(requests), CHUNK):
             chunk = requests[start:start + CHUNK]
@@ -163,7 +164,7 @@ class VllmModel:
 
     # -- choice / ppl -------------------------------------------------------------------
     def score(self, requests: Sequence[ScoreRequest], progress: ProgressFn | None = None, *,
-              need_total: bool = True) -> Iterator[list[ScoreResult]]:
+              need_total: bool = True, batch_size: int | None = None) -> Iterator[list[ScoreResult]]:
         """Candidate scores, chunk by chunk (see the module docstring)."""
         for start in range(0, len(requests), CHUNK):
             chunk = requests[start:start + CHUNK]
