@@ -273,10 +273,12 @@ def test_ctrl_c_stops_every_job(spec, slurm, tmp_path):
                                                or len(slurm.client("squeue", "-h", "-t", "R").stdout.splitlines()) < 2):
             time.sleep(0.1)
         running.extend(slurm.client("squeue", "-h", "-t", "R", "-o", "%j").stdout.split())
-        for pid, parent in processes(marker).items():  # as a terminal does: SIGINT to srun too, then to us
-            if parent == os.getpid():
-                os.kill(pid, signal.SIGINT)
+        sruns = [pid for pid, parent in processes(marker).items() if parent == os.getpid()]
+        # A terminal's Ctrl-C reaches us and srun at once. Interrupt us first: on a loaded machine the
+        # sruns could otherwise exit and the run return normally before the interrupt lands.
         _thread.interrupt_main()
+        for pid in sruns:
+            os.kill(pid, signal.SIGINT)
 
     threading.Thread(target=press_ctrl_c, daemon=True).start()
     started = time.monotonic()
