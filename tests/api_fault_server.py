@@ -11,12 +11,16 @@ A *plan* decides what each request gets: ``plan(prompt_text, attempt)`` returns 
 * ``"ok"`` — a normal answer;
 * ``"429"`` — Too Many Requests with ``Retry-After: <retry_after>``;
 * ``"500"`` / ``"503"`` — a server error;
-* ``"400"`` — a bad request (not retried); ``"401"`` — a refused key;
+* ``"400"`` — a bad request (not retried); ``"401"`` — a refused key (these errors, and 500/503,
+  repeat the request's ``Authorization`` header in their message, as careless gateways do);
 * ``"slow"`` — the answer after ``slow_seconds`` (past the client's time-out);
 * ``"drop"`` — the connection closed without a response;
 * ``"reset"`` — the connection reset (RST);
 
-where ``attempt`` counts the requests for that prompt so far (1, 2, …). Every request
+where ``attempt`` counts the requests for that prompt so far (1, 2, …). Two switches make it
+a hosted chat API's look-alike: ``hosted="chat-only"`` answers ``/v1/completions`` with
+404 (OpenAI's "This is a chat model …"), ``hosted="no-echo"`` answers completions but
+ignores ``echo`` and gives no prompt log-probabilities. Every request
 is logged (``log``: prompt text, attempt, behaviour, time). Bound to 127.0.0.1 only,
 on a free port; requests are bounded by the test that sends them.
 """
@@ -107,8 +111,9 @@ class FaultServer:
     """See the module docstring. Use as a context manager, or :meth:`start` / :meth:`stop`."""
 
     def __init__(self, plan: Plan | None = None, *, retry_after: str = "1", slow_seconds: float = 2.0,
-                 model: str = "fault-model") -> None:
+                 model: str = "fault-model", hosted: str | None = None) -> None:
         self.plan: Plan = plan or (lambda prompt, attempt: "ok")
+        self.hosted = hosted
         self.retry_after = retry_after
         self.slow_seconds = slow_seconds
         self.model = model
@@ -150,12 +155,20 @@ class FaultServer:
 
     def behave(self, handler: _Handler, behaviour: str, body: dict[str, Any]) -> None:
         """Answer one request as ``behaviour`` says."""
-        if behaviour == "ok":
+        chat = handler.path.endswith("/chat/completions")
+        if behaviour == "ok" and self.hosted == "chat-only" and not chat:
+            handler.send(404, {"error": {"message": "This is a chat model and not supported in the v1/completions "
+                                                    "endpoint. Did you mean to use v1/chat/completions?"}})
+        elif behaviour == "ok" and self.hosted == "no-echo" and not chat:
+            handler.send(200, respond(handler.path, {k: v for k, v in body.items() if k not in ("echo", "logprobs")}))
+        elif behaviour == "ok":
             handler.send(200, respond(handler.path, body))
         elif behaviour == "429":
             handler.send(429, {"error": {"message": "rate limited"}}, {"Retry-After": self.retry_after})
         elif behaviour in ("400", "401", "500", "503"):
-            handler.send(int(behaviour), {"error": {"message": f"injected {behaviour}"}})
+            # like careless gateways, the error repeats the request's key: the client must scrub it
+            handler.send(int(behaviour), {"error": {"message": f"injected {behaviour} for the key "
+                                                               f"{handler.headers.get('Authorization')}"}})
         elif behaviour == "slow":
             time.sleep(self.slow_seconds)
             try:

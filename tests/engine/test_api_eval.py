@@ -87,12 +87,25 @@ def test_faults_end_in_predictions_or_recorded_errors_and_resume_asks_again(cli,
     usage = json.loads((run_dir / "manifest.json").read_text("utf-8"))["models"][0]["usage"]
     assert usage["succeeded"] == len(questions)  # this invocation's requests added to the first one's
 
-    # the key is in no file of the run, nor in what the commands printed
-    for path in run_dir.rglob("*"):
+    # the key (which the server's 500s repeated) is in no file of the run, nor in what the commands printed
+    assert any(e.behaviour == "500" for e in log)
+    for path in out.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     for result in (first, again):
         assert SECRET not in result.stdout and SECRET not in result.stderr
+
+
+def test_a_refused_key_stops_the_run_and_its_echo_is_scrubbed(cli, bank, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_TEST_KEY", SECRET)
+    with FaultServer(lambda p, a: "401") as server:
+        result = api_eval(cli, bank, server, tmp_path / "out", "--api-key-env", "TOOLKIT_TEST_KEY")
+        assert server.log and all(e.authorization == f"Bearer {SECRET}" for e in server.log)
+    assert result.exit_code != 0 and "401" in result.stderr and "***" in result.stderr, result.stderr
+    assert SECRET not in result.stdout and SECRET not in result.stderr
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
 
 
 def test_a_missing_key_variable_stops_before_anything_is_sent(cli, bank, tmp_path, monkeypatch):
@@ -110,6 +123,24 @@ def test_choice_on_a_server_without_prompt_logprobs_says_use_gen(cli, bank, tmp_
         sent = [e.prompt for e in server.log]
     assert result.exit_code == 2 and "--infer-mode gen" in result.stderr
     assert sent == ["Hi"]  # the probe only, no question
+
+
+@pytest.mark.parametrize("hosted", ["chat-only", "no-echo"])
+@pytest.mark.parametrize("mode", ["choice", "ppl"])
+def test_a_hosted_chat_api_look_alike_refuses_choice_and_ppl_before_any_question(cli, bank, tmp_path, hosted, mode):
+    """A server like a hosted chat API (no /completions, or completions without prompt log-probabilities):
+    one clear error naming gen, exit 2, no run folder; the one-word probe is all it was sent."""
+    with FaultServer(hosted=hosted) as server:
+        result = api_eval(cli, bank, server, tmp_path / "out", "--infer-mode", mode)
+        sent = [(e.path, e.prompt) for e in server.log]
+    assert result.exit_code == 2, result.stderr
+    assert f"{mode} mode needs" in result.stderr and "--infer-mode gen" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sent == [("/v1/completions", "Hi")]
+    assert not (tmp_path / "out").exists()
+    with FaultServer(hosted=hosted) as server:  # gen works on the same server (chat messages where only chat is)
+        result = api_eval(cli, bank, server, tmp_path / "gen", *(["--hf-type", "chat"] if hosted == "chat-only" else []))
+    assert result.exit_code == 0, result.stderr
 
 
 def test_choice_and_ppl_score_from_echoed_logprobs(cli, bank, tmp_path):
