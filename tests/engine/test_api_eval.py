@@ -70,6 +70,9 @@ def test_faults_end_in_predictions_or_recorded_errors_and_resume_asks_again(cli,
     assert usage["requests"] == len(log) and usage["succeeded"] == len(questions) - n_failed
     assert {"429", "500", "timeout", "connection"} <= set(usage["statuses"])
     assert all(e.authorization == f"Bearer {SECRET}" for e in log)
+    assert body["usage"]["fault-model"] == usage  # in --json's output too, and in the HTML report
+    (html,) = (run_dir / "summary").glob("summary_*.html")
+    assert f"<th>retries</th><td>{usage['retries']}</td>" in html.read_text("utf-8")
 
     # -r: the server answers now; only the failed questions are asked again
     server.plan, server.log = (lambda prompt, attempt: "ok"), []

@@ -246,6 +246,9 @@ def print_outcome(outcome: EvalOutcome, files: Mapping[str, Path], as_json: bool
 
         body = {"run_dir": str(outcome.run_dir), "results": [r.to_json() for r in outcome.records],
                 "summary_files": {k: str(v) for k, v in files.items()}, "summary": summary_json(outcome)}
+        usage = {m["abbr"]: m["usage"] for m in (outcome.manifest or {}).get("models", []) if m.get("usage")}
+        if usage:  # API models: requests, retries, failures, tokens
+            body["usage"] = usage
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if outcome.summary is not None:
