@@ -123,14 +123,18 @@ class VllmServer:
         """The API base (``http://127.0.0.1:PORT/v1``)."""
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def command(self) -> list[str]:
+        """The server's command line (the README shows the same one)."""
+        return [str(self.python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model_dir),
+                "--served-model-name", self.name, "--host", "127.0.0.1", "--port", str(self.port),
+                "--dtype", "float32", "--disable-log-stats"]
+
     def start(self, timeout: float = 1200.0) -> VllmServer:
         """Start it and wait for ``/health`` (a first start compiles for minutes on 2 cores)."""
         env = dict(os.environ, VLLM_CPU_KVCACHE_SPACE=os.environ.get("VLLM_CPU_KVCACHE_SPACE", "4"))
         if self.threads:
             env["OMP_NUM_THREADS"] = str(self.threads)
-        cmd = [str(self.python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model_dir),
-               "--served-model-name", self.name, "--host", "127.0.0.1", "--port", str(self.port),
-               "--dtype", "float32", "--disable-log-stats"]
+        cmd = self.command()
         log = open(self.log_path, "w", encoding="utf-8")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + timeout

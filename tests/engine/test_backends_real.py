@@ -21,7 +21,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-SUBJECTS = ("discrete_mathematics", "plant_protection", "operating_system")
+SUBJECTS = ("plant_protection", "art_studies", "college_chemistry")  # short 5-shot prompts, 20+ val questions each
 PER_SUBJECT = 20
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,9 +55,16 @@ def vllm_python() -> Path:
 
 @pytest.fixture(scope="session")
 def vllm_server(vllm_python: Path, demo_model_dir: Path):
-    """``vllm serve`` of the demo model on 127.0.0.1, started once for the session."""
+    """``vllm serve`` of the demo model on 127.0.0.1, started once for the session (or, while developing, one
+    already running: ``TOOLKIT_TEST_VLLM_URL=http://127.0.0.1:PORT/v1``, serving the demo model as ``demo``)."""
     from vllm_env import VllmServer
 
+    if os.environ.get("TOOLKIT_TEST_VLLM_URL"):
+        class Running:
+            url = os.environ["TOOLKIT_TEST_VLLM_URL"].rstrip("/")
+
+        yield Running()
+        return
     started = time.monotonic()
     server = VllmServer(vllm_python, demo_model_dir, name="demo").start()
     print(f"\nvLLM server up in {time.monotonic() - started:.0f} s at {server.url}", file=sys.stderr)
@@ -94,7 +101,7 @@ def answers(records: dict[str, dict]) -> dict[str, str]:
 
 
 def agreement(ours: dict[str, str], reference: dict[str, str]) -> float:
-    assert set(ours) == set(reference) and len(reference) == 3 * PER_SUBJECT
+    assert set(ours) == set(reference) and len(reference) == len(SUBJECTS) * PER_SUBJECT
     return sum(ours[k] == reference[k] for k in reference) / len(reference)
 
 
@@ -126,6 +133,8 @@ def test_api_backend_against_vllm_serve_equals_hf(mode, ceval60, vllm_server, hf
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     usage = manifest["models"][0]["usage"]
     assert usage["succeeded"] >= 3 * PER_SUBJECT and usage["failed"] == 0 and usage["prompt_tokens"] > 0
+    # one request per question (choice: all four candidates echoed in it), plus choice's one probe before them
+    assert usage["requests"] == len(ref) + (1 if mode == "choice" else 0), usage
 
 
 @pytest.mark.parametrize("mode", ["gen", "choice"])
@@ -144,3 +153,40 @@ def test_offline_vllm_backend_equals_hf(mode, ceval60, vllm_python, demo_model_d
     if mode == "choice":  # the letters' scores themselves, not only the argmax
         worst = max(abs(ours[k]["scores"][x] - ref[k]["scores"][x]) for k in ref for x in "ABCD")
         assert worst < 1e-3
+
+
+def test_the_readme_api_example_runs_as_written(vllm_server, demo_model_dir, tmp_path):
+    """The README's copy-paste block: its server command is the one the fixture runs (same arguments, another
+    port), and its gen ``toolkit eval`` line against it runs as written after the walkthrough's steps 1-4."""
+    import re
+    import shlex
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, flags=re.S) if "--api-base" in b)
+    lines = [ln.split("  #")[0].strip() for ln in block.replace("\\\n", " ").splitlines()]
+    (serve,) = [ln for ln in lines if "vllm.entrypoints.openai.api_server" in ln]
+    readme_args = shlex.split(serve.replace('"$(toolkit demo-model)"', str(demo_model_dir)))
+    if readme_args[-1] == "&":
+        readme_args.pop()
+    assert readme_args[0] == "VLLM_CPU_KVCACHE_SPACE=4" and readme_args[1] == '$VLLM_PY'
+    if not os.environ.get("TOOLKIT_TEST_VLLM_URL"):
+        from vllm_env import VllmServer
+
+        ours = VllmServer(Path(sys.executable), demo_model_dir, name="demo", port=8000).command()
+        assert readme_args[2:] == ours[1:len(readme_args) - 1], (readme_args, ours)
+    evals = [ln for ln in lines if ln.startswith("toolkit eval") and "127.0.0.1:8000" in ln]
+    assert len(evals) == 2
+    work = tmp_path / "repo"
+    shutil.copytree(REPO / "examples", work / "examples")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    from test_readme import _walkthrough  # type: ignore[import-not-found]
+
+    for _, command in _walkthrough()[:5]:  # new-dataset, validate, validate --fix, validate, gen-config
+        subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True)
+    assert (work / "configs" / "datasets" / "chinese_core_socialist_values").is_dir()
+    assert "--infer-mode choice" in evals[1]  # choice through this server: test_api_backend_against_vllm_serve_equals_hf
+    for line in evals[:1]:
+        line = line.replace("http://127.0.0.1:8000/v1", vllm_server.url)
+        proc = subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, f"{line}\n{proc.stderr[-3000:]}"
+        assert "chinese_core_socialist_values-chinese_core_socialist_values" in proc.stdout and "accuracy" in proc.stdout
