@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from toolkit.errors import RunError, UsageError
@@ -45,6 +45,17 @@ def import_vllm() -> Any:
         raise UsageError("the vLLM backend needs vLLM, which is not installed in this Python",
                          hint=f"{INSTALL_HINT} (or set TOOLKIT_VLLM_PYTHON to a Python that has it)") from None
     return vllm
+
+
+CPU_KV_CACHE_GIB = "4"
+"""The KV cache vLLM's CPU build gets unless ``VLLM_CPU_KVCACHE_SPACE`` says otherwise (GiB)."""
+
+
+def cpu_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """What to add to the environment before vLLM's CPU build starts: an explicit KV cache size. Without it
+    vLLM reserves ``gpu_memory_utilization`` (0.92) of the machine's memory and refuses to start when other
+    processes hold more than 8 % of it ("Available memory on node 0 … is less than desired")."""
+    return {} if environ.get("VLLM_CPU_KVCACHE_SPACE") else {"VLLM_CPU_KVCACHE_SPACE": CPU_KV_CACHE_GIB}
 
 
 def llm_kwargs(spec: Any, *, cuda: bool) -> dict[str, Any]:
@@ -101,6 +112,8 @@ class VllmModel:
             raise UsageError(f"cannot load the tokenizer from {spec.tokenizer_path or spec.path}: {err}".splitlines()[0],
                              hint="check --hf-path (a local Hugging Face folder)") from None
         cuda = device != "cpu" and _has_cuda()
+        if not cuda:
+            os.environ.update(cpu_env(os.environ))
         try:
             llm = vllm.LLM(**llm_kwargs(spec, cuda=cuda))
         except (OSError, ValueError, RuntimeError) as err:
