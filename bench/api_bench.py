@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -69,6 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tools", default=",".join(ALL_TOOLS))
     p.add_argument("--results", type=Path, default=HERE / "results" / "api_bench.json")
     p.add_argument("--no-record", action="store_true")
+    p.add_argument("--merge", action="store_true",
+                   help="keep what the results file holds for the runs this invocation does not repeat")
     p.add_argument("--render-only", action="store_true")
     args = p.parse_args(argv)
     args.tools = [t for t in args.tools.split(",") if t]
@@ -204,15 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"max_retries=3,tokenized_requests=False,tokenizer_backend=huggingface,tokenizer={args.model}",
                 "--tasks", TASK, "--include_path", str(task_dir), "--batch_size", "1", "--log_samples",
                 "--output_path", str(out)], work=work, env=env, server=cpu, cwd=work)
-            samples = sorted(out.rglob(f"samples_{TASK}_*.jsonl"))
-            if samples:
-                rows = [json.loads(line) for line in samples[-1].read_text(encoding="utf-8").splitlines() if line]
-                lm = {}
-                for row in rows:
-                    abbr, idx = row["doc"]["id"].split("/")
-                    scores = [float(r[0]) for r in row["filtered_resps"]]  # [log-likelihood, is_greedy] per letter
-                    lm.setdefault(abbr, {})[idx] = {"prediction": "ABCD"[scores.index(max(scores))]}
-                preds["lm-eval-api choice"] = lm
+            preds["lm-eval-api choice"] = lmeval_letters(out)
         if "opencompass-api" in args.tools:
             exe = peers.ensure_peer(peers.OPENCOMPASS, work / "logs" / "install_opencompass.log")
             cfg = opencompass_config(work / "run_api.py", config_dir, base_url, args.served_name, args.concurrency,
@@ -241,25 +236,68 @@ def main(argv: list[str] | None = None) -> int:
                 preds[f"{tool} {mode}"] = model_predictions(newest(out))
     if "lm-eval-vllm" in args.tools and preds.get("ours-hf choice"):
         result["runs"]["lm-eval-vllm choice"] = lmeval_vllm(vllm_python, preds["ours-hf choice"], args, work, env)
+        preds["lm-eval-vllm choice"] = lmeval_letters(work / "runs" / "lmeval_vllm")
     extract = lambda t: first_capital_postprocess(t)  # noqa: E731
     answers = {k: letters(v, extract if k.endswith("gen") or "(config)" in k else None) for k, v in preds.items()}
     pairs = [("ours-api choice", "lm-eval-api choice"), ("ours-api choice", "ours-hf choice"),
              ("ours-api gen", "ours-hf gen"), ("ours-api gen (config)", "opencompass-api gen"),
-             ("ours-vllm choice", "ours-hf choice"), ("ours-vllm gen", "ours-hf gen")]
+             ("ours-vllm choice", "ours-hf choice"), ("ours-vllm gen", "ours-hf gen"),
+             ("lm-eval-vllm choice", "ours-hf choice"), ("ours-vllm choice", "lm-eval-vllm choice")]
     for a, b in pairs:
         if answers.get(a) and answers.get(b):
             result["agreement"][f"{a} | {b}"] = compare(answers[a], answers[b]).as_dict()
+    n_questions = sum(len(v) for v in preds.get("ours-hf choice", {}).values())
+    for mode in ("choice", "gen"):
+        hf, vl = result["runs"].get(f"ours-hf {mode}"), result["runs"].get(f"ours-vllm {mode}")
+        if hf and vl and hf["ok"] and vl["ok"] and n_questions:
+            result.setdefault("crossover", {})[mode] = crossover(hf, vl, n_questions)
     for a, b in (("ours-api gen (config)", "opencompass-api gen"), ("ours-api choice", "ours-hf choice"),
                  ("ours-vllm gen", "ours-hf gen")):
         if preds.get(a) and preds.get(b):
             result["prompts"][f"{a} | {b}"] = prompt_identity(preds[a], preds[b])
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    if args.merge and args.results.is_file():
+        earlier = json.loads(args.results.read_text(encoding="utf-8"))
+        for part in ("runs", "agreement", "prompts", "crossover"):
+            result[part] = {**earlier.get(part, {}), **result.get(part, {})}
+        result["merged_from"] = earlier.get("started")
+        result["started"] = earlier.get("started", result["started"])
+        result["server_start_seconds"] = earlier.get("server_start_seconds")
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if not args.no_record:
         write_section(HERE / "RESULTS.md", "api_bench", render(result))
     print(render(result))
     return 0 if all(r["ok"] for r in result["runs"].values()) else 1
+
+
+def lmeval_letters(out: Path) -> dict[str, dict[str, dict[str, str]]]:
+    """abbr → index → the letter lm-eval chose (the highest log-likelihood), from its newest samples file."""
+    samples = sorted(out.rglob(f"samples_{TASK}_*.jsonl"))
+    lm: dict[str, dict[str, dict[str, str]]] = {}
+    for line in samples[-1].read_text(encoding="utf-8").splitlines() if samples else []:
+        row = json.loads(line)
+        abbr, idx = row["doc"]["id"].split("/")
+        scores = [float(r[0]) for r in row["filtered_resps"]]  # [log-likelihood, is_greedy] per letter
+        lm.setdefault(abbr, {})[idx] = {"prediction": "ABCD"[scores.index(max(scores))]}
+    return lm
+
+
+def infer_seconds(log: Path) -> float:
+    """Seconds spent answering questions: the sum of the plain display's ``finished in Xs`` lines."""
+    return sum(float(x) for x in re.findall(r"finished in ([0-9.]+)s", log.read_text(encoding="utf-8", errors="replace")))
+
+
+def crossover(hf: dict[str, Any], vllm: dict[str, Any], n: int) -> dict[str, Any]:
+    """Where ``--backend vllm`` starts to finish first: each run's wall time is fixed costs (start, imports, load)
+    plus ``n`` questions at its own rate; the crossover is where the two lines meet (None: never)."""
+    split = {}
+    for name, r in (("hf", hf), ("vllm", vllm)):
+        infer = infer_seconds(Path(r["log"]))
+        split[name] = {"fixed_seconds": round(r["wall_seconds"] - infer, 1), "seconds_per_question": round(infer / n, 4)}
+    gain = split["hf"]["seconds_per_question"] - split["vllm"]["seconds_per_question"]
+    extra = split["vllm"]["fixed_seconds"] - split["hf"]["fixed_seconds"]
+    return {**split, "questions": n, "crossover_questions": int(extra / gain) + 1 if gain > 0 else None}
 
 
 def lmeval_vllm(python: Path, reference: dict[str, Any], args: argparse.Namespace, work: Path,
@@ -288,6 +326,9 @@ def render(result: dict[str, Any]) -> str:
              r.get("server_cpu_seconds"), r.get("peak_rss_mb")] for name, r in result["runs"].items()]
     agree = [[pair, f"{a['same']}/{a['compared']}", f"{a['rate']:.1%}"] for pair, a in result["agreement"].items()]
     prompts = [[pair, f"{p['identical']}/{p['compared']}"] for pair, p in result["prompts"].items()]
+    cross = [[mode, c["hf"]["fixed_seconds"], c["hf"]["seconds_per_question"], c["vllm"]["fixed_seconds"],
+              c["vllm"]["seconds_per_question"], c["crossover_questions"] or "never"]
+             for mode, c in result.get("crossover", {}).items()]
     s = result["settings"]
     return "\n\n".join([
         f"Run {result['started']}–{result.get('finished', '?')}; {s.get('counts')}, 5-shot, demo model fp32; "
@@ -297,6 +338,8 @@ def render(result: dict[str, Any]) -> str:
         table(["run", "ok", "wall s", "client CPU s", "server CPU s", "client peak MB"], rows),
         table(["answers", "same", "rate"], agree, "lrr"),
         table(["prompts byte-identical", "count"], prompts, "lr") if prompts else "",
+        table(["mode", "HF fixed s", "HF s/question", "vLLM fixed s", "vLLM s/question",
+               "vLLM first from (questions)"], cross) if cross else "",
     ])
 
 

@@ -51,3 +51,34 @@ def test_several_api_models_are_several_models(cli, configs, tmp_path):
                  "--api-model", "org/model-a", "model-b", "--dry-run", "-w", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
     assert "org_model-a-0" in result.stdout and "model-b-0" in result.stdout
+
+
+@pytest.fixture
+def vllm_on_path(tmp_path, monkeypatch):
+    """A ``vllm`` package this Python finds (never imported: the hint only looks for it)."""
+    (tmp_path / "site" / "vllm").mkdir(parents=True)
+    (tmp_path / "site" / "vllm" / "__init__.py").write_text("raise ImportError('not to be imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+
+
+@pytest.mark.parametrize(("crossover", "backend", "installed", "hinted"), [
+    (5, "hf", True, True),  # 20 questions ≥ 3 × 5: far past the crossover
+    (10, "hf", True, False),  # 20 < 3 × 10: not far enough
+    (5, "hf", False, False),  # vLLM not installed
+    (5, "fake", True, False),  # not the HF backend
+])
+def test_hf_runs_far_past_the_vllm_crossover_get_one_hint_line(cli, configs, tiny_model_dir, tmp_path, monkeypatch,
+                                                                request, crossover, backend, installed, hinted):
+    import toolkit.engine.backend_checks as checks
+
+    monkeypatch.setattr(checks, "VLLM_CROSSOVER", crossover)
+    monkeypatch.delenv("TOOLKIT_VLLM_PYTHON", raising=False)
+    if installed:
+        request.getfixturevalue("vllm_on_path")
+    result = cli("eval", "--datasets", "seed_gen", "--config-dir", configs, "--hf-path", tiny_model_dir,
+                 "--backend", backend, "--dry-run", "--display", "plain", "-w", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "--backend vllm" in line]
+    assert len(lines) == (1 if hinted else 0), result.stderr
+    if hinted:
+        assert lines[0].startswith("hint: 20 questions per model") and f"about {crossover} questions" in lines[0]

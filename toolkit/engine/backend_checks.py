@@ -6,6 +6,10 @@
   before any question is sent.
 * ``vllm``: vLLM imports in the Python that runs its tasks (:func:`vllm_python`: ``--vllm-python``,
   else ``$TOOLKIT_VLLM_PYTHON``, else this Python).
+
+And one hint (:func:`vllm_suggestion`): a run of the HF backend far past the number of
+questions at which the vLLM backend finishes first (its load time included), where vLLM is
+installed, gets one line suggesting ``--backend vllm``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from toolkit.errors import UsageError
 from toolkit.models import model_backend
 
 VLLM_PYTHON_ENV = "TOOLKIT_VLLM_PYTHON"
+VLLM_CROSSOVER = 210
+"""Questions per model past which ``--backend vllm`` finishes before the HF backend, load included, on a 2-core
+CPU with the demo model, 5-shot C-Eval (issue 14's side-by-side: vLLM 0.62 s a question against our 1.42 s,
+but 83-172 s of start against our ~5 s: 80-165 s to win back at 0.8 s a question; the upper end is taken).
+bench/api_bench.py measures it again (its ``crossover`` table in bench/RESULTS.md)."""
+VLLM_SUGGEST_FACTOR = 3
+"""The hint is given from this many times :data:`VLLM_CROSSOVER` questions ("far past" it)."""
 VLLM_HINT = f'pip install -e ".[vllm]", or point --vllm-python (or ${VLLM_PYTHON_ENV}) at a Python that has vLLM'
 
 
@@ -71,3 +82,30 @@ def check_vllm(spec: EvalRunSpec) -> None:
     if not found:
         where = "this Python" if python == sys.executable else python
         raise UsageError(f"the vLLM backend needs vLLM, which is not installed in {where}", hint=VLLM_HINT)
+
+
+def vllm_installed(spec: EvalRunSpec) -> bool:
+    """VLLM is found (not imported) in this Python, or in the one ``--vllm-python`` / ``$TOOLKIT_VLLM_PYTHON`` names."""
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        return True
+    python = vllm_python(spec)
+    if python == sys.executable:
+        return False
+    probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('vllm') is None)"
+    try:
+        return subprocess.run([python, "-c", probe], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def vllm_suggestion(spec: EvalRunSpec, questions: int) -> str | None:
+    """One line suggesting ``--backend vllm`` when HF-backend models each face ``questions`` questions, far past
+    :data:`VLLM_CROSSOVER`, and vLLM is installed; else None."""
+    if spec.mode not in ("all", "infer") or questions < VLLM_SUGGEST_FACTOR * VLLM_CROSSOVER:
+        return None
+    if not any(model_backend(m, spec.backend) == "hf" for m in spec.models) or not vllm_installed(spec):
+        return None
+    return (f"hint: {questions} questions per model; vLLM is installed and, its load time included, finishes "
+            f"first past about {VLLM_CROSSOVER} questions (measured on a 2-core CPU): try --backend vllm")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.engine.backend_checks import check_backends
+from toolkit.engine.backend_checks import check_backends, vllm_suggestion
 from toolkit.engine.devices import DeviceChoice, resolve_device
 from toolkit.engine.events import Display, Event, Loaded, Note, NullDisplay, Plan, Usage, add_usage
 from toolkit.engine.manifest import write_manifest
@@ -108,6 +108,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     if spec.mode == "viz" and not spec.dry_run:
         return render_run(spec, display or NullDisplay(), finish)
     run = _prepare(spec, _Recorder(display or NullDisplay()), dict(models or {}))
+    if not models and (hint := vllm_suggestion(run.spec, sum(d.rows for d in run.planned))):
+        run.note(hint)
     if spec.dry_run:
         commands = srun_commands(run.tasks, spec.slurm) if spec.slurm is not None else {}
         return EvalOutcome(run.dirs.root, tuple(run.tasks), dry_run=True, commands=commands)
