@@ -324,8 +324,9 @@ def render(result: dict[str, Any]) -> str:
     """The RESULTS.md section."""
     rows = [[name, "yes" if r.get("ok") else "FAILED", r.get("wall_seconds"), r.get("client_cpu_seconds"),
              r.get("server_cpu_seconds"), r.get("peak_rss_mb")] for name, r in result["runs"].items()]
-    agree = [[pair, f"{a['same']}/{a['compared']}", f"{a['rate']:.1%}"] for pair, a in result["agreement"].items()]
-    prompts = [[pair, f"{p['identical']}/{p['compared']}"] for pair, p in result["prompts"].items()]
+    agree = [[pair.replace(" | ", " vs "), f"{a['same']}/{a['compared']}", f"{a['rate']:.1%}"]
+             for pair, a in result["agreement"].items()]
+    prompts = [[pair.replace(" | ", " vs "), f"{p['identical']}/{p['compared']}"] for pair, p in result["prompts"].items()]
     cross = [[mode, c["hf"]["fixed_seconds"], c["hf"]["seconds_per_question"], c["vllm"]["fixed_seconds"],
               c["vllm"]["seconds_per_question"], c["crossover_questions"] or "never"]
              for mode, c in result.get("crossover", {}).items()]

@@ -82,3 +82,16 @@ def test_hf_runs_far_past_the_vllm_crossover_get_one_hint_line(cli, configs, tin
     assert len(lines) == (1 if hinted else 0), result.stderr
     if hinted:
         assert lines[0].startswith("hint: 20 questions per model") and f"about {crossover} questions" in lines[0]
+
+
+def test_the_crossover_is_the_benchs_measurement():
+    """VLLM_CROSSOVER is what bench/api_bench.py measured (its largest finite crossover), not a guess."""
+    import json
+    from pathlib import Path
+
+    from toolkit.engine.backend_checks import VLLM_CROSSOVER
+
+    results = Path(__file__).resolve().parents[2] / "bench" / "results" / "api_bench.json"
+    crossover = json.loads(results.read_text(encoding="utf-8"))["crossover"]
+    measured = [c["crossover_questions"] for c in crossover.values() if c["crossover_questions"] is not None]
+    assert VLLM_CROSSOVER == max(measured)

@@ -25,11 +25,11 @@ from toolkit.errors import UsageError
 from toolkit.models import model_backend
 
 VLLM_PYTHON_ENV = "TOOLKIT_VLLM_PYTHON"
-VLLM_CROSSOVER = 210
-"""Questions per model past which ``--backend vllm`` finishes before the HF backend, load included, on a 2-core
-CPU with the demo model, 5-shot C-Eval (issue 14's side-by-side: vLLM 0.62 s a question against our 1.42 s,
-but 83-172 s of start against our ~5 s: 80-165 s to win back at 0.8 s a question; the upper end is taken).
-bench/api_bench.py measures it again (its ``crossover`` table in bench/RESULTS.md)."""
+VLLM_CROSSOVER = 2682
+"""Questions per model past which ``--backend vllm`` finishes before the HF backend, load included: measured by
+bench/api_bench.py (bench/results/api_bench.json, ``crossover``) on a 2-core CPU, the demo model, 5-shot C-Eval
+choice: vLLM starts in ~82 s against ~5 s and then saves only 0.03 s a question on these short prompts (in gen
+it saved nothing there). On long prompts vLLM's per-token lead is larger (issue 14: 2.2-2.4x) and it wins sooner."""
 VLLM_SUGGEST_FACTOR = 3
 """The hint is given from this many times :data:`VLLM_CROSSOVER` questions ("far past" it)."""
 VLLM_HINT = f'pip install -e ".[vllm]", or point --vllm-python (or ${VLLM_PYTHON_ENV}) at a Python that has vLLM'
