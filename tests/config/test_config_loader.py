@@ -214,11 +214,11 @@ def test_unsupported_types_and_keys_name_file_type_and_what_is_supported(tmp_pat
         ("dict(type=HuggingFaceBaseModel, path='p', engine_config=dict())", "unsupported key 'engine_config'"),
         ("dict(type=HuggingFaceBaseModel, path='p', run_cfg=dict(num_gpus=1, num_procs=2))", "num_procs"),
         ("dict(type=HuggingFaceBaseModel)", "lacks 'path'"),
-        ("dict(type=VLLM, path='p')", "unsupported model type 'opencompass.models.VLLM'"),
+        ("dict(type=TurboMindModel, path='p')", "unsupported model type 'opencompass.models.TurboMindModel'"),
     ],
 )
 def test_model_errors(tmp_path, model, message):
-    cfg = write(tmp_path / "m.py", f"from opencompass.models import HuggingFaceBaseModel, VLLM\nmodels = [{model}]\n")
+    cfg = write(tmp_path / "m.py", f"from opencompass.models import HuggingFaceBaseModel, TurboMindModel\nmodels = [{model}]\n")
     with pytest.raises(ConfigError) as err:
         load_config(cfg)
     assert message in str(err.value) and "model" in str(err.value)

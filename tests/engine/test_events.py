@@ -39,7 +39,7 @@ def test_the_wire_form_is_the_one_workers_have_always_written():
     assert to_json(Finish("x-a")) == {"event": "finish", "abbr": "x-a"}
     assert to_json(Warned("no pad token")) == {"event": "warning", "message": "no pad token"}
     assert set(EVENTS) == {"plan", "start", "progress", "finish", "warning", "error", "loading", "loaded", "note",
-                           "scored", "merged", "interrupted"}
+                           "scored", "merged", "usage", "interrupted"}  # usage: issue 12's API backend
 
 
 def test_what_is_no_event_is_refused_not_guessed():

@@ -12,13 +12,16 @@ from toolkit.models.fake import FakeModel
 
 
 def test_the_registered_backends_and_what_the_engine_asks_of_them():
-    assert list(BACKENDS) == ["hf", "fake"]
+    assert list(BACKENDS) == ["hf", "vllm", "api", "fake"]  # vllm and api: issue 12
     assert get_backend("hf").local_files and get_backend("hf").torch_device
     assert not get_backend("fake").local_files and not get_backend("fake").torch_device
+    vllm, api = get_backend("vllm"), get_backend("api")
+    assert vllm.local_files and not vllm.torch_device and vllm.extra == "vllm" and vllm.own_python
+    assert not api.local_files and not api.torch_device and api.extra is None
     model = load_model(ModelSpec(abbr="m", path="p"), "fake")
     assert isinstance(model, FakeModel) and isinstance(model, LanguageModel)
-    with pytest.raises(UsageError, match="unknown model backend 'vllm'.*use one of hf, fake"):
-        get_backend("vllm")
+    with pytest.raises(UsageError, match="unknown model backend 'lmdeploy'.*use one of hf, vllm, api, fake"):
+        get_backend("lmdeploy")
 
 
 def test_a_backend_whose_extra_is_not_installed_says_which_to_install(monkeypatch):
@@ -34,4 +37,4 @@ def test_a_backend_whose_extra_is_not_installed_says_which_to_install(monkeypatc
 
 def test_the_cli_offers_exactly_the_registered_backends(cli, monkeypatch):
     result = cli("eval", "--datasets", "x", "--hf-path", "y", "--backend", "nope")
-    assert result.exit_code == 2 and "'hf', 'fake'" in result.stderr
+    assert result.exit_code == 2 and "'hf', 'vllm', 'api', 'fake'" in result.stderr

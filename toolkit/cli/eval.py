@@ -26,7 +26,7 @@ from toolkit.models import BACKENDS
 if TYPE_CHECKING:
     from toolkit.engine.outcome import EvalOutcome
 
-LIST_OPTIONS = {"--datasets", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
+LIST_OPTIONS = {"--datasets", "--api-model", "--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--stop-words",
                 "--hf-path", "--data-path", "--abbr"}
 PAIR_OPTIONS = {"--model-kwargs", "--tokenizer-kwargs", "--generation-kwargs", "--data-path"}
 """Their values are ``key=value``: a word without ``=`` after them (a config file) is not theirs."""
@@ -91,6 +91,9 @@ Examples:
   toolkit eval --datasets ceval_gen --data-path opencompass/ceval-exam=/data/ceval --abbr 'ceval-computer_*' --hf-path MODEL --infer-mode choice
   toolkit eval --datasets ceval_gen --hf-path MODEL --slurm -p gpu --max-num-workers 8    # each task an srun job
   toolkit eval --datasets my_bank_gen --hf-path MODEL --circular    # each question in 4 rotations: perf_circular
+  toolkit eval --datasets ceval_gen --hf-type base --api-base http://127.0.0.1:8000/v1 --api-model demo --infer-mode choice
+  toolkit eval --datasets ceval_gen --api-base https://api.deepseek.com/v1 --api-model deepseek-chat --api-key-env DEEPSEEK_API_KEY --qps 5
+  toolkit eval --datasets ceval_gen --hf-path MODEL --backend vllm    # vLLM instead of transformers (OpenCompass: -a vllm)
   toolkit eval my_run.py -r    # resume the latest run of a config with datasets = [...] and models = [...]
   toolkit eval --mode viz -r 20250101_120000    # summarise that run again from its results
 
@@ -183,7 +186,16 @@ def eval_command(
     partition: Annotated[str | None, Opt("-p", "--partition", help="Slurm partition (with --slurm).")] = None,
     quotatype: Annotated[str | None, Opt("--quotatype", help="Slurm quota type where srun knows it, e.g. reserved, auto, spot (with --slurm).")] = None,
     qos: Annotated[str | None, Opt("--qos", help="Slurm QOS (with --slurm).")] = None,
-    backend: Annotated[Backend, Opt("--backend", hidden=True, help="A registered model backend: hf (default), fake (tests).")] = Backend["hf"],
+    api_base: Annotated[str | None, Opt("--api-base", help="An OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, SGLang, a gateway, OpenAI).")] = None,
+    api_model: Annotated[list[str] | None, Opt("--api-model", help="A model name on --api-base (several: one model each).")] = None,
+    api_key_env: Annotated[str | None, Opt("--api-key-env", help="The environment variable holding the API key (default OPENAI_API_KEY, if set); never the key itself.")] = None,
+    api_concurrency: Annotated[int | None, Opt("--api-concurrency", min=1, help="Requests in flight at once per model (default 8).")] = None,
+    qps: Annotated[float | None, Opt("--qps", min=0.001, help="Most API requests started per second (default: no limit).")] = None,
+    api_timeout: Annotated[float | None, Opt("--api-timeout", min=0.001, help="Seconds to wait for one API response (default 600).")] = None,
+    api_retries: Annotated[int | None, Opt("--api-retries", min=0, help="Retries of a request on 429, 5xx, time-outs and broken connections (default 5).")] = None,
+    accelerator: Annotated[str | None, Opt("-a", "--accelerator", help="OpenCompass's switch: vllm runs --hf-path models with --backend vllm.")] = None,
+    vllm_python: Annotated[str | None, Opt("--vllm-python", help="The Python that runs --backend vllm (vLLM's own venv; default $TOOLKIT_VLLM_PYTHON, else this one).")] = None,
+    backend: Annotated[Backend, Opt("--backend", help="How --hf-path models run: hf (transformers, default) or vllm (pip install -e \".[vllm]\").")] = Backend["hf"],
 ) -> None:
     """Evaluate models on datasets: partition, infer, score, summarise, report."""
     from toolkit.cli.eval_options import EvalOptions, build_run_spec
@@ -200,7 +212,9 @@ def eval_command(
         circular=circular.value if circular else None,
         debug=debug, dry_run=dry_run, data_paths=tuple(data_path or ()), validate=validate, reserve_output=reserve_output,
         early_stop=early_stop, device=device.value if device else None, backend=backend.value, slurm=slurm,
-        partition=partition, quotatype=quotatype, qos=qos,
+        partition=partition, quotatype=quotatype, qos=qos, api_base=api_base, api_models=tuple(api_model or ()),
+        api_key_env=api_key_env, api_concurrency=api_concurrency, qps=qps, api_timeout=api_timeout,
+        api_retries=api_retries, accelerator=accelerator, vllm_python=vllm_python,
         command="toolkit eval " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     )
     spec = build_run_spec(opts)
@@ -238,6 +252,9 @@ def print_outcome(outcome: EvalOutcome, files: Mapping[str, Path], as_json: bool
 
         body = {"run_dir": str(outcome.run_dir), "results": [r.to_json() for r in outcome.records],
                 "summary_files": {k: str(v) for k, v in files.items()}, "summary": summary_json(outcome)}
+        usage = {m["abbr"]: m["usage"] for m in (outcome.manifest or {}).get("models", []) if m.get("usage")}
+        if usage:  # API models: requests, retries, failures, tokens
+            body["usage"] = usage
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if outcome.summary is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from toolkit.cli._common import CIRCULAR_KINDS
+from toolkit.cli.api_options import api_models, run_backend
 from toolkit.config.spec import DatasetSpec, LoadedConfig, ModelSpec
 from toolkit.engine.spec import DeviceName, EvalRunSpec, InferMode, RunMode, SlurmOptions
 from toolkit.errors import UsageError
@@ -121,6 +122,15 @@ class EvalOptions:
     partition: str | None = None
     quotatype: str | None = None
     qos: str | None = None
+    api_base: str | None = None
+    api_models: tuple[str, ...] = ()
+    api_key_env: str | None = None
+    api_concurrency: int | None = None
+    qps: float | None = None
+    api_timeout: float | None = None
+    api_retries: int | None = None
+    accelerator: str | None = None
+    vllm_python: str | None = None
 
 
 INFER_FLAGS = {"max_seq_len": "--max-seq-len", "max_out_len": "--max-out-len", "batch_size": "--batch-size",
@@ -187,6 +197,7 @@ def _models(opts: EvalOptions, from_config: Sequence[ModelSpec]) -> list[ModelSp
     for i, path in enumerate(opts.hf_paths):
         abbr = opts.model_abbr if len(opts.hf_paths) == 1 else (f"{opts.model_abbr}-{i}" if opts.model_abbr else None)
         models.append(model_from_path(path, opts, abbr))
+    models += api_models(opts)
     abbrs = [m.abbr for m in models]
     if len(set(abbrs)) != len(abbrs):
         raise UsageError(f"two models share the abbr {sorted(a for a in abbrs if abbrs.count(a) > 1)[0]!r}",
@@ -216,7 +227,8 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         raise UsageError("no datasets to evaluate", hint="pass --datasets NAME (e.g. my_bank_gen) or a CONFIG.py")
     models = _models(opts, [m for loaded in configs for m in loaded.models])
     if not models and not render:
-        raise UsageError("no model to evaluate", hint="pass --hf-path PATH (see `toolkit demo-model`) or a CONFIG.py with models")
+        raise UsageError("no model to evaluate", hint="pass --hf-path PATH (see `toolkit demo-model`), --api-base URL --api-model NAME, "
+                                                            "or a CONFIG.py with models")
     unique = _unique_datasets(datasets)
     if opts.mode in ("eval", "viz") and opts.reuse is None and not opts.dry_run:
         raise UsageError(f"--mode {opts.mode} works on the predictions of an earlier run",
@@ -237,7 +249,8 @@ def build_run_spec(opts: EvalOptions) -> EvalRunSpec:
         num_gpus=ModelSpec.num_gpus if opts.num_gpus is None else opts.num_gpus,
         debug=opts.debug,
         dry_run=opts.dry_run,
-        backend=opts.backend,
+        backend=run_backend(opts),
+        vllm_python=opts.vllm_python,
         device=cast("DeviceName | None", opts.device),
         data_paths=parse_data_paths(opts.data_paths),
         validate=opts.validate,

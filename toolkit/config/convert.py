@@ -334,6 +334,10 @@ def model_spec(cfg: Any, *, file: str | Path | None = None) -> ModelSpec:
     cfg = where.mapping(cfg, "a models entry")
     where = _Where(file, f"model {cfg.get('abbr') or cfg.get('path') or '?'!r}")
     hf_type = lookup_type(cfg.get("type"), MODEL_TYPES, "model", file=file, where=where.entry).kind
+    if hf_type not in ("base", "chat"):  # OpenAISDK / OpenAI, VLLM / VLLMwithChatTemplate
+        from toolkit.config.backend_models import backend_model_spec
+
+        return backend_model_spec(cfg, hf_type, where.error, abbr=model_abbr(cfg))
     for key, value in cfg.items():
         if key in _MODEL_NEUTRAL and key != "batch_padding" and value not in _MODEL_NEUTRAL[key]:
             raise where.error(f"{key}={value!r} is not supported", hint=f"remove {key} (toolkit implements none of it)")

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from toolkit.config.api_spec import ApiSpec
+
 DEFAULT_MAX_OUT_LEN = 256
 """Tokens a model may generate when neither a flag, the model nor the dataset config says (OpenCompass's 256)."""
 DEFAULT_BATCH_SIZE = 8
@@ -152,7 +154,8 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A Hugging Face model to evaluate, as OpenCompass's model configs describe one."""
+    """A model to evaluate, as OpenCompass's model configs describe one: a Hugging Face folder, or a model
+    behind an API (:attr:`api`)."""
 
     abbr: str
     path: str
@@ -167,6 +170,11 @@ class ModelSpec:
     num_gpus: int = DEFAULT_NUM_GPUS
     stop_words: tuple[str, ...] = ()
     pad_token_id: int | None = None
+    backend: str | None = None
+    """The model's own backend (``vllm`` for OpenCompass's ``VLLM`` dicts); None: the run's (``--backend``),
+    or ``api`` when :attr:`api` is set."""
+    api: ApiSpec | None = None
+    """Set for a model behind an OpenAI-compatible API (then :attr:`path` is the served model's name)."""
     set_by: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Where ``max_seq_len``, ``max_out_len`` and ``batch_size`` came from: ``"cli"`` (a flag),
     ``"model config"`` (a models entry) or ``"default"`` (nobody set it). Recorded in the manifest;

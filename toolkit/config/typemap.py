@@ -85,6 +85,10 @@ MODEL_TYPES = _table(
     KnownType("HuggingFacewithChatTemplate", "opencompass.models", "chat"),
     KnownType("HuggingFaceCausalLM", "opencompass.models", "base"),
     KnownType("HuggingFace", "opencompass.models", "base"),
+    KnownType("OpenAISDK", "opencompass.models", "api"),
+    KnownType("OpenAI", "opencompass.models", "api"),
+    KnownType("VLLM", "opencompass.models", "vllm-base"),
+    KnownType("VLLMwithChatTemplate", "opencompass.models", "vllm-chat"),
 )
 
 

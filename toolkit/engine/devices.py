@@ -15,7 +15,6 @@ from typing import Any
 
 from toolkit.engine.spec import EvalRunSpec
 from toolkit.errors import UsageError
-from toolkit.models import get_backend
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def resolve_device(spec: EvalRunSpec, *, preloaded: bool = False,
     """
     asked = {m.abbr: m.num_gpus for m in spec.models}
     infers = spec.mode in ("all", "infer") and not spec.dry_run
-    if not infers or not get_backend(spec.backend).torch_device or spec.slurm is not None or preloaded:
+    if not infers or not spec.on_torch() or spec.slurm is not None or preloaded:
         return spec, DeviceChoice(None, spec.device, asked)
     wants_gpu = spec.device == "cuda" or (spec.device is None and any(n > 0 for n in asked.values()))
     if not wants_gpu:

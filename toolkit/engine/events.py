@@ -161,6 +161,41 @@ class Merged(Event):
 
 
 @dataclass(frozen=True)
+class Usage(Event):
+    """What a task's requests to an API cost: requests, retries, failures and tokens (:func:`add_usage` sums them)."""
+
+    KIND: ClassVar[str] = "usage"
+    usage: Mapping[str, Any] = field(default_factory=dict)
+
+    def line(self, model: str) -> str:
+        """``[model] API usage: …``."""
+        return f"[{model}] API usage: {usage_text(self.usage)}"
+
+
+def usage_text(usage: Mapping[str, Any]) -> str:
+    """``12 requests (2 retries, 1 failed), 3,456 prompt + 78 completion tokens``."""
+    return (f"{usage.get('requests', 0):,} requests ({usage.get('retries', 0):,} retries, "
+            f"{usage.get('failed', 0):,} failed), {usage.get('prompt_tokens', 0):,} prompt + "
+            f"{usage.get('completion_tokens', 0):,} completion tokens")
+
+
+def add_usage(total: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
+    """Two usage counts added up, key by key (``statuses`` too).
+
+    Example:
+        >>> add_usage({"requests": 2, "statuses": {"429": 1}}, {"requests": 3, "statuses": {"429": 1, "500": 2}})
+        {'requests': 5, 'statuses': {'429': 2, '500': 2}}
+    """
+    out: dict[str, Any] = dict(total)
+    for key, value in more.items():
+        if isinstance(value, Mapping):
+            out[key] = add_usage(out.get(key) or {}, value)
+        elif isinstance(value, (int, float)):
+            out[key] = out.get(key, 0) + value
+    return out
+
+
+@dataclass(frozen=True)
 class Interrupted(Event):
     """The worker was interrupted (Ctrl-C); what it saved stays."""
 
@@ -168,7 +203,7 @@ class Interrupted(Event):
 
 
 EVENTS: Mapping[str, type[Event]] = {cls.KIND: cls for cls in (Plan, Start, Progress, Finish, Warned, Failed, Loading,
-                                                               Loaded, Note, Scored, Merged, Interrupted)}
+                                                               Loaded, Note, Scored, Merged, Usage, Interrupted)}
 EventSink = Callable[[Event], None]
 """Where a task sends its events."""
 

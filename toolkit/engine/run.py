@@ -21,8 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from toolkit.engine.backend_checks import check_backends, vllm_suggestion
 from toolkit.engine.devices import DeviceChoice, resolve_device
-from toolkit.engine.events import Display, Event, Loaded, Note, NullDisplay, Plan
+from toolkit.engine.events import Display, Event, Loaded, Note, NullDisplay, Plan, Usage, add_usage
 from toolkit.engine.manifest import write_manifest
 from toolkit.engine.outcome import EvalOutcome
 from toolkit.engine.params import ResolvedParams, override_notes, resolve_infer_params
@@ -37,7 +38,6 @@ from toolkit.engine.tasklog import EventLog
 from toolkit.engine.tasks import EvalTaskSpec, TaskSpec, eval_tasks, run_eval_task, write_eval_task
 from toolkit.engine.viz import render_run
 from toolkit.fileio import atomic_write_text
-from toolkit.models import get_backend
 from toolkit.models.paths import check_model_paths
 
 Finish = Callable[[EvalOutcome], Mapping[str, Path]]
@@ -50,10 +50,13 @@ class _Recorder:
     def __init__(self, display: Display) -> None:
         self.display = display
         self.loaded: dict[str, Any] = {}
+        self.usage: dict[str, dict[str, Any]] = {}
 
     def handle(self, model: str, event: Event) -> None:
         if isinstance(event, Loaded):
             self.loaded[model] = dict(event.describe)
+        elif isinstance(event, Usage):
+            self.usage[model] = add_usage(self.usage.get(model, {}), event.usage)
         self.display.handle(model, event)
 
     def close(self) -> None:
@@ -88,7 +91,7 @@ class _Run:
     def manifest(self, records: list[ResultRecord], timings: Mapping[str, float], *, interrupted: bool = False) -> dict[str, Any]:
         return write_manifest(self.dirs, self.spec, self.planned, records, timings, reused=self.reused,
                               models=self.models, loaded=self.display.loaded, interrupted=interrupted,
-                              device=self.device.to_json(), params=self.resolved)
+                              device=self.device.to_json(), params=self.resolved, usage=self.display.usage)
 
 
 def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mapping[str, Any] | None = None,
@@ -108,6 +111,8 @@ def run_eval(spec: EvalRunSpec, *, display: Display | None = None, models: Mappi
     if spec.mode == "viz" and not spec.dry_run:
         return render_run(spec, display or NullDisplay(), finish)
     run = _prepare(spec, _Recorder(display or NullDisplay()), dict(models or {}))
+    if not models and (hint := vllm_suggestion(run.spec, sum(d.rows for d in run.planned))):
+        run.note(hint)
     if spec.dry_run:
         commands = srun_commands(run.tasks, spec.slurm) if spec.slurm is not None else {}
         return EvalOutcome(run.dirs.root, tuple(run.tasks), dry_run=True, commands=commands)
@@ -139,10 +144,12 @@ def _check_and_choose_runner(run: _Run) -> None:
     """Before any file is written: the models' files exist and a runner can start; then the run's notes."""
     spec = run.spec
     infers = spec.mode in ("all", "infer")
-    if infers and get_backend(spec.backend).local_files:
+    backends = spec.model_backends()
+    if infers:
         for model in spec.models:
-            if model.abbr not in run.models:
+            if model.abbr not in run.models and backends[model.abbr].local_files:
                 check_model_paths(model)
+        check_backends(spec, {m.abbr for m in spec.models if m.abbr not in run.models})
     run.runner = make_runner(spec, run.display, run.models) if infers else None
     if run.device.note:
         run.note(f"note: {run.device.note}")

@@ -61,7 +61,10 @@ class EvalRunSpec:
     debug: bool = False
     dry_run: bool = False
     backend: str = "hf"
-    """A model backend registered in :data:`toolkit.models.BACKENDS`."""
+    """A model backend registered in :data:`toolkit.models.BACKENDS`, for models that name none
+    (a model behind an API always runs on ``api``, a ``VLLM`` config dict on ``vllm``)."""
+    vllm_python: str | None = None
+    """The Python that runs ``vllm`` tasks (vLLM's own environment); None: ``$TOOLKIT_VLLM_PYTHON``, else this one."""
     device: DeviceName | None = None
     data_paths: Mapping[str, str] = field(default_factory=dict)
     validate: bool = True
@@ -74,6 +77,19 @@ class EvalRunSpec:
     set_by: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Where each run-level inference setting came from (``min_out_len: "cli"``), for the manifest;
     a setting not listed was set in Python (``run spec``) or not at all."""
+
+    def model_backends(self) -> dict[str, Any]:
+        """Each model's registered :class:`~toolkit.models.Backend`, by abbr."""
+        from toolkit.models import get_backend, model_backend
+
+        return {m.abbr: get_backend(model_backend(m, self.backend)) for m in self.models}
+
+    def on_torch(self) -> bool:
+        """Whether some model runs on this machine's torch (the run picks a device, the manifest records torch)."""
+        from toolkit.models import get_backend
+
+        backends = self.model_backends().values() if self.models else [get_backend(self.backend)]
+        return any(b.torch_device for b in backends)
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("mode", self.mode, RunMode), ("infer_mode", self.infer_mode, InferMode),

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from toolkit.config.spec import ModelSpec
     from toolkit.models.base import LanguageModel
 
-__all__ = ["BACKENDS", "Backend", "get_backend", "load_model"]
+__all__ = ["BACKENDS", "Backend", "get_backend", "load_model", "model_backend"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class Backend:
     """It runs on this machine's CPU or GPUs through torch: the run picks the device, the manifest records torch."""
     extra: str | None = None
     """The pip extra that installs its dependencies; None: they are toolkit's own."""
+    own_python: bool = False
+    """Its tasks run in a worker process whose Python may be another one (``TOOLKIT_VLLM_PYTHON``: vLLM's
+    own environment), never in the process that runs the eval (vLLM spawns processes of its own)."""
 
 
 def _hf(spec: ModelSpec, **kwargs: Any) -> LanguageModel:
@@ -51,8 +54,22 @@ def _fake(spec: ModelSpec, **kwargs: Any) -> LanguageModel:
     return FakeModel(spec)
 
 
+def _api(spec: ModelSpec, **kwargs: Any) -> LanguageModel:
+    from toolkit.models.api import ApiModel
+
+    return ApiModel.load(spec)
+
+
+def _vllm(spec: ModelSpec, **kwargs: Any) -> LanguageModel:
+    from toolkit.models.vllm_local import VllmModel
+
+    return VllmModel.load(spec, device=kwargs.get("device"))
+
+
 BACKENDS: dict[str, Backend] = {
     "hf": Backend("hf", _hf),
+    "vllm": Backend("vllm", _vllm, torch_device=False, extra="vllm", own_python=True),
+    "api": Backend("api", _api, local_files=False, torch_device=False),
     "fake": Backend("fake", _fake, local_files=False, torch_device=False),
 }
 
@@ -63,6 +80,14 @@ def get_backend(name: str) -> Backend:
         return BACKENDS[name]
     except KeyError:
         raise UsageError(f"unknown model backend {name!r}", hint=f"use one of {', '.join(BACKENDS)}") from None
+
+
+def model_backend(spec: ModelSpec, run_backend: str = "hf") -> str:
+    """The backend that runs ``spec``: its own (a ``VLLM`` config dict), ``api`` for a model behind an API,
+    else the run's (``--backend``)."""
+    if spec.api is not None:
+        return "api"
+    return spec.backend or run_backend
 
 
 def load_model(spec: ModelSpec, backend: str = "hf", **kwargs: Any) -> LanguageModel:

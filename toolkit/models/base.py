@@ -32,6 +32,8 @@ class ScoreRequest:
     key: int
     candidates: tuple[Tokens, ...]
     group: Hashable | None = None
+    prompts: tuple[Any, ...] = field(default=(), compare=False)
+    """The candidates as rendered text, for backends that send text (an HTTP API), else empty."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class ScoreResult:
 
     key: int
     scores: tuple[CandidateScore, ...]
+    error: str | None = None
+    """Why this request has no scores (an API request that failed after its retries); ``scores`` is empty."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ class GenRequest:
     decided: Callable[[str], bool] | None = field(default=None, compare=False)
     """Stop as soon as this returns True for the text so far (the answer can no longer change)."""
     group: Hashable | None = None
+    prompt: Any = field(default=None, compare=False)
+    """The rendered prompt (text or chat messages), for backends that send text (an HTTP API)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,11 @@ class GenResult:
     text: str
     new_tokens: int
     stop_reason: str
-    """``eos``, ``stop_string``, ``decided`` or ``length``."""
+    """``eos``, ``stop_string``, ``decided`` or ``length`` (an API: ``stop`` when the server does not say which)."""
+    error: str | None = None
+    """Why there is no text (an API request that failed after its retries)."""
+    prompt_tokens: int | None = None
+    """The prompt's token count as the backend saw it, where it says (an API's usage)."""
 
 
 @runtime_checkable

@@ -31,7 +31,8 @@ def report_facts(manifest: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("toolkit", "created", "command", "mode", "device", "timings", "machine")
     facts = {k: manifest[k] for k in keep if k in manifest}
     facts["models"] = [{k: m.get(k) for k in ("abbr", "path", "hf_type", "max_seq_len", "max_out_len", "batch_size")}
-                       | {"loaded": m.get("loaded", {})} for m in manifest.get("models", [])]
+                       | {"loaded": m.get("loaded", {})} | ({"usage": m["usage"]} if m.get("usage") else {})
+                       for m in manifest.get("models", [])]
     facts["datasets"] = [{"abbr": d["abbr"], "version": d["version"], "rows": d["rows"],
                           "data": {s: f["sha256"][:12] for s, f in d["files"].items()}} for d in manifest.get("datasets", [])]
     return _start_and_settings(manifest) | facts

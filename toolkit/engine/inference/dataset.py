@@ -19,6 +19,10 @@ A circular dataset (``DatasetSpec.circular``) is inferred over its rearranged te
 (:func:`test_rows`): every question once per pattern, the gold moved with the options, and
 each record also carries OpenCompass's ``qid`` and ``circular_pattern``. The in-context
 examples are never rearranged, so every variant keeps the subject's shared prefix.
+
+A backend that sends text (an HTTP API: ``text_prompts``) gets each request's rendered
+prompt instead of token ids. Its requests can fail one by one (after their retries):
+such a question's record carries ``error`` and no prediction, and counts as not done.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from toolkit.engine.prompting import (
 )
 from toolkit.engine.prompting.circular import PATTERN, QID, check_circular
 from toolkit.errors import UsageError
-from toolkit.models.base import GenRequest, LanguageModel, ScoreRequest
+from toolkit.models.base import GenRequest, LanguageModel, ScoreRequest, ScoreResult
 
 CHUNK_QUESTIONS = 2048
 """Prompts and requests are built this many questions at a time, so memory stays flat however
@@ -102,6 +106,14 @@ class DatasetInference:
     def __len__(self) -> int:
         return len(self.indices)
 
+    @property
+    def text_prompts(self) -> bool:
+        """The model reads rendered text, not token ids (requests carry ``prompt`` / ``prompts``)."""
+        return bool(getattr(self.model, "text_prompts", False))
+
+    def _tokens(self, rendered: Any, *, generation: bool) -> tuple[int, ...]:
+        return () if self.text_prompts else self.model.encode(rendered, generation=generation)
+
     def _batching(self) -> dict[str, int]:
         """The dataset's own batch size for the backend, when its config sets one (else the model's applies)."""
         return {} if self.params.batch_size is None else {"batch_size": self.params.batch_size}
@@ -135,16 +147,21 @@ class DatasetInference:
             if p.early_stop and isinstance(rendered, str) and q.ice_ids:
                 extra = header_stop(rendered)
                 stops = stops + ((extra,) if extra and extra not in stops else ())
-            tokens = self.model.encode(rendered, generation=True)
+            tokens = self._tokens(rendered, generation=True)
             origin[k] = (rendered, len(tokens))
             requests.append(GenRequest(k, tokens, p.max_out_len, p.min_out_len, stops, decided,
-                                       group=(self.dataset.abbr, ice_key(q))))
+                                       group=(self.dataset.abbr, ice_key(q)),
+                                       prompt=rendered if self.text_prompts else None))
         for batch in self.model.generate(requests, progress, **self._batching()):
             out = []
             for res in batch:
                 q = questions[res.key]
-                rec = base_record(q, origin[res.key][0], origin[res.key][1])
-                rec.update(prediction=res.text, stop_reason=res.stop_reason, new_tokens=res.new_tokens)
+                n_tokens = res.prompt_tokens if res.prompt_tokens is not None else origin[res.key][1]
+                rec = base_record(q, origin[res.key][0], n_tokens)
+                if res.error is not None:
+                    rec.update(error=res.error)
+                else:
+                    rec.update(prediction=res.text, stop_reason=res.stop_reason, new_tokens=res.new_tokens)
                 out.append(rec)
             yield out
 
@@ -157,29 +174,35 @@ class DatasetInference:
                 raise UsageError(f"{self.dataset.abbr}: no labels to score in {self.mode} mode",
                                  hint="the template needs option columns (A, B, …) or label-keyed prompts")
             rendered = [render_for(self.model, lp, generation=False) for lp in q.label_prompts.values()]
-            cands = tuple(self.model.encode(r, generation=False) for r in rendered)
+            cands = tuple(self._tokens(r, generation=False) for r in rendered)
             shown = render_for(self.model, q.prompt, generation=generation) if generation else rendered[0]
             origin[k] = (shown, len(cands[0]))
-            requests.append(ScoreRequest(k, cands, group=(self.dataset.abbr, ice_key(q))))
+            requests.append(ScoreRequest(k, cands, group=(self.dataset.abbr, ice_key(q)),
+                                         prompts=tuple(rendered) if self.text_prompts else ()))
         # OpenCompass ranks labels by the average loss of the whole sequence (its PPL, which ppl records
         # carry per label). When a question's candidates have equal token counts they share all but their
         # last token, so that ranking equals the ranking by the last token's loss, which is used then: it
         # is exact where the averages could round to a tie (as in choice mode, which needs nothing else).
         need_total = self.mode == "ppl"
         by_average = need_total and any(len({len(c) for c in r.candidates}) > 1 for r in requests)
-        kind = "avg_nll" if by_average else "label_nll"
         for batch in self.model.score(requests, progress, need_total=need_total, **self._batching()):
-            out = []
-            for res in batch:
-                q = questions[res.key]
-                labels = q.labels
-                values = [s.avg_nll if by_average else s.tail_nll for s in res.scores]
-                best = values.index(min(values))  # ties: the first label, as OpenCompass's index(min)
-                if self.mode == "ppl":
-                    rec = ppl_record(q, res.scores, origin[res.key][1], chat=self.model.hf_type == "chat")
-                else:
-                    rec = base_record(q, origin[res.key][0], origin[res.key][1])
-                rec.update(prediction=labels[best], gold=q.gold, scores=dict(zip(labels, (round(v, 6) for v in values))),
-                           score=kind)
-                out.append(rec)
-            yield out
+            yield [self._score_record(questions[res.key], res, origin[res.key], by_average) for res in batch]
+
+    def _score_record(self, q: QuestionPrompt, res: ScoreResult, origin: tuple[Any, int], by_average: bool) -> Record:
+        """One ppl or choice record from the candidates' scores (or the error that left it without)."""
+        if res.error is not None or not res.scores:
+            rec = base_record(q, origin[0], origin[1])
+            rec.update(error=res.error or "no scores")
+            return rec
+        if self.text_prompts:  # the server tokenised: its counts, and (same count for each) a rank by the tail
+            origin = (origin[0], res.scores[0].n_tokens)
+            by_average = self.mode == "ppl" and len({s.n_tokens for s in res.scores}) > 1
+        values = [s.avg_nll if by_average else s.tail_nll for s in res.scores]
+        best = values.index(min(values))  # ties: the first label, as OpenCompass's index(min)
+        if self.mode == "ppl":
+            rec = ppl_record(q, res.scores, origin[1], chat=self.model.hf_type == "chat")
+        else:
+            rec = base_record(q, origin[0], origin[1])
+        rec.update(prediction=q.labels[best], gold=q.gold, scores=dict(zip(q.labels, (round(v, 6) for v in values))),
+                   score="avg_nll" if by_average else "label_nll")
+        return rec

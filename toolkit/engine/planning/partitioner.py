@@ -17,6 +17,7 @@ from functools import partial
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.engine.params import InferParams
 from toolkit.engine.tasks import TaskItem, TaskSpec
+from toolkit.models import model_backend
 
 
 @dataclass(frozen=True)
@@ -87,5 +88,6 @@ def partition(models: Sequence[ModelSpec], datasets: Sequence[PlannedDataset], *
         for k, items in enumerate(bins):
             if items:
                 items.sort(key=lambda it: order[id(it)])
-                tasks.append(TaskSpec(f"{model.abbr}-{k}", model, tuple(items), run_dir, backend, device))
+                tasks.append(TaskSpec(f"{model.abbr}-{k}", model, tuple(items), run_dir, model_backend(model, backend),
+                                      device))
     return tasks

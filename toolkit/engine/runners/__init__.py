@@ -20,7 +20,6 @@ from toolkit.engine.runners.local import LocalRunner
 from toolkit.engine.runners.slurm import SlurmRunner, srun_commands
 from toolkit.engine.spec import EvalRunSpec
 from toolkit.engine.tasks import TaskSpec
-from toolkit.models import get_backend
 
 __all__ = ["InProcessRunner", "LocalRunner", "Runner", "SlurmRunner", "make_runner", "srun_commands"]
 
@@ -35,9 +34,15 @@ class Runner(Protocol):
 
 def make_runner(spec: EvalRunSpec, display: Display, models: Mapping[str, Any] | None = None) -> Runner:
     """Slurm jobs when asked; in this process for ``debug``, one worker or preloaded ``models``; else local workers."""
+    from toolkit.engine.backend_checks import vllm_python
+
     if spec.slurm is not None and not spec.debug:
-        return SlurmRunner(display, spec.slurm, max_workers=spec.max_workers)
-    if spec.debug or spec.max_workers <= 1 or models:
+        slurm = SlurmRunner(display, spec.slurm, max_workers=spec.max_workers)
+        slurm.pythons = {"vllm": vllm_python(spec)}
+        return slurm
+    own_python = {abbr for abbr, b in spec.model_backends().items() if b.own_python and abbr not in (models or {})}
+    if spec.debug or ((spec.max_workers <= 1 or models) and not own_python):
         return InProcessRunner(display, debug=spec.debug, models=dict(models or {}))
-    gpus = spec.num_gpus if get_backend(spec.backend).torch_device else 0  # a backend without torch needs no GPU slot
-    return LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=gpus)
+    gpus = spec.num_gpus if spec.on_torch() else 0  # a backend without torch needs no GPU slot
+    return LocalRunner(display, max_workers=spec.max_workers, gpus_per_worker=gpus,
+                       pythons={"vllm": vllm_python(spec)})

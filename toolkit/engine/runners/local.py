@@ -73,10 +73,17 @@ def _event(line: str) -> Event | None:
 class LocalRunner:
     """Up to ``max_workers`` worker processes at once, ``gpus_per_worker`` GPUs each."""
 
-    def __init__(self, display: Display, *, max_workers: int = 1, gpus_per_worker: int = 1) -> None:
+    def __init__(self, display: Display, *, max_workers: int = 1, gpus_per_worker: int = 1,
+                 pythons: dict[str, str] | None = None) -> None:
         self.display = display
         self.max_workers = max(1, max_workers)
         self.gpus_per_worker = max(0, gpus_per_worker)
+        self.pythons = dict(pythons or {})
+        """Backend → the Python that runs its tasks (vLLM's own environment); others: this Python."""
+
+    def python_for(self, task: TaskSpec) -> str:
+        """The interpreter of ``task``'s worker."""
+        return self.pythons.get(task.backend) or sys.executable
 
     def _slots(self) -> list[str]:
         gpus = visible_gpus() if self.gpus_per_worker else []
@@ -124,7 +131,7 @@ class LocalRunner:
 
     def worker_command(self, task: TaskSpec, task_file: Path) -> list[str]:
         """The command that runs one task file (a cluster runner wraps it, e.g. in ``srun``)."""
-        return [sys.executable, "-m", "toolkit.engine.worker", str(task_file)]
+        return [self.python_for(task), "-m", "toolkit.engine.worker", str(task_file)]
 
     def worker_env(self, slot: str, threads: int | None) -> dict[str, str]:
         """The worker's environment: its GPUs, unbuffered output, a thread count on CPU."""
@@ -146,6 +153,10 @@ class LocalRunner:
         path = dirs.tasks / f"{task.task_id}.json"
         write_task(path, task)
         env = self.worker_env(slot, threads)
+        if self.python_for(task) != sys.executable:  # another environment runs this checkout's toolkit
+            from toolkit.engine.backend_checks import toolkit_root
+
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (toolkit_root(), env.get("PYTHONPATH")) if p)
         log_fh = LogStream(dirs.infer_log(task.model.abbr, task.task_id))  # closed by the reader thread
         proc = subprocess.Popen(self.worker_command(task, path), stdout=subprocess.PIPE,
                                 stderr=log_fh.fileno() if log_fh.fileno() >= 0 else subprocess.DEVNULL,

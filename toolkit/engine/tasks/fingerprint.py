@@ -46,8 +46,16 @@ def model_identity(spec: ModelSpec) -> dict[str, Any]:
     """What identifies a model's weights and tokenizer without hashing gigabytes.
 
     The path plus the bytes of its small JSON files and the name, size and
-    modification time of every weight file.
+    modification time of every weight file. A model behind an API is its server, its
+    name there and how it is asked (not how fast: concurrency, rate, time-outs and the
+    key's variable may change between ``-r`` runs).
     """
+    if spec.api is not None:
+        api = spec.api
+        return {"api": {"base_url": api.base_url, "model": spec.path, "hf_type": spec.hf_type,
+                        "endpoint": api.endpoint, "temperature": api.temperature,
+                        "extra_body": to_plain(api.extra_body, canonical=True)},
+                "tokenizer_path": spec.tokenizer_path}
     ident: dict[str, Any] = {
         "path": spec.path, "tokenizer_path": spec.tokenizer_path, "hf_type": spec.hf_type,
         "model_kwargs": to_plain(spec.model_kwargs, canonical=True),

@@ -19,13 +19,14 @@ from typing import Any, Literal
 
 from toolkit.config.spec import DatasetSpec, ModelSpec
 from toolkit.dataset.layout import SPLITS, split_file
-from toolkit.engine.events import EventSink, Failed, Finish, Loaded, Loading, Progress, Start, Warned
+from toolkit.engine.events import EventSink, Failed, Finish, Loaded, Loading, Progress, Start, Usage, Warned
 from toolkit.engine.inference import DatasetInference, resolve_mode, test_rows
 from toolkit.engine.params import InferParams
 from toolkit.engine.rundir import RunDirs
 from toolkit.engine.serialize import from_plain, to_plain
 from toolkit.engine.tasks.fingerprint import prediction_key
 from toolkit.engine.tasks.predictions import PartialWriter, finalize, load_done
+from toolkit.errors import RunError
 from toolkit.fileio import atomic_write_text, is_disk_full
 
 
@@ -126,13 +127,20 @@ def _run_item(task: TaskSpec, plan: _ItemPlan, model: Any, emit: EventSink) -> N
         started = time.perf_counter()
         inference = DatasetInference(model, item.dataset, plan.splits, item.params, indices=plan.todo)
         writer = PartialWriter(pred_dir, abbr, item.slice_name, plan.key)
+        failed: list[Mapping[str, Any]] = []
         for records in inference.run(progress=lambda n: emit(Progress(abbr, n))):
             writer.append(records)
+            failed += [r for r in records if "error" in r]
         too_long = inference.too_long
         if too_long:
             emit(Warned(f"{len(too_long)} question(s) exceed max_seq_len even without examples; kept whole "
                         f"(rows {', '.join(map(str, too_long[:5]))}{'…' if len(too_long) > 5 else ''})", abbr))
         emit(Finish(abbr, round(time.perf_counter() - started, 3)))
+        if failed:
+            first = min(failed, key=lambda r: int(r["index"]))
+            raise RunError(f"{len(failed)} of {len(plan.todo)} questions got no answer (row {first['index']}: "
+                           f"{first['error']}); the others are saved, and -r asks again for these",
+                           hint="rerun with -r once the server answers")
     else:
         emit(Finish(abbr))
     # the last slice of a dataset to finish writes OpenCompass's predictions file
@@ -181,7 +189,30 @@ def run_task(task: TaskSpec, emit: EventSink, *, model: Any = None,
             for plan in plans:
                 _fail(task, plan.item, err, emit)
             return False
-    return _run_items(task, plans, model, emit, debug) and ok
+    before = _usage(model)
+    try:
+        return _run_items(task, plans, model, emit, debug) and ok
+    finally:
+        after = _usage(model)
+        if after is not None:  # this task's share (a model kept loaded across tasks counts on)
+            emit(Usage(_delta(after, before or {})))
+
+
+def _usage(model: Any) -> dict[str, Any] | None:
+    """An API model's usage counts so far (None for a model that has none)."""
+    usage = getattr(model, "usage", None)
+    return dict(usage()) if callable(usage) else None
+
+
+def _delta(after: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
+    """``after - before``, key by key (nested counts too; zero counts of a mapping dropped)."""
+    out: dict[str, Any] = {}
+    for key, value in after.items():
+        if isinstance(value, Mapping):
+            out[key] = {k: n for k, n in _delta(value, before.get(key) or {}).items() if n}
+        elif isinstance(value, (int, float)):
+            out[key] = value - before.get(key, 0)
+    return out
 
 
 def _plan_items(task: TaskSpec, emit: EventSink, debug: bool) -> tuple[list[_ItemPlan], bool]:

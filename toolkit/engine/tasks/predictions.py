@@ -46,7 +46,8 @@ def _read_partial(path: Path, key: str) -> dict[int, dict[str, Any]] | None:
                 rec = json.loads(line)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 break
-            records[int(rec["index"])] = rec
+            if "error" not in rec:  # a question the API never answered is not done: -r asks again
+                records[int(rec["index"])] = rec
     return records
 
 
