@@ -189,3 +189,39 @@ def test_an_opencompass_openaisdk_config_runs_and_its_key_is_written_nowhere(cli
             assert SECRET.encode() not in path.read_bytes(), path
     run_json = json.loads((run_dir / "configs" / "run.json").read_text("utf-8"))
     assert run_json["models"][0]["api"]["key_env"] in ("TOOLKIT_TEST_KEY", "TOOLKIT_API_KEY_API_MODEL")
+
+
+def test_circular_rotations_go_through_the_api_and_resume_asks_only_the_lost_ones(cli, bank, tmp_path):
+    """--circular with the API backend: every rotation is its own prompt on the wire, answers map back to the
+    original options, and a question lost to server errors is the only one asked again with -r."""
+    failing: set[str] = set()
+    healthy = [False]
+
+    def plan(prompt: str, attempt: int) -> str:
+        if prompt != "Hi" and not healthy[0] and (prompt in failing or len(failing) < 3):
+            failing.add(prompt)
+            return "500"
+        return "ok"
+
+    server = FaultServer(plan, retry_after="0").start()
+    try:
+        out = tmp_path / "out"
+        first = api_eval(cli, bank, server, out, "--circular")
+        assert first.exit_code == 1, first.stderr  # some questions failed after their retries: not done
+        run_dir = Path(json.loads(first.stdout)["run_dir"])
+        asked_first = [e.prompt for e in server.log if e.prompt != "Hi"]
+        assert len(set(asked_first)) == 60  # 15 questions x 4 rotations, each its own prompt
+        healthy[0] = True
+        again = api_eval(cli, bank, server, out, "--circular", "-r")
+        assert again.exit_code == 0, again.stderr
+        asked_again = [e.prompt for e in server.log if e.prompt != "Hi"][len(asked_first):]
+        assert failing and set(asked_again) == failing
+    finally:
+        server.stop()
+    (result,) = json.loads(again.stdout)["results"]
+    assert result["metric"] == "perf_circular" and result["circular"]["counts"]["acc_circular"][1] == 60
+    preds = predictions(run_dir)
+    assert len(preds) == 60 and not [r for r in preds.values() if "error" in r]
+    for r in preds.values():  # the server answers each rotated prompt's own key
+        assert r["prediction"].startswith(" " + answer_letter(r["origin_prompt"]))
+    assert {r["circular_pattern"] for r in preds.values()} == {"ABCD", "BCDA", "CDAB", "DABC"}
