@@ -106,7 +106,7 @@ def free_port() -> int:
 
 
 class VllmServer:
-    """``vllm``'s OpenAI-compatible server on 127.0.0.1 (a free port), fp32, a 4 GiB KV cache."""
+    """``vllm``'s OpenAI-compatible server on 127.0.0.1 (a free port), fp32, eager, a 4 GiB KV cache."""
 
     def __init__(self, python: Path, model_dir: Path, *, name: str = "demo", port: int | None = None,
                  log_path: Path | None = None, threads: int | None = None) -> None:
@@ -127,10 +127,10 @@ class VllmServer:
         """The server's command line (the README shows the same one)."""
         return [str(self.python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model_dir),
                 "--served-model-name", self.name, "--host", "127.0.0.1", "--port", str(self.port),
-                "--dtype", "float32", "--disable-log-stats"]
+                "--dtype", "float32", "--enforce-eager", "--disable-log-stats"]
 
     def start(self, timeout: float = 1200.0) -> VllmServer:
-        """Start it and wait for ``/health`` (a first start compiles for minutes on 2 cores)."""
+        """Start it and wait for ``/health`` (eager mode: no minutes of torch.compile on a CPU)."""
         env = dict(os.environ, VLLM_CPU_KVCACHE_SPACE=os.environ.get("VLLM_CPU_KVCACHE_SPACE", "4"))
         if self.threads:
             env["OMP_NUM_THREADS"] = str(self.threads)
