@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from toolkit.config.spec import HfType
+from toolkit.errors import UsageError
 
 Tokens = tuple[int, ...]
 ProgressFn = Callable[[int], None]
@@ -137,3 +138,14 @@ class LanguageModel(Protocol):
     def close(self) -> None:
         """Free memory."""
         ...
+
+
+def encode_prompt(tokenizer: Any, prompt: Any, *, generation: bool, model: str) -> Tokens:
+    """A Hugging Face tokenizer's ids for a prompt, as OpenCompass makes them: a string with the special
+    tokens; a message list through the chat template (``generation``: with the assistant turn's opening)."""
+    if isinstance(prompt, str):
+        return tuple(tokenizer(prompt, add_special_tokens=True)["input_ids"])
+    if getattr(tokenizer, "chat_template", None) is None:
+        raise UsageError(f"model {model} has no chat template", hint="use --hf-type base")
+    text = tokenizer.apply_chat_template(list(prompt), add_generation_prompt=generation, tokenize=False)
+    return tuple(tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -19,7 +19,7 @@ from typing import Any
 
 from toolkit.config.spec import ModelSpec
 from toolkit.errors import RunError, UsageError
-from toolkit.models.base import GenRequest, GenResult, ProgressFn, ScoreRequest, ScoreResult, Tokens
+from toolkit.models.base import GenRequest, GenResult, ProgressFn, ScoreRequest, ScoreResult, Tokens, encode_prompt
 from toolkit.models.paths import check_model_paths, split_gguf
 
 ENCODE_CACHE_SIZE = 8192
@@ -161,12 +161,7 @@ class HFModel:
         return hit
 
     def _encode(self, prompt: Any, *, generation: bool) -> Tokens:
-        if isinstance(prompt, str):
-            return tuple(self.tokenizer(prompt, add_special_tokens=True)["input_ids"])
-        if getattr(self.tokenizer, "chat_template", None) is None:
-            raise UsageError(f"model {self.name} has no chat template", hint="use --hf-type base")
-        text = self.tokenizer.apply_chat_template(list(prompt), add_generation_prompt=generation, tokenize=False)
-        return tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return encode_prompt(self.tokenizer, prompt, generation=generation, model=self.name)
 
     def count_tokens(self, prompt: Any, *, generation: bool) -> int:
         """OpenCompass's count: the prompt's token ids, special tokens included."""

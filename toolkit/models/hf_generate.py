@@ -60,21 +60,9 @@ class Generator:
         """Yield finished results batch by batch, at most ``batch_size`` prompts a batch (None: the budget's)."""
         seqs = [r.tokens for r in requests]
         plan = plan_prefix_tree(seqs, [r.group for r in requests], enabled=self.prefix_cache)
-        states: dict[int, Any] = {}
-        steps: list[tuple[Any, tuple[int, ...]]] = [(n, n.rows) for n in plan.nodes]
-        if plan.loose:
-            steps.append((None, plan.loose))
-        for node, members in steps:
-            prefix = None
-            if node is not None:
-                parent = states[node.parent] if node.parent is not None else None
-                prefix = states[node.index] = self.fw.prefill(seqs[node.source][node.start:node.end],
-                                                              need_nll=False, parent=parent)
-            if members:
-                yield from self._generate_rows(list(members), requests, seqs, prefix, progress, batch_size)
-            if node is not None:  # a cache is dropped once its subtree is done
-                for k in [k for k in states if plan.nodes[k].last_descendant == node.index]:
-                    del states[k]
+        for prefix, members in plan.walk(lambda node, parent: self.fw.prefill(
+                seqs[node.source][node.start:node.end], need_nll=False, parent=parent)):
+            yield from self._generate_rows(list(members), requests, seqs, prefix, progress, batch_size)
 
     def _generate_rows(self, members: list[int], requests: Sequence[GenRequest], seqs: Sequence[Sequence[int]],
                        prefix: Any, progress: ProgressFn | None, batch_size: int | None) -> Iterator[list[GenResult]]:

@@ -24,7 +24,7 @@ from toolkit.models.base import CandidateScore, ProgressFn, ScoreRequest, ScoreR
 from toolkit.models.hf_forward import Forwarder, PrefixState
 from toolkit.models.hf_memory import Budget, is_oom
 from toolkit.models.planning import common_prefix_len, plan_batches
-from toolkit.models.prefix_tree import TreeNode, plan_prefix_tree
+from toolkit.models.prefix_tree import plan_prefix_tree
 
 
 @dataclass(frozen=True)
@@ -77,22 +77,9 @@ class Scorer:
         q_lens = [_question_len(r.candidates) for r in requests]
         questions = [r.candidates[0][:q] if q else r.candidates[0][:1] for r, q in zip(requests, q_lens)]
         plan = plan_prefix_tree(questions, [r.group for r in requests], enabled=self.prefix_cache)
-        states: dict[int, PrefixState] = {}
-        steps: list[tuple[TreeNode | None, tuple[int, ...]]] = [(n, n.rows) for n in plan.nodes]
-        if plan.loose:
-            steps.append((None, plan.loose))
-        for node, members in steps:
-            prefix = None
-            if node is not None:
-                parent = states[node.parent] if node.parent is not None else None
-                src = questions[node.source]
-                prefix = states[node.index] = self.fw.prefill(src[node.start:node.end], need_nll=need_total,
-                                                              parent=parent)
-            if members:
-                yield from self._score_rows(members, requests, q_lens, prefix, need_total, progress, batch_size)
-            if node is not None:  # a cache is dropped once its subtree is done
-                for k in [k for k in states if plan.nodes[k].last_descendant == node.index]:
-                    del states[k]
+        for prefix, members in plan.walk(lambda node, parent: self.fw.prefill(
+                questions[node.source][node.start:node.end], need_nll=need_total, parent=parent)):
+            yield from self._score_rows(members, requests, q_lens, prefix, need_total, progress, batch_size)
 
     def _score_rows(self, members: Sequence[int], requests: Sequence[ScoreRequest], q_lens: Sequence[int],
                     prefix: PrefixState | None, need_total: bool,

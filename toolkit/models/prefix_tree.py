@@ -23,10 +23,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from toolkit.models.planning import MIN_SHARED_PREFIX, common_prefix_len
+
+S = TypeVar("S")
 
 MIN_NODE_SAVING = 64
 """Recomputed tokens a node must save (``(members - 1) × its own length``) to earn a forward pass."""
@@ -66,6 +69,21 @@ class TreePlan:
         """Tokens the plan computes: every node's segment once, every row's own part once."""
         own = sum(len(seqs[i]) - n.end for n in self.nodes for i in n.rows)
         return sum(n.end - n.start for n in self.nodes) + own + sum(len(seqs[i]) for i in self.loose)
+
+    def walk(self, prefill: Callable[[TreeNode, S | None], S]) -> Iterator[tuple[S | None, tuple[int, ...]]]:
+        """Each node's prefix state (``prefill(node, parent's state)``) with the rows attached there, in order,
+        then the loose rows with None. A node's state is dropped as soon as its whole subtree is done, so at
+        most one root-to-leaf path of caches is alive."""
+        states: dict[int, S] = {}
+        for node in self.nodes:
+            parent = states[node.parent] if node.parent is not None else None
+            state = states[node.index] = prefill(node, parent)
+            if node.rows:
+                yield state, node.rows
+            for k in [k for k in states if self.nodes[k].last_descendant == node.index]:
+                del states[k]
+        if self.loose:
+            yield None, self.loose
 
 
 class _Builder:

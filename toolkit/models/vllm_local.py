@@ -26,7 +26,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from toolkit.errors import RunError, UsageError
-from toolkit.models.base import CandidateScore, GenRequest, GenResult, ProgressFn, ScoreRequest, ScoreResult, Tokens
+from toolkit.models.base import (
+    CandidateScore,
+    GenRequest,
+    GenResult,
+    ProgressFn,
+    ScoreRequest,
+    ScoreResult,
+    Tokens,
+    encode_prompt,
+)
 from toolkit.models.planning import common_prefix_len
 
 INSTALL_HINT = 'pip install -e ".[vllm]"'
@@ -124,12 +133,7 @@ class VllmModel:
     # -- prompts (as the HF backend) -----------------------------------------------------
     def encode(self, prompt: Any, *, generation: bool) -> Tokens:
         """A string with special tokens (base); a message list through the chat template."""
-        if isinstance(prompt, str):
-            return tuple(self.tokenizer(prompt, add_special_tokens=True)["input_ids"])
-        if getattr(self.tokenizer, "chat_template", None) is None:
-            raise UsageError(f"model {self.name} has no chat template", hint="use --hf-type base")
-        text = self.tokenizer.apply_chat_template(list(prompt), add_generation_prompt=generation, tokenize=False)
-        return tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return encode_prompt(self.tokenizer, prompt, generation=generation, model=self.name)
 
     def count_tokens(self, prompt: Any, *, generation: bool) -> int:
         """The prompt's token count, special tokens included."""
