@@ -61,10 +61,11 @@ def vllm_python() -> Path:
     return python
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def vllm_server(vllm_python: Path, demo_model_dir: Path):
-    """``vllm serve`` of the demo model on 127.0.0.1, started once for the session (or, while developing, one
-    already running: ``TOOLKIT_TEST_VLLM_URL=http://127.0.0.1:PORT/v1``, serving the demo model as ``demo``)."""
+    """``vllm serve`` of the demo model on 127.0.0.1, started once for this file and stopped after it, so its
+    ~6 GB and its engine's CPU go back to the rest of the suite (or, while developing, one already running:
+    ``TOOLKIT_TEST_VLLM_URL=http://127.0.0.1:PORT/v1``, serving the demo model as ``demo``)."""
     from vllm_env import VllmServer
 
     if os.environ.get("TOOLKIT_TEST_VLLM_URL"):
