@@ -280,10 +280,16 @@ def test_ctrl_c_stops_every_job(spec, slurm, tmp_path):
         for pid in sruns:
             os.kill(pid, signal.SIGINT)
 
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        runner.run(_tasks(spec), RunDirs(tmp_path / "run").make())
+    # A shell that starts us in the background (`cmd &` in a script) leaves SIGINT ignored, and then
+    # interrupt_main() does nothing: give the test the handler an interactive Python has.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            runner.run(_tasks(spec), RunDirs(tmp_path / "run").make())
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 25
     assert sorted(running) == ["fake-0", "fake-1"]  # both jobs were running when Ctrl-C came
     assert slurm.wait_no_jobs(10), slurm.client("squeue").stdout
