@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from engine_data import seed_rows, write_configs, write_dataset
+from engine_data import seed_rows, write_dataset
 
 from toolkit.cli.eval import expand_args
 from toolkit.cli.eval_options import parse_kwargs, parse_value
 from toolkit.errors import UsageError
-
-
-@pytest.fixture
-def bank(tmp_path: Path, seed_raw: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working folder with configs/datasets/seed/seed_{gen,ppl}.py and its data; the CWD."""
-    data = write_dataset(tmp_path / "data", seed_rows(seed_raw))
-    write_configs(tmp_path / "configs", data)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _fake(*extra: str) -> list[str]:

@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from engine_data import seed_rows, write_configs, write_dataset
-
-
-@pytest.fixture
-def bank(tmp_path: Path, seed_raw: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = write_dataset(tmp_path / "data", seed_rows(seed_raw))
-    write_configs(tmp_path / "configs", data)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
 
 BASE = ["eval", "--datasets", "seed_gen", "--hf-path", "fake-model", "--backend", "fake", "--hf-type", "base"]
 

@@ -8,19 +8,8 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-from engine_data import seed_rows, write_configs, write_dataset
-
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "chinese_core_socialist_values"
-
-
-@pytest.fixture
-def bank(tmp_path: Path, seed_raw: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = write_dataset(tmp_path / "data", seed_rows(seed_raw))
-    write_configs(tmp_path / "configs", data)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _fake(*extra: str) -> list[str]:
